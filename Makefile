@@ -1,0 +1,136 @@
+# tlsguard: one Makefile for the shim, the CLI, the tests and the benchmarks.
+#
+#   make              build/libtlsguard.so and build/tlsguard
+#   make check        unit suites (Check) and integration suites (real programs)
+#   make check-asan   the unit suites under AddressSanitizer + UBSan
+#   make deps         install the Debian packages needed to build and test
+#   make install      PREFIX (default /usr/local) and DESTDIR honoured
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+
+PKG_CONFIG ?= pkg-config
+CONFIG_CFLAGS := $(shell $(PKG_CONFIG) --cflags libconfig)
+CONFIG_LIBS   := $(shell $(PKG_CONFIG) --libs libconfig)
+SSL_CFLAGS    := $(shell $(PKG_CONFIG) --cflags openssl)
+SSL_LIBS      := $(shell $(PKG_CONFIG) --libs openssl)
+CHECK_CFLAGS  := $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS    := $(shell $(PKG_CONFIG) --libs check)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
+CFLAGS   ?= -O2 -g
+XCFLAGS  ?=
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
+	-fno-strict-aliasing $(CFLAGS) $(XCFLAGS) -Ipolicy -Ishim $(CONFIG_CFLAGS)
+XLDFLAGS ?=
+
+POLICY_SRC := $(sort $(wildcard policy/*.c))
+SHIM_SRC   := $(sort $(wildcard shim/*.c))
+TOOLS_SRC  := $(sort $(wildcard tools/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/check_*.c))
+HELPER_SRC := $(sort $(wildcard tests/programs/*.c))
+BENCH_SRC  := $(sort $(wildcard bench/*.c))
+
+POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/%.o)
+SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/%.o)
+TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
+HELPER_BIN := $(HELPER_SRC:tests/programs/%.c=$(BUILD)/tests/programs/%)
+BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+LIB := $(BUILD)/libtlsguard.so
+CLI := $(BUILD)/tlsguard
+
+.PHONY: all check check-unit check-integration check-asan deps install clean \
+	bench demo format
+
+all: $(LIB) $(CLI)
+
+$(BUILD)/%.o: %.c $(wildcard policy/*.h shim/*.h tools/*.h tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SSL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libpolicy.a: $(POLICY_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libshim.a: $(SHIM_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# The shim links libconfig and libc only: never libssl/libcrypto (they are looked
+# up at run time in processes that already loaded them).
+$(LIB): $(SHIM_OBJ) $(BUILD)/libpolicy.a shim/exports.map
+	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a -Wl,--version-script=shim/exports.map \
+		-Wl,-z,now -Wl,-z,relro $(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
+
+$(CLI): $(TOOLS_OBJ) $(BUILD)/libpolicy.a
+	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libpolicy.a $(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)
+
+$(BUILD)/tests/check_%: tests/check_%.c $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
+		$(wildcard tests/*.h policy/*.h shim/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
+		$(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) -ldl -pthread
+
+# The policy suite needs no shim: it builds even while shim/ is being changed.
+$(BUILD)/tests/check_policy: tests/check_policy.c $(BUILD)/libpolicy.a $(wildcard policy/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libpolicy.a \
+		$(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS)
+
+# Small C programs the integration suites run under the shim (they link the real
+# libssl: they are the "careless programs" the shim must correct).
+$(BUILD)/tests/programs/%: tests/programs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations $(CFLAGS) \
+		$(SSL_CFLAGS) -o $@ $< $(SSL_LIBS) -pthread
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations -O2 -g \
+		$(SSL_CFLAGS) -Ipolicy -o $@ $< $(BUILD)/libpolicy.a $(SSL_LIBS) $(CONFIG_LIBS) -pthread
+
+$(BUILD)/bench/%: $(BUILD)/libpolicy.a
+
+check: check-unit check-integration
+
+check-unit: all $(UNIT_BIN) $(BENCH_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+check-integration: all $(HELPER_BIN)
+	@BUILD=$(BUILD) tests/integration/run.sh
+
+# Unit suites under ASan + UBSan, in a separate build tree.
+check-asan:
+	$(MAKE) BUILD=build-asan CC=clang \
+		XCFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		XLDFLAGS="-fsanitize=address,undefined" check-unit-only
+
+check-unit-only: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+deps:
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		build-essential clang pkg-config libssl-dev libconfig-dev check mandoc \
+		openssl ca-certificates curl python3 socat iproute2 clang-format valgrind
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/tlsguard $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/tlsguard/libtlsguard.so
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/tlsguard
+	for page in man/*.[0-9]; do \
+		sect=$${page##*.}; \
+		install -d $(DESTDIR)$(PREFIX)/share/man/man$$sect; \
+		install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man$$sect/; \
+	done
+
+format:
+	clang-format -i $(POLICY_SRC) $(SHIM_SRC) $(TOOLS_SRC) $(UNIT_SRC) $(HELPER_SRC) \
+		$(BENCH_SRC) $(wildcard policy/*.h shim/*.h tools/*.h tests/*.h)
+
+clean:
+	rm -rf build build-asan

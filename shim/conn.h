@@ -1,0 +1,48 @@
+/*
+ * Governed connections and the descriptor table that maps fds to them.
+ *
+ * The table is indexed by fd, allocated lazily in chunks, and read without a
+ * lock: an untracked descriptor costs a load and a branch. A tracked descriptor
+ * points to a reference-counted struct conn shared by every fd dup'ed from it.
+ */
+#ifndef TLSGUARD_CONN_H
+#define TLSGUARD_CONN_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+#include "stream.h"
+
+#define CONN_HOST_MAX 256
+
+struct conn {
+	pthread_mutex_t lock; /* serialises the stream state and the fields below */
+	unsigned refs;        /* protected by the table lock */
+	bool inbound;
+	const struct policy_rule *rule;
+	struct policy_addr peer;
+	uint16_t port;            /* peer port */
+	uint16_t local_port;      /* inbound: the listener's port */
+	char host[CONN_HOST_MAX]; /* the name the program resolved for peer, or "" */
+	struct stream stream;
+	bool blocked; /* refused: every later I/O fails */
+	void *ssl;    /* the SSL bound to this connection by the SSL layer, or NULL */
+	dev_t dev;    /* identity of the socket, to recognise a stale entry */
+	ino_t ino;
+};
+
+/* The conn of fd with a reference taken, or NULL when fd is untracked. */
+struct conn *conn_acquire(int fd);
+void conn_release(struct conn *c);
+
+/* Marks c refused and shuts the socket both ways (real shutdown). */
+void conn_refuse(struct conn *c, int fd);
+
+/* The name the program resolved for addr (learned from getaddrinfo and the
+ * gethostbyname family), copied into out; false if unknown. */
+bool names_lookup(const struct policy_addr *addr, char *out, size_t len);
+
+#endif

@@ -1,0 +1,101 @@
+# Shared by the integration suites: results in TAP-like lines ("ok NAME",
+# "not ok NAME: why", "skip NAME: why"), a scratch directory, an audit sink,
+# free loopback ports, and cleanup of every process a suite starts.
+set -u
+: "${SHIM:?run through tests/integration/run.sh}"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+T=$(mktemp -d "${TMPDIR:-/tmp}/tlsguard-test.XXXXXX")
+chmod 0755 "$T"
+BG_PIDS=()
+
+cleanup() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { echo "ok $1"; }
+not_ok() { echo "not ok $1: $2"; }
+skip() { echo "skip $1: $2"; }
+
+# expect NAME WANT GOT: passes when GOT equals WANT.
+expect() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want [$2], got [$3]"; fi
+}
+# expect_match NAME REGEX TEXT: passes when TEXT matches the extended REGEX.
+expect_match() {
+	if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "[$3] does not match /$2/"; fi
+}
+expect_no_match() {
+	if printf '%s' "$3" | grep -Eq -- "$2"; then not_ok "$1" "[$3] matches /$2/"; else ok "$1"; fi
+}
+
+# bg CMD...: starts CMD in the background and remembers it for cleanup.
+bg() {
+	"$@" &
+	BG_PIDS+=($!)
+}
+
+# free_port: prints a TCP port nobody listens on (bound and released by the kernel).
+free_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT [HOST]: waits (up to 10 s) until something accepts on PORT.
+wait_port() {
+	local host=${2:-127.0.0.1} i
+	for i in $(seq 1 200); do
+		if "$PY" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' "$host" "$1" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_file PATH: waits (up to 10 s) until PATH exists.
+wait_file() {
+	local i
+	for i in $(seq 1 200); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_audit_sink: binds $T/audit.sock; events land one per line in $T/audit.log.
+AUDIT_SOCK="$T/audit.sock"
+AUDIT_LOG="$T/audit.log"
+start_audit_sink() {
+	: >"$AUDIT_LOG"
+	bg "$PY" "$(dirname "${BASH_SOURCE[0]}")/audit_sink.py" "$AUDIT_SOCK" "$AUDIT_LOG"
+	wait_file "$AUDIT_SOCK"
+}
+
+# audit_lines: the events received so far (datagrams are delivered before the
+# sending call returns, but the sink may still be writing: give it a moment).
+audit_lines() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ -s "$AUDIT_LOG" ] && break
+		sleep 0.05
+	done
+	sleep 0.05
+	cat "$AUDIT_LOG"
+}
+
+# write_policy FILE <<EOF ... EOF: a policy file with safe permissions.
+write_policy() {
+	cat >"$1"
+	chmod 0644 "$1"
+}
+
+# shimmed CMD...: runs CMD with the shim and $POLICY.
+shimmed() {
+	LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" "$@"
+}
