@@ -1,0 +1,96 @@
+/* Helpers shared by the subcommands: which policy applies, usage errors. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* A relative POLICY argument names a file in the working directory, where the
+ * user is; the policy engine wants absolute paths. No symlink resolution: the
+ * engine checks the ownership of the file the user named. */
+static struct policy *cli_policy_load_arg(const char *path, struct policy_error *err)
+{
+	char cwd[PATH_MAX], abspath[PATH_MAX + 1];
+	int n;
+
+	if (path[0] == '/') {
+		return policy_load_file(path, err);
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		policy_set_error(err, "%s: cannot find the working directory: %s", path,
+		                 strerror(errno));
+		return NULL;
+	}
+	n = snprintf(abspath, sizeof(abspath), "%s/%s", cwd, path);
+	if (n < 0 || (size_t)n >= sizeof(abspath)) {
+		policy_set_error(err, "%s: path too long", path);
+		return NULL;
+	}
+	return policy_load_file(abspath, err);
+}
+
+struct policy *cli_policy_load(const char *path, struct policy_error *err)
+{
+	struct stat st;
+
+	if (path != NULL && *path != '\0') {
+		return cli_policy_load_arg(path, err);
+	}
+	/* secure_getenv: the shim ignores TLSGUARD_* in secure execution. Taken as
+	 * is, so check reports what the shim would. */
+	path = secure_getenv("TLSGUARD_POLICY");
+	if (path != NULL && *path != '\0') {
+		return policy_load_file(path, err);
+	}
+	/* Only a missing file means "use the built-in default"; a file that exists
+	 * but cannot be read is an error (fail closed, as the shim does). */
+	if (stat(POLICY_DEFAULT_PATH, &st) == 0 || errno != ENOENT) {
+		return policy_load_file(POLICY_DEFAULT_PATH, err);
+	}
+	struct policy *policy = policy_new_default();
+	if (policy == NULL) {
+		policy_set_error(err, "built-in default policy: out of memory");
+	}
+	return policy;
+}
+
+int cli_policy_is_builtin(const struct policy *policy)
+{
+	return strcmp(policy_source(policy), "(built-in)") == 0;
+}
+
+void cli_usage_line(const struct cli_command *cmd, FILE *out)
+{
+	fprintf(out, "usage: %s %s %s\n", CLI_NAME, cmd->name, cmd->synopsis);
+}
+
+int cli_option_error(const struct cli_command *cmd, int c, char **argv)
+{
+	/* getopt with a leading ':' in optstring: ':' is a missing argument. */
+	if (c == ':') {
+		return cli_usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
+	}
+	if (optopt != 0) {
+		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+	}
+	return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", CLI_NAME, cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cli_usage_line(cmd, stderr);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,52 @@
+/*
+ * The tlsguard command: one file per subcommand (cmd_NAME.c), each exporting a
+ * struct cli_command that tools/main.c lists in its dispatch table. The CLI links
+ * policy/ only, never shim/.
+ */
+#ifndef TLSGUARD_CLI_H
+#define TLSGUARD_CLI_H
+
+#include <stdio.h>
+
+#include "policy.h"
+
+#define CLI_NAME    "tlsguard"
+#define CLI_VERSION "0.1.0"
+
+/* Exit statuses shared by check and explain (see tlsguard(1)). */
+#define CLI_EXIT_OK      0
+#define CLI_EXIT_INVALID 1 /* the policy cannot be loaded */
+#define CLI_EXIT_USAGE   2
+
+struct cli_command {
+	const char *name;
+	const char *synopsis; /* arguments after the name, for usage lines */
+	const char *summary;  /* one line for `tlsguard --help` */
+	/* argv[0] is the subcommand name; returns the exit status. */
+	int (*run)(int argc, char **argv);
+};
+
+/* The subcommands; add one here and in the table in main.c. */
+extern const struct cli_command cli_cmd_check;
+extern const struct cli_command cli_cmd_explain;
+
+/* Loads the policy the shim would use: path when not NULL (relative to the
+ * working directory), else $TLSGUARD_POLICY
+ * (ignored in a secure-execution process, as in the shim), else
+ * POLICY_DEFAULT_PATH when it exists, else the built-in default. NULL on error,
+ * with err filled in. */
+struct policy *cli_policy_load(const char *path, struct policy_error *err);
+/* True when the policy is the built-in default (no file was read). */
+int cli_policy_is_builtin(const struct policy *policy);
+
+/* Prints "tlsguard: MESSAGE" and the command's usage line on stderr; returns
+ * CLI_EXIT_USAGE so callers can `return cli_usage_error(...)`. */
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The usage error for what getopt_long (optstring starting with ':', opterr 0)
+ * returned as c: '?' or ':'. */
+int cli_option_error(const struct cli_command *cmd, int c, char **argv);
+/* "usage: tlsguard NAME SYNOPSIS" on out. */
+void cli_usage_line(const struct cli_command *cmd, FILE *out);
+
+#endif
