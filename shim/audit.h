@@ -47,7 +47,8 @@ size_t audit_format_body(const struct audit_event *ev, const char *exe, long pid
                          size_t len);
 
 /* Takes the audit settings of the loaded policy. Until called, events go to
- * stderr only. */
+ * /dev/log (facility authpriv) with a copy of blocks on stderr, so a policy that
+ * fails to load is still reported. */
 void audit_configure(const struct policy_audit *cfg);
 
 /* Sends one event. Thread-safe, never blocks the program (MSG_DONTWAIT), keeps

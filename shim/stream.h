@@ -51,8 +51,11 @@ struct stream {
 	struct stream_records in;
 	/* The first ClientHello (written when outbound, read when inbound): its
 	 * client random, once all 32 bytes have been seen. */
-	uint8_t hello_seen; /* bytes of the ClientHello prefix seen so far */
-	uint8_t hello_prefix[11 + STREAM_RANDOM_LEN];
+	uint8_t hello_seen; /* bytes of hello_prefix filled */
+	/* The ClientHello's handshake header, legacy_version and random. */
+	uint8_t hello_prefix[4 + 2 + STREAM_RANDOM_LEN];
+	uint32_t hello_left; /* bytes of the ClientHello after hello_prefix still to come */
+	bool hello_done;     /* the whole ClientHello message has been seen */
 	bool random_ready;
 	uint8_t random[STREAM_RANDOM_LEN];
 };
