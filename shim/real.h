@@ -7,6 +7,7 @@
 #define TLSGUARD_REAL_H
 
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -70,10 +71,22 @@ struct real_fns {
 	long (*syscall)(long, ...);
 };
 
-/* The table, bound on first use (pthread_once). Never NULL. If a name cannot be
- * bound, or resolves back to the shim itself, real_broken() is true and the
- * shim fails closed: every network call it would govern is refused. */
-const struct real_fns *real(void);
+extern struct real_fns real_table;
+extern atomic_bool real_ready;
+void real_bind(void);
+
+/* The table, bound on first use (pthread_once inside real_bind). After that a
+ * call costs one load and a branch. If a name cannot be bound, or resolves back
+ * to the shim itself, real_broken() is true and the shim fails closed: every
+ * network call it governs is refused. */
+static inline const struct real_fns *real(void)
+{
+	if (__builtin_expect(!atomic_load_explicit(&real_ready, memory_order_acquire), 0)) {
+		real_bind();
+	}
+	return &real_table;
+}
+
 bool real_broken(void);
 
 #endif

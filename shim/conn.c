@@ -1,0 +1,225 @@
+/*
+ * The descriptor table: fd -> governed connection.
+ *
+ * Reads on the hot path are lock-free (two acquire loads); every change, and
+ * every reference taken for the slow path, happens under one table lock, which
+ * is the only way a conn is freed, so a conn is never used after its last
+ * descriptor closed. Chunks of the table are allocated lazily, so a fork copies
+ * only the pages of descriptors in use.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "conn_internal.h"
+#include "real.h"
+
+_Atomic(struct conn *) *_Atomic fdt_chunks[FDT_CHUNKS];
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void conn_unref_locked(struct conn *c)
+{
+	if (c != NULL && --c->refs == 0) {
+		pthread_mutex_destroy(&c->lock);
+		free(c);
+	}
+}
+
+struct conn *conn_acquire(int fd)
+{
+	struct conn *c = fdt_peek(fd);
+
+	if (c == NULL) {
+		return NULL;
+	}
+	pthread_mutex_lock(&table_lock);
+	c = fdt_peek(fd); /* closed meanwhile? */
+	if (c != NULL) {
+		c->refs++;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return c;
+}
+
+void conn_release(struct conn *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&table_lock);
+	conn_unref_locked(c);
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* The slot of fd, allocating its chunk; NULL when fd is out of range or memory
+ * is short. Called with the table lock held. */
+static _Atomic(struct conn *) *slot_of(int fd)
+{
+	_Atomic(struct conn *) *chunk;
+
+	if (fd < 0 || fd >= FDT_MAX) {
+		return NULL;
+	}
+	chunk = atomic_load_explicit(&fdt_chunks[fd >> FDT_CHUNK_BITS], memory_order_acquire);
+	if (chunk == NULL) {
+		chunk = calloc(FDT_CHUNK_SIZE, sizeof(*chunk));
+		if (chunk == NULL) {
+			return NULL;
+		}
+		atomic_store_explicit(&fdt_chunks[fd >> FDT_CHUNK_BITS], chunk,
+		                      memory_order_release);
+	}
+	return &chunk[fd & (FDT_CHUNK_SIZE - 1)];
+}
+
+/* The slot of fd if its chunk exists; never allocates. */
+static _Atomic(struct conn *) *existing_slot(int fd)
+{
+	_Atomic(struct conn *) *chunk;
+
+	if (fd < 0 || fd >= FDT_MAX) {
+		return NULL;
+	}
+	chunk = atomic_load_explicit(&fdt_chunks[fd >> FDT_CHUNK_BITS], memory_order_acquire);
+	return chunk != NULL ? &chunk[fd & (FDT_CHUNK_SIZE - 1)] : NULL;
+}
+
+int fdt_set(int fd, struct conn *c)
+{
+	_Atomic(struct conn *) *slot;
+	struct conn *old;
+
+	pthread_mutex_lock(&table_lock);
+	slot = c != NULL ? slot_of(fd) : existing_slot(fd);
+	if (slot == NULL) {
+		pthread_mutex_unlock(&table_lock);
+		return c != NULL ? -1 : 0;
+	}
+	if (c != NULL) {
+		c->refs++;
+	}
+	old = atomic_exchange_explicit(slot, c, memory_order_acq_rel);
+	conn_unref_locked(old);
+	pthread_mutex_unlock(&table_lock);
+	return 0;
+}
+
+void fdt_clear(int fd)
+{
+	if (fdt_peek(fd) != NULL) {
+		fdt_set(fd, NULL);
+	}
+}
+
+void fdt_clear_range(unsigned int first, unsigned int last)
+{
+	unsigned int fd;
+
+	if (last >= FDT_MAX) {
+		last = FDT_MAX - 1;
+	}
+	for (fd = first; fd <= last && fd >= first; fd++) {
+		if (fdt_chunks[fd >> FDT_CHUNK_BITS] == NULL) {
+			fd |= FDT_CHUNK_SIZE - 1; /* skip the whole empty chunk */
+			continue;
+		}
+		fdt_clear((int)fd);
+	}
+}
+
+void fdt_copy(int from, int to)
+{
+	struct conn *c = conn_acquire(from);
+
+	if (c == NULL) {
+		fdt_clear(to);
+		return;
+	}
+	if (fdt_set(to, c) < 0) {
+		/* Cannot follow the copy: the new descriptor would carry the
+		 * connection unenforced. Refuse it instead. */
+		real()->shutdown(to, SHUT_RDWR);
+	}
+	conn_release(c);
+}
+
+struct conn *conn_new(bool inbound, const struct policy_rule *rule)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	c->refs = 1;
+	c->inbound = inbound;
+	c->rule = rule;
+	stream_init(&c->stream, rule != NULL ? rule->starttls : POLICY_STARTTLS_NONE, inbound);
+	return c;
+}
+
+int conn_identify(struct conn *c, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		return -1;
+	}
+	c->dev = st.st_dev;
+	c->ino = st.st_ino;
+	return 0;
+}
+
+bool conn_is_stale(const struct conn *c, int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) < 0 || st.st_dev != c->dev || st.st_ino != c->ino;
+}
+
+void conn_refuse(struct conn *c, int fd)
+{
+	pthread_mutex_lock(&c->lock);
+	c->blocked = true;
+	pthread_mutex_unlock(&c->lock);
+	real()->shutdown(fd, SHUT_RDWR);
+}
+
+/* fork: no lock may be held across it, or the child deadlocks. The child has one
+ * thread: locks of conns that another parent thread held are re-made. */
+static void before_fork(void)
+{
+	pthread_mutex_lock(&table_lock);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&table_lock);
+}
+
+static void after_fork_child(void)
+{
+	unsigned int i, j;
+	struct conn *c;
+
+	for (i = 0; i < FDT_CHUNKS; i++) {
+		if (fdt_chunks[i] == NULL) {
+			continue;
+		}
+		for (j = 0; j < FDT_CHUNK_SIZE; j++) {
+			c = atomic_load_explicit(&fdt_chunks[i][j], memory_order_relaxed);
+			if (c != NULL) {
+				pthread_mutex_init(&c->lock, NULL);
+			}
+		}
+	}
+	pthread_mutex_init(&table_lock, NULL);
+}
+
+__attribute__((constructor)) static void conn_register_fork_handlers(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}

@@ -1,0 +1,51 @@
+/*
+ * The socket layer's private view of the descriptor table (shim/conn.c).
+ */
+#ifndef TLSGUARD_CONN_INTERNAL_H
+#define TLSGUARD_CONN_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "conn.h"
+
+#define FDT_CHUNK_BITS 10
+#define FDT_CHUNK_SIZE (1 << FDT_CHUNK_BITS)
+#define FDT_MAX        (1 << 20) /* the kernel's default nr_open */
+#define FDT_CHUNKS     (FDT_MAX >> FDT_CHUNK_BITS)
+
+extern _Atomic(struct conn *) *_Atomic fdt_chunks[FDT_CHUNKS];
+
+/* The hot path: is fd governed? Two loads and a branch, no lock. The pointer
+ * may only be dereferenced through conn_acquire. */
+static inline struct conn *fdt_peek(int fd)
+{
+	_Atomic(struct conn *) *chunk;
+
+	if ((unsigned int)fd >= FDT_MAX) {
+		return NULL;
+	}
+	chunk = atomic_load_explicit(&fdt_chunks[(unsigned int)fd >> FDT_CHUNK_BITS],
+	                             memory_order_acquire);
+	if (chunk == NULL) {
+		return NULL;
+	}
+	return atomic_load_explicit(&chunk[fd & (FDT_CHUNK_SIZE - 1)], memory_order_acquire);
+}
+
+/* A new conn; the caller holds its one reference (conn_release when done). */
+struct conn *conn_new(bool inbound, const struct policy_rule *rule);
+/* Records fd's identity (st_dev/st_ino) in c. */
+int conn_identify(struct conn *c, int fd);
+/* True when fd is no longer the socket c was made for (closed behind our back
+ * and its number reused by a call the shim does not see). */
+bool conn_is_stale(const struct conn *c, int fd);
+
+/* Points fd at c (c == NULL: untracks fd). -1 when fd is beyond the table or
+ * memory is short: the caller must refuse the connection. */
+int fdt_set(int fd, struct conn *c);
+void fdt_clear(int fd);
+void fdt_clear_range(unsigned int first, unsigned int last);
+/* dup: to shares from's connection (or is cleared when from is untracked). */
+void fdt_copy(int from, int to);
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * Children stay enforced. Every way to start a program (the exec family,
+ * posix_spawn, system, popen) gets an environment that preloads the shim with
+ * this process's policy and mode, even if the program scrubbed them, unless the
+ * policy says inherit = false. Governed sockets a child inherits are named in
+ * TLSGUARD_FDS, so the child governs them from its first byte.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn_internal.h"
+#include "guard.h"
+#include "real.h"
+#include "shim.h"
+#include "stdio_guard.h"
+
+extern char **environ;
+
+#define ENV_PRELOAD "LD_PRELOAD"
+#define ENV_POLICY  "TLSGUARD_POLICY"
+#define ENV_MODE    "TLSGUARD_MODE"
+#define ENV_FDS     "TLSGUARD_FDS"
+
+/* What this process was started with: the child gets the same. */
+static char self_path[PATH_MAX];
+static char *start_policy;
+static char *start_mode;
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+static void find_self(void)
+{
+	Dl_info info;
+
+	if (dladdr((void *)find_self, &info) == 0 || info.dli_fname == NULL ||
+	    realpath(info.dli_fname, self_path) == NULL) {
+		self_path[0] = '\0';
+	}
+}
+
+static const char *env_value(char *const envp[], const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++) {
+		if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=') {
+			return *envp + len + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Does the LD_PRELOAD value (separated by spaces or colons) load this shim? */
+static bool preloads_self(const char *value)
+{
+	char resolved[PATH_MAX], item[PATH_MAX];
+	size_t n;
+
+	while (value != NULL && *value != '\0') {
+		n = strcspn(value, ": ");
+		if (n > 0 && n < sizeof(item)) {
+			memcpy(item, value, n);
+			item[n] = '\0';
+			if (strcmp(item, self_path) == 0 || (realpath(item, resolved) != NULL &&
+			                                     strcmp(resolved, self_path) == 0)) {
+				return true;
+			}
+		}
+		value += n + (value[n] != '\0');
+	}
+	return false;
+}
+
+static bool same_value(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* "3:o,7:i": the governed descriptors an exec'ed image keeps (not close-on-exec). */
+static void governed_fds(char *out, size_t len)
+{
+	unsigned int i, j;
+	struct conn *c;
+	size_t used = 0;
+	int fd, flags, n;
+
+	out[0] = '\0';
+	for (i = 0; i < FDT_CHUNKS; i++) {
+		if (fdt_chunks[i] == NULL) {
+			continue;
+		}
+		for (j = 0; j < FDT_CHUNK_SIZE; j++) {
+			fd = (int)(i << FDT_CHUNK_BITS | j);
+			c = conn_acquire(fd);
+			if (c == NULL) {
+				continue;
+			}
+			flags = real()->fcntl(fd, F_GETFD);
+			if (flags >= 0 && (flags & FD_CLOEXEC) == 0 && used + 16 < len) {
+				n = snprintf(out + used, len - used, "%s%d:%c", used ? "," : "", fd,
+				             c->inbound ? 'i' : 'o');
+				used += (size_t)n;
+			}
+			conn_release(c);
+		}
+	}
+}
+
+struct child_env {
+	char **envp; /* NULL: the caller's environment is already right */
+	char *strings[4];
+};
+
+static void child_env_free(struct child_env *ce)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ce->strings) / sizeof(ce->strings[0]); i++) {
+		free(ce->strings[i]);
+	}
+	free(ce->envp);
+}
+
+static char *format_var(const char *name, const char *value)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%s=%s", name, value) < 0) {
+		return NULL;
+	}
+	return s;
+}
+
+/* The entries the child's environment lacks or has wrong, as "NAME=value";
+ * "NAME=" means NAME must be absent. Returns how many, -1 when out of memory. */
+static int wanted_entries(char *const envp[], char *out[4])
+{
+	const char *preload = env_value(envp, ENV_PRELOAD);
+	char fds[4096];
+	int n = 0;
+
+	if (!preloads_self(preload)) {
+		if (preload == NULL || *preload == '\0') {
+			out[n++] = format_var(ENV_PRELOAD, self_path);
+		} else if (asprintf(&out[n++], "%s=%s:%s", ENV_PRELOAD, self_path, preload) < 0) {
+			out[n - 1] = NULL;
+		}
+	}
+	/* A child keeps this process's policy and mode: a program cannot point it at
+	 * another policy file. */
+	if (!same_value(env_value(envp, ENV_POLICY), start_policy)) {
+		out[n++] = format_var(ENV_POLICY, start_policy != NULL ? start_policy : "");
+	}
+	if (!same_value(env_value(envp, ENV_MODE), start_mode)) {
+		out[n++] = format_var(ENV_MODE, start_mode != NULL ? start_mode : "");
+	}
+	governed_fds(fds, sizeof(fds));
+	if (!same_value(env_value(envp, ENV_FDS), fds[0] ? fds : NULL)) {
+		out[n++] = format_var(ENV_FDS, fds);
+	}
+	return n;
+}
+
+static bool replaces(const char *entry, char *const set[], int nset)
+{
+	int i;
+	size_t len;
+
+	for (i = 0; i < nset; i++) {
+		len = strcspn(set[i], "=");
+		if (strncmp(entry, set[i], len) == 0 && entry[len] == '=') {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Builds ce->envp from envp with the shim's entries put back. */
+static int child_env_build(struct child_env *ce, char *const envp[])
+{
+	static char *const empty[] = {NULL};
+	const struct policy *policy;
+	size_t count = 0, i, k = 0;
+	int nset;
+
+	memset(ce, 0, sizeof(*ce));
+	pthread_once(&self_once, find_self);
+	if (self_path[0] == '\0') {
+		return 0;
+	}
+	envp = envp != NULL ? envp : empty;
+	nset = wanted_entries(envp, ce->strings);
+	if (nset <= 0) {
+		return nset;
+	}
+	policy = shim_policy();
+	if (policy != NULL && !policy_inherit(policy)) {
+		return 0; /* the operator chose: children are not governed */
+	}
+	while (envp[count] != NULL) {
+		count++;
+	}
+	ce->envp = calloc(count + (size_t)nset + 1, sizeof(char *));
+	if (ce->envp == NULL) {
+		return -1;
+	}
+	for (i = 0; i < (size_t)nset; i++) {
+		if (ce->strings[i] == NULL) {
+			return -1;
+		}
+		/* "NAME=" alone means: leave NAME out. */
+		if (ce->strings[i][strcspn(ce->strings[i], "=") + 1] != '\0') {
+			ce->envp[k++] = ce->strings[i];
+		}
+	}
+	for (i = 0; i < count; i++) {
+		if (!replaces(envp[i], ce->strings, nset)) {
+			ce->envp[k++] = envp[i];
+		}
+	}
+	return 0;
+}
+
+/* Runs the real call with the child's environment; refuses (ENOMEM) rather than
+ * start an ungoverned child when the environment cannot be built. */
+#define WITH_CHILD_ENV(envp, call)                                                                 \
+	do {                                                                                       \
+		struct child_env ce_;                                                              \
+		int rc_, saved_;                                                                   \
+		if (child_env_build(&ce_, envp) < 0) {                                             \
+			child_env_free(&ce_);                                                      \
+			errno = ENOMEM;                                                            \
+			return -1;                                                                 \
+		}                                                                                  \
+		char *const *env_ = ce_.envp != NULL ? ce_.envp : (envp);                          \
+		rc_ = call;                                                                        \
+		saved_ = errno;                                                                    \
+		child_env_free(&ce_);                                                              \
+		errno = saved_;                                                                    \
+		return rc_;                                                                        \
+	} while (0)
+
+SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	WITH_CHILD_ENV(envp, real()->execve(path, argv, env_));
+}
+
+SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	WITH_CHILD_ENV(envp, real()->execvpe(file, argv, env_));
+}
+
+SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	WITH_CHILD_ENV(envp, real()->fexecve(fd, argv, env_));
+}
+
+SHIM_EXPORT int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+SHIM_EXPORT int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+SHIM_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	WITH_CHILD_ENV(envp, real()->posix_spawn(pid, path, fa, attr, argv, env_));
+}
+
+SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                             const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	WITH_CHILD_ENV(envp, real()->posix_spawnp(pid, file, fa, attr, argv, env_));
+}
+
+/* execl, execlp, execle: the variadic forms, gathered into an argv. */
+static char **gather_args(const char *arg0, va_list ap, char ***envp_out)
+{
+	size_t n = 1, cap = 16;
+	char **argv = malloc(cap * sizeof(char *));
+	char **grown;
+
+	if (argv == NULL) {
+		return NULL;
+	}
+	argv[0] = (char *)arg0;
+	while (argv[n - 1] != NULL) {
+		if (n == cap) {
+			cap *= 2;
+			grown = realloc(argv, cap * sizeof(char *));
+			if (grown == NULL) {
+				free(argv);
+				return NULL;
+			}
+			argv = grown;
+		}
+		argv[n++] = va_arg(ap, char *);
+	}
+	if (envp_out != NULL) {
+		*envp_out = va_arg(ap, char **);
+	}
+	return argv;
+}
+
+#define EXEC_VARIADIC(arg0, with_env, call)                                                        \
+	do {                                                                                       \
+		va_list ap;                                                                        \
+		char **envp_ = environ, **argv_;                                                   \
+		int rc_, saved_;                                                                   \
+		va_start(ap, arg0);                                                                \
+		argv_ = gather_args(arg0, ap, with_env ? &envp_ : NULL);                           \
+		va_end(ap);                                                                        \
+		if (argv_ == NULL) {                                                               \
+			errno = ENOMEM;                                                            \
+			return -1;                                                                 \
+		}                                                                                  \
+		rc_ = call;                                                                        \
+		saved_ = errno;                                                                    \
+		free(argv_);                                                                       \
+		errno = saved_;                                                                    \
+		return rc_;                                                                        \
+	} while (0)
+
+SHIM_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	EXEC_VARIADIC(arg, false, execve(path, argv_, envp_));
+}
+
+SHIM_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	EXEC_VARIADIC(arg, false, execvpe(file, argv_, envp_));
+}
+
+SHIM_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	EXEC_VARIADIC(arg, true, execve(path, argv_, envp_));
+}
+
+/* system() and popen() spawn through glibc internals with `environ`: the shim's
+ * entries are put back into this process's own environment first. */
+static void restore_own_environ(void)
+{
+	struct child_env ce;
+	size_t i;
+	char *eq;
+
+	if (child_env_build(&ce, environ) < 0 || ce.envp == NULL) {
+		child_env_free(&ce);
+		return;
+	}
+	for (i = 0; i < sizeof(ce.strings) / sizeof(ce.strings[0]) && ce.strings[i]; i++) {
+		eq = strchr(ce.strings[i], '=');
+		*eq = '\0';
+		if (eq[1] == '\0') {
+			unsetenv(ce.strings[i]);
+		} else {
+			setenv(ce.strings[i], eq + 1, 1);
+		}
+	}
+	child_env_free(&ce);
+}
+
+SHIM_EXPORT int system(const char *command)
+{
+	static int (*real_system)(const char *);
+
+	if (real_system == NULL) {
+		real_system = (int (*)(const char *))dlsym(RTLD_NEXT, "system");
+	}
+	restore_own_environ();
+	return real_system(command);
+}
+
+SHIM_EXPORT FILE *popen(const char *command, const char *type)
+{
+	static FILE *(*real_popen)(const char *, const char *);
+
+	if (real_popen == NULL) {
+		real_popen = (FILE * (*)(const char *, const char *)) dlsym(RTLD_NEXT, "popen");
+	}
+	restore_own_environ();
+	return real_popen(command, type);
+}
+
+/* vfork's child shares the parent's memory, and the exec wrappers allocate: a
+ * plain fork keeps the parent safe (POSIX allows vfork to be fork). */
+SHIM_EXPORT pid_t vfork(void)
+{
+	return real()->fork();
+}
+
+/* The new image: remember what it was started with, and govern the sockets its
+ * parent governed before any of their bytes move. */
+static void adopt_inherited(const char *list)
+{
+	char *end;
+	long fd;
+
+	while (list != NULL && *list != '\0') {
+		fd = strtol(list, &end, 10);
+		if (end == list || end[0] != ':' || fd < 0 || fd > INT_MAX) {
+			return;
+		}
+		guard_adopt_as((int)fd, end[1] == 'i');
+		if (fd <= 2) {
+			stdio_guard_fd((int)fd);
+		}
+		list = strchr(end, ',');
+		list = list != NULL ? list + 1 : NULL;
+	}
+}
+
+__attribute__((constructor)) static void exec_start(void)
+{
+	const char *policy = secure_getenv(ENV_POLICY);
+	const char *mode = secure_getenv(ENV_MODE);
+
+	start_policy = policy != NULL ? strdup(policy) : NULL;
+	start_mode = mode != NULL ? strdup(mode) : NULL;
+	adopt_inherited(secure_getenv(ENV_FDS));
+}

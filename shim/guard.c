@@ -1,0 +1,412 @@
+/*
+ * The socket layer's decisions (see guard.h).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "conn_internal.h"
+#include "guard.h"
+#include "real.h"
+#include "shim.h"
+#include "sslg.h"
+
+/* The default Linux ephemeral port range (ip_local_port_range): a socket whose
+ * local port lies in it most likely made an outbound connection. */
+#define EPHEMERAL_LOW  32768
+#define EPHEMERAL_HIGH 60999
+
+struct endpoint {
+	struct policy_addr addr;
+	uint16_t port;
+	char host[CONN_HOST_MAX];
+};
+
+static void report(enum audit_kind kind, enum audit_verdict verdict, bool inbound,
+                   const struct endpoint *ep, int rule, const char *reason, const char *detail)
+{
+	struct audit_event ev = {
+	    .kind = kind,
+	    .verdict = verdict,
+	    .inbound = inbound,
+	    .peer = ep != NULL ? &ep->addr : NULL,
+	    .port = ep != NULL ? ep->port : 0,
+	    .host = ep != NULL ? ep->host : NULL,
+	    .rule = rule,
+	    .reason = reason,
+	    .detail = detail,
+	};
+
+	audit_emit(&ev);
+}
+
+static void report_conn(const struct conn *c, enum audit_kind kind, enum audit_verdict verdict,
+                        const char *reason, const char *detail)
+{
+	struct endpoint ep = {.addr = c->peer, .port = c->port};
+
+	memcpy(ep.host, c->host, sizeof(ep.host));
+	report(kind, verdict, c->inbound, &ep, c->rule != NULL ? c->rule->index : 0, reason,
+	       detail);
+}
+
+/* A violation: recorded always; refused only in enforce mode. */
+static bool refuse_now(void)
+{
+	return shim_mode() == POLICY_MODE_ENFORCE;
+}
+
+static enum audit_verdict violation_verdict(void)
+{
+	return refuse_now() ? AUDIT_VERDICT_BLOCK : AUDIT_VERDICT_AUDIT;
+}
+
+/* No policy could be loaded: every governed call is refused (fail closed). */
+static int refuse_without_policy(bool inbound, const struct endpoint *ep)
+{
+	report(AUDIT_POLICY, AUDIT_VERDICT_BLOCK, inbound, ep, POLICY_RULE_DEFAULT, "policy_error",
+	       shim_policy_error());
+	errno = inbound ? ECONNABORTED : EACCES;
+	return -1;
+}
+
+static enum policy_proto proto_of(int fd, bool *is_socket)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	*is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+	return type == SOCK_STREAM ? POLICY_PROTO_TCP : POLICY_PROTO_UDP;
+}
+
+static int track(int fd, bool inbound, const struct policy_rule *rule, const struct endpoint *ep,
+                 uint16_t local_port)
+{
+	struct conn *c = conn_new(inbound, rule);
+	int rc;
+
+	if (c == NULL) {
+		return -1;
+	}
+	c->peer = ep->addr;
+	c->port = ep->port;
+	c->local_port = local_port;
+	memcpy(c->host, ep->host, sizeof(c->host));
+	conn_identify(c, fd);
+	rc = fdt_set(fd, c);
+	conn_release(c);
+	return rc;
+}
+
+int guard_outbound(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct policy_rule *rule;
+	const struct policy *policy;
+	enum policy_proto proto;
+	struct endpoint ep = {0};
+	bool is_socket;
+
+	if (sa == NULL || len < sizeof(struct sockaddr_in) ||
+	    policy_addr_from_sockaddr(&ep.addr, sa, &ep.port) < 0) {
+		return 0; /* Unix, netlink, AF_UNSPEC: never touched */
+	}
+	proto = proto_of(fd, &is_socket);
+	if (!is_socket || audit_owns_fd(fd)) {
+		return 0;
+	}
+	names_lookup(&ep.addr, ep.host, sizeof(ep.host));
+	policy = shim_policy();
+	if (policy == NULL) {
+		return refuse_without_policy(false, &ep);
+	}
+	if (shim_mode() == POLICY_MODE_OFF) {
+		return 0;
+	}
+	rule = policy_match_out(policy, &ep.addr, ep.port, proto, ep.host[0] ? ep.host : NULL);
+	switch (rule->action) {
+	case POLICY_ACTION_DENY:
+		report(AUDIT_CONNECT, violation_verdict(), false, &ep, rule->index, "denied", NULL);
+		if (refuse_now()) {
+			errno = EACCES;
+			return -1;
+		}
+		fdt_clear(fd);
+		return 0;
+	case POLICY_ACTION_ALLOW:
+		fdt_clear(fd);
+		break;
+	case POLICY_ACTION_REQUIRE_TLS:
+		if (fdt_peek(fd) != NULL) {
+			return 0; /* a repeated connect on a governed socket: keep its state */
+		}
+		if (track(fd, false, rule, &ep, 0) < 0) {
+			report(AUDIT_POLICY, AUDIT_VERDICT_BLOCK, false, &ep, rule->index,
+			       "policy_error", "cannot follow this descriptor");
+			errno = EACCES;
+			return -1;
+		}
+		break;
+	default:
+		errno = EACCES;
+		return -1;
+	}
+	if (policy_audit(policy)->log_allowed) {
+		report(AUDIT_CONNECT, AUDIT_VERDICT_ALLOW, false, &ep, rule->index, "allowed",
+		       NULL);
+	}
+	return 0;
+}
+
+static int endpoint_of(int fd, bool peer, struct endpoint *ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+	              : getsockname(fd, (struct sockaddr *)&ss, &len);
+
+	if (rc < 0) {
+		return -1;
+	}
+	return policy_addr_from_sockaddr(&ep->addr, (struct sockaddr *)&ss, &ep->port);
+}
+
+int guard_inbound(int fd)
+{
+	const struct policy_rule *rule;
+	const struct policy *policy;
+	struct endpoint local = {0}, ep = {0};
+	bool is_socket;
+
+	if (proto_of(fd, &is_socket) != POLICY_PROTO_TCP || !is_socket ||
+	    endpoint_of(fd, false, &local) < 0 || endpoint_of(fd, true, &ep) < 0) {
+		return 0; /* not a TCP/IP connection */
+	}
+	policy = shim_policy();
+	if (policy == NULL) {
+		return refuse_without_policy(true, &ep);
+	}
+	if (shim_mode() == POLICY_MODE_OFF) {
+		return 0;
+	}
+	rule = policy_match_in(policy, local.port, &ep.addr);
+	switch (rule->action) {
+	case POLICY_ACTION_DENY:
+		report(AUDIT_CONNECT, violation_verdict(), true, &ep, rule->index, "denied", NULL);
+		if (refuse_now()) {
+			errno = ECONNABORTED;
+			return -1;
+		}
+		return 0;
+	case POLICY_ACTION_ALLOW:
+		fdt_clear(fd);
+		break;
+	case POLICY_ACTION_REQUIRE_TLS:
+		if (track(fd, true, rule, &ep, local.port) < 0) {
+			report(AUDIT_POLICY, AUDIT_VERDICT_BLOCK, true, &ep, rule->index,
+			       "policy_error", "cannot follow this descriptor");
+			errno = ECONNABORTED;
+			return -1;
+		}
+		break;
+	default:
+		errno = ECONNABORTED;
+		return -1;
+	}
+	if (policy_audit(policy)->log_allowed) {
+		report(AUDIT_CONNECT, AUDIT_VERDICT_ALLOW, true, &ep, rule->index, "allowed", NULL);
+	}
+	return 0;
+}
+
+void guard_adopt_as(int fd, bool inbound)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	fdt_clear(fd);
+	if (inbound) {
+		guard_inbound(fd);
+	} else if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		guard_outbound(fd, (struct sockaddr *)&ss, len);
+	}
+}
+
+void guard_adopt(int fd)
+{
+	struct endpoint local = {0}, peer = {0};
+	int listening = 0;
+	socklen_t optlen = sizeof(listening);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) < 0 || listening ||
+	    endpoint_of(fd, true, &peer) < 0 || endpoint_of(fd, false, &local) < 0) {
+		fdt_clear(fd);
+		return; /* not a connected IP socket: accept()/connect() will decide */
+	}
+	guard_adopt_as(fd, local.port < EPHEMERAL_LOW || local.port > EPHEMERAL_HIGH);
+}
+
+/* A byte-level violation on a governed connection. */
+static int refuse_stream(int fd, struct conn *c, enum audit_kind kind, const char *reason, int err)
+{
+	report_conn(c, kind, violation_verdict(), reason, NULL);
+	if (!refuse_now()) {
+		fdt_clear(fd); /* audit mode: recorded once, then let go */
+		return 0;
+	}
+	conn_refuse(c, fd);
+	errno = err;
+	return -1;
+}
+
+/* The first ClientHello's random is complete: is it this process's libssl? */
+static int check_hello(int fd, struct conn *c, const uint8_t *random, int err)
+{
+	enum policy_unmanaged unmanaged = c->rule->tls.unmanaged;
+
+	if (sslg_claim_hello(c, fd, random)) {
+		return 0;
+	}
+	switch (unmanaged) {
+	case POLICY_UNMANAGED_ALLOW:
+		return 0;
+	case POLICY_UNMANAGED_AUDIT:
+		report_conn(c, AUDIT_UNMANAGED_TLS, AUDIT_VERDICT_AUDIT, "unmanaged_tls", NULL);
+		return 0;
+	case POLICY_UNMANAGED_DENY:
+	default:
+		return refuse_stream(fd, c, AUDIT_UNMANAGED_TLS, "unmanaged_tls", err);
+	}
+}
+
+/* An entry whose descriptor was closed behind the shim's back and whose number
+ * now names something else: forget it and let the call through. */
+static bool forget_if_stale(int fd, struct conn *c)
+{
+	if (!conn_is_stale(c, fd)) {
+		return false;
+	}
+	fdt_clear(fd);
+	return true;
+}
+
+static enum stream_verdict feed_iov(struct stream *s, enum stream_dir dir, const struct iovec *iov,
+                                    size_t iovcnt, size_t limit, bool *random_done)
+{
+	enum stream_verdict v = STREAM_OK;
+	bool done = false;
+	size_t i, take;
+
+	for (i = 0; i < iovcnt && limit > 0 && v == STREAM_OK; i++) {
+		take = iov[i].iov_len < limit ? iov[i].iov_len : limit;
+		v = stream_feed(s, dir, iov[i].iov_base, take, &done);
+		*random_done = *random_done || done;
+		limit -= take;
+	}
+	return v;
+}
+
+int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt)
+{
+	enum stream_verdict v;
+	bool random_done = false, blocked;
+	struct stream peek;
+
+	pthread_mutex_lock(&c->lock);
+	blocked = c->blocked;
+	peek = c->stream;
+	pthread_mutex_unlock(&c->lock);
+	if (blocked) {
+		errno = EACCES;
+		return -1;
+	}
+	v = feed_iov(&peek, STREAM_OUT, iov, iovcnt, SIZE_MAX, &random_done);
+	if (v != STREAM_OK) {
+		if (forget_if_stale(fd, c)) {
+			return 0;
+		}
+		return refuse_stream(fd, c, AUDIT_PLAINTEXT, stream_verdict_reason(v), EACCES);
+	}
+	if (random_done && !c->inbound) {
+		return check_hello(fd, c, peek.random, EACCES);
+	}
+	return 0;
+}
+
+void guard_send_commit(struct conn *c, const struct iovec *iov, size_t iovcnt, size_t n)
+{
+	bool random_done = false;
+
+	pthread_mutex_lock(&c->lock);
+	feed_iov(&c->stream, STREAM_OUT, iov, iovcnt, n, &random_done);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void wipe_iov(const struct iovec *iov, size_t iovcnt, size_t n)
+{
+	size_t i, take;
+
+	for (i = 0; i < iovcnt && n > 0; i++) {
+		take = iov[i].iov_len < n ? iov[i].iov_len : n;
+		explicit_bzero(iov[i].iov_base, take);
+		n -= take;
+	}
+}
+
+int guard_recv_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt, size_t n,
+                     bool peek)
+{
+	enum stream_verdict v;
+	bool random_done = false, blocked;
+	struct stream copy;
+	uint8_t random[STREAM_RANDOM_LEN];
+
+	pthread_mutex_lock(&c->lock);
+	blocked = c->blocked;
+	if (peek) {
+		copy = c->stream;
+		v = feed_iov(&copy, STREAM_IN, iov, iovcnt, n, &random_done);
+		memcpy(random, copy.random, sizeof(random));
+	} else {
+		v = feed_iov(&c->stream, STREAM_IN, iov, iovcnt, n, &random_done);
+		memcpy(random, c->stream.random, sizeof(random));
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (blocked) {
+		wipe_iov(iov, iovcnt, n);
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (v != STREAM_OK) {
+		if (forget_if_stale(fd, c)) {
+			return 0;
+		}
+		if (refuse_now()) {
+			wipe_iov(iov, iovcnt, n);
+		}
+		return refuse_stream(fd, c, AUDIT_PLAINTEXT, stream_verdict_reason(v), ECONNRESET);
+	}
+	if (random_done && c->inbound) {
+		if (check_hello(fd, c, random, ECONNRESET) < 0) {
+			wipe_iov(iov, iovcnt, n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int guard_opaque_io(int fd, struct conn *c, const char *call)
+{
+	char detail[64];
+
+	snprintf(detail, sizeof(detail), "%s moves bytes the shim cannot inspect", call);
+	report_conn(c, AUDIT_PLAINTEXT, violation_verdict(), "plaintext", detail);
+	if (!refuse_now()) {
+		fdt_clear(fd);
+		return 0;
+	}
+	conn_refuse(c, fd);
+	errno = EACCES;
+	return -1;
+}

@@ -1,0 +1,44 @@
+/*
+ * The socket layer's decisions, shared by every wrapper: which destinations a
+ * descriptor may reach, and which bytes may move on a governed connection.
+ * Each function returns 0 to let the call proceed and -1, with the contract's
+ * errno set and the event recorded, to refuse it.
+ */
+#ifndef TLSGUARD_GUARD_H
+#define TLSGUARD_GUARD_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "conn.h"
+
+/* An outbound connect (or sendto/sendmsg with an address, or MSG_FASTOPEN) on
+ * fd to sa. Tracks fd when the rule requires TLS. */
+int guard_outbound(int fd, const struct sockaddr *sa, socklen_t len);
+
+/* A connection accepted on fd (and received over SCM_RIGHTS with
+ * inbound=true). Tracks fd when its listener's rule requires TLS. */
+int guard_inbound(int fd);
+
+/* A socket that arrived from elsewhere (SCM_RIGHTS, an exec'ed parent): decides
+ * it from its addresses, as outbound or inbound by its local port. */
+void guard_adopt(int fd);
+/* The same when the direction is known (an exec'ed parent said so). */
+void guard_adopt_as(int fd, bool inbound);
+
+/* The bytes a call is about to send on the governed fd (c from conn_acquire). */
+int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt);
+/* After the call sent n of them. */
+void guard_send_commit(struct conn *c, const struct iovec *iov, size_t iovcnt, size_t n);
+
+/* The n bytes a call just received into iov on the governed fd; peek: they stay
+ * in the socket (MSG_PEEK). On refusal the bytes are wiped from the buffers. */
+int guard_recv_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt, size_t n,
+                     bool peek);
+
+/* A call that would move bytes on fd that the shim cannot see (sendfile and
+ * splice into or out of a governed socket). */
+int guard_opaque_io(int fd, struct conn *c, const char *call);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * Which name the program resolved to which address, learned from its
+ * getaddrinfo/gethostbyname calls (shim/dns.c), for host-name rules and for
+ * host-name verification. A fixed table: the newest answer for an address wins,
+ * and an old entry may be overwritten by an unrelated one; a forgotten name only
+ * means name rules cannot match that address (address rules still do).
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "conn.h"
+#include "names.h"
+
+#define NAMES_SLOTS 512
+
+struct name_entry {
+	struct policy_addr addr;
+	char name[CONN_HOST_MAX];
+};
+
+static struct name_entry table[NAMES_SLOTS];
+static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned int slot_of(const struct policy_addr *addr)
+{
+	unsigned int h = 2166136261u, i, n = addr->family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < n; i++) {
+		h = (h ^ addr->bytes[i]) * 16777619u; /* FNV-1a */
+	}
+	return h % NAMES_SLOTS;
+}
+
+static bool same_addr(const struct policy_addr *a, const struct policy_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+void names_record(const struct sockaddr *sa, const char *name)
+{
+	struct policy_addr addr;
+	struct name_entry *e;
+
+	if (sa == NULL || name == NULL || name[0] == '\0' || strlen(name) >= CONN_HOST_MAX ||
+	    policy_addr_from_sockaddr(&addr, sa, NULL) < 0) {
+		return;
+	}
+	/* An address literal is no name: it must not replace a real one. */
+	if (policy_addr_parse(&(struct policy_addr){0}, name) == 0) {
+		return;
+	}
+	e = &table[slot_of(&addr)];
+	pthread_mutex_lock(&names_lock);
+	e->addr = addr;
+	strcpy(e->name, name);
+	pthread_mutex_unlock(&names_lock);
+}
+
+bool names_lookup(const struct policy_addr *addr, char *out, size_t len)
+{
+	struct name_entry *e = &table[slot_of(addr)];
+	bool found = false;
+
+	pthread_mutex_lock(&names_lock);
+	if (e->name[0] != '\0' && same_addr(&e->addr, addr) && strlen(e->name) < len) {
+		strcpy(out, e->name);
+		found = true;
+	}
+	pthread_mutex_unlock(&names_lock);
+	return found;
+}
+
+/* fork: a child must not inherit the lock held by another parent thread. */
+static void names_before_fork(void)
+{
+	pthread_mutex_lock(&names_lock);
+}
+
+static void names_after_fork(void)
+{
+	pthread_mutex_unlock(&names_lock);
+}
+
+__attribute__((constructor)) static void names_register_fork_handlers(void)
+{
+	pthread_atfork(names_before_fork, names_after_fork, names_after_fork);
+}

@@ -1,0 +1,8 @@
+#ifndef TLSGUARD_STDIO_GUARD_H
+#define TLSGUARD_STDIO_GUARD_H
+
+/* fd (0, 1 or 2) changed: fence its standard stream when it now names a governed
+ * connection, lift the fence when it no longer does. */
+void stdio_guard_fd(int fd);
+
+#endif
