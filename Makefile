@@ -43,8 +43,8 @@ BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB := $(BUILD)/libtlsguard.so
 CLI := $(BUILD)/tlsguard
 
-.PHONY: all check check-unit check-integration check-asan deps install clean \
-	bench demo format
+.PHONY: all check check-unit check-unit-only check-integration check-asan deps install \
+	clean bench demo format
 
 all: $(LIB) $(CLI)
 
@@ -127,6 +127,15 @@ install: all
 		install -d $(DESTDIR)$(PREFIX)/share/man/man$$sect; \
 		install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man$$sect/; \
 	done
+
+# A self-contained demonstration on loopback: plaintext and TLS servers, real
+# clients without and with the shim, and the audit lines.
+demo: all $(HELPER_BIN)
+	@BUILD=$(BUILD) tools/demo.sh
+
+# The benchmark table (bench/README.md); never part of check's pass/fail.
+bench: all $(BENCH_BIN) $(HELPER_BIN)
+	@BUILD=$(BUILD) bench/run.sh
 
 format:
 	clang-format -i $(POLICY_SRC) $(SHIM_SRC) $(TOOLS_SRC) $(UNIT_SRC) $(HELPER_SRC) \

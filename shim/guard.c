@@ -318,6 +318,9 @@ int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 	peek = c->stream;
 	pthread_mutex_unlock(&c->lock);
 	if (blocked) {
+		if (forget_if_stale(fd, c)) {
+			return 0;
+		}
 		errno = EACCES;
 		return -1;
 	}
@@ -374,6 +377,9 @@ int guard_recv_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (blocked) {
+		if (forget_if_stale(fd, c)) {
+			return 0;
+		}
 		wipe_iov(iov, iovcnt, n);
 		errno = ECONNRESET;
 		return -1;

@@ -26,7 +26,11 @@ for suite in "$here"/t_*.sh; do
 		echo "== $name: FAILED"
 		cat "$log"
 	else
-		echo "== $name: $p passed${s:+, $s skipped}"
+		if [ "$s" -gt 0 ]; then
+			echo "== $name: $p passed, $s skipped"
+		else
+			echo "== $name: $p passed"
+		fi
 		grep '^skip ' "$log"
 	fi
 	rm -f "$log"

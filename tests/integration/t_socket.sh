@@ -91,6 +91,8 @@ expect "nothing of the plaintext reached the TLS-only server" "" "$(received tls
 # --- a number reused after close_range starts clean ---
 out=$(shimmed "$PROBE" close-range 127.0.0.1 "$TLS_PORT" 2>&1)
 expect "descriptor reused after close_range: /dev/null write works" "SENT 17" "$out"
+out=$(shimmed "$PROBE" stale-number 127.0.0.1 "$TLS_PORT" 2>/dev/null)
+expect "refused socket closed by a raw syscall: its reused number works" "SENT 17" "$out"
 
 # --- deny and allow rules ---
 out=$(shimmed "$PROBE" connect 127.0.0.1 "$DENY_PORT" 2>&1)
@@ -164,3 +166,17 @@ out=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/broken.conf" /bin/true 2>&1; echo "
 expect "/bin/true under a broken policy: untouched (policy never parsed)" "rc=0" "$out"
 maps=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" cat /proc/self/maps)
 expect_no_match "cat under the shim maps no libssl" "libssl|libcrypto" "$maps"
+
+# --- as an ordinary user (CI runs as root): the root-owned audit socket is not
+# writable, so events fall back to stderr; enforcement is the same ---
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 0755 "$TOP/$BUILD" "$TOP/$BUILD/tests" "$TOP/$BUILD/tests/programs" 2>/dev/null
+	out=$(runuser -u nobody -- env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" \
+		"$PROBE" write 127.0.0.1 "$TLS_PORT" 2>"$T/nobody.err")
+	expect "as nobody: plaintext refused" "REFUSED Permission denied" "$out"
+	expect_match "as nobody: unwritable audit socket falls back to stderr, said once" \
+		"audit socket .* unavailable \(Permission denied\); events go to stderr" "$(cat "$T/nobody.err")"
+	expect_match "as nobody: the event is on stderr" "event=plaintext verdict=block" "$(cat "$T/nobody.err")"
+else
+	skip "as nobody" "needs root to switch to the nobody user"
+fi

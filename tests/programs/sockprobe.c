@@ -236,6 +236,41 @@ static void via_close_range(void)
 	outcome(write(null, payload, sizeof(payload) - 1));
 }
 
+/* close(2) by the syscall instruction itself: no wrapper can see it. */
+static long raw_close(int fd)
+{
+#if defined(__x86_64__)
+	long ret;
+
+	__asm__ volatile("syscall"
+	                 : "=a"(ret)
+	                 : "a"((long)SYS_close), "D"((long)fd)
+	                 : "rcx", "r11", "memory");
+	return ret;
+#else
+	return syscall(SYS_close, fd);
+#endif
+}
+
+/* A refused socket closed behind the shim's back: its number, reused by
+ * open(), must not stay refused. */
+static void via_stale_number(void)
+{
+	int fd = connected(), null;
+
+	if (write(fd, payload, sizeof(payload) - 1) >= 0) {
+		printf("SETUP plaintext was not refused\n");
+		return;
+	}
+	raw_close(fd);
+	null = open("/dev/null", O_WRONLY);
+	if (null != fd) {
+		printf("SETUP /dev/null got %d, not %d\n", null, fd);
+		return;
+	}
+	outcome(write(null, payload, sizeof(payload) - 1));
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode;
@@ -290,6 +325,8 @@ int main(int argc, char **argv)
 		via_threads();
 	} else if (strcmp(mode, "scm") == 0) {
 		via_scm_rights(argv[0], argv[2], argv[3]);
+	} else if (strcmp(mode, "stale-number") == 0) {
+		via_stale_number();
 	} else if (strcmp(mode, "close-range") == 0) {
 		via_close_range();
 	} else if (strcmp(mode, "stderr") == 0) {
