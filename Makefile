@@ -32,6 +32,8 @@ TOOLS_SRC  := $(sort $(wildcard tools/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/check_*.c))
 HELPER_SRC := $(sort $(wildcard tests/programs/*.c))
 BENCH_SRC  := $(sort $(wildcard bench/*.c))
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+STRESS_SRC := $(sort $(wildcard tests/stress/*.c))
 
 POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/%.o)
@@ -39,12 +41,14 @@ TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/programs/%.c=$(BUILD)/tests/programs/%)
 BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+STRESS_BIN := $(STRESS_SRC:tests/stress/%.c=$(BUILD)/tests/stress/%)
 
 LIB := $(BUILD)/libtlsguard.so
 CLI := $(BUILD)/tlsguard
 
-.PHONY: all check check-unit check-unit-only check-integration check-asan deps install \
-	clean bench demo format
+.PHONY: all check check-unit check-unit-only check-integration check-asan check-tsan \
+	check-tsan-run deps install clean bench demo format fuzz fuzz-run
 
 all: $(LIB) $(CLI)
 
@@ -88,6 +92,19 @@ $(BUILD)/tests/programs/%: tests/programs/%.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations $(CFLAGS) \
 		$(SSL_CFLAGS) -o $@ $< $(SSL_LIBS) -pthread
 
+# Stress programs share the build's sanitizer flags (check-tsan builds them with
+# ThreadSanitizer, like the shim they run under).
+$(BUILD)/tests/stress/%: tests/stress/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations $(CFLAGS) $(XCFLAGS) \
+		$(SSL_CFLAGS) -o $@ $< $(XLDFLAGS) $(SSL_LIBS) -pthread
+
+# libFuzzer targets: built only in the fuzz tree (make fuzz).
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libpolicy.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
+		$(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
+
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations -O2 -g \
@@ -111,6 +128,26 @@ check-asan:
 
 check-unit-only: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
+
+# The unit suites and the stress programs under ThreadSanitizer, the stress
+# programs running under a ThreadSanitizer build of the shim.
+check-tsan:
+	$(MAKE) BUILD=build-tsan CC=clang XCFLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
+		XLDFLAGS="-fsanitize=thread" check-tsan-run
+
+check-tsan-run: $(UNIT_BIN) $(LIB) $(STRESS_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+	@BUILD=$(BUILD) tests/stress/run.sh
+
+# Each libFuzzer target for FUZZ_SECONDS (default 60), from its seed corpus.
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang \
+		XCFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+		XLDFLAGS="-fsanitize=address,undefined" fuzz-run
+
+fuzz-run: $(FUZZ_BIN)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BIN)
 
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -142,4 +179,4 @@ format:
 		$(BENCH_SRC) $(wildcard policy/*.h shim/*.h tools/*.h tests/*.h)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan build-fuzz
