@@ -37,6 +37,9 @@ STRESS_SRC := $(sort $(wildcard tests/stress/*.c))
 
 POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/%.o)
+# The shim's own stand-ins for libconfig (loaded lazily): only in the .so.
+SHIM_LAZY  := $(BUILD)/shim/lazy_libconfig.o
+SHIM_LIB_OBJ := $(filter-out $(SHIM_LAZY),$(SHIM_OBJ))
 TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/programs/%.c=$(BUILD)/tests/programs/%)
@@ -60,15 +63,17 @@ $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/libshim.a: $(SHIM_OBJ)
+$(BUILD)/libshim.a: $(SHIM_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-# The shim links libconfig and libc only: never libssl/libcrypto (they are looked
-# up at run time in processes that already loaded them).
+# The shim links libc only: libconfig is opened when the policy is first loaded,
+# libssl/libcrypto are looked up only in processes that already loaded them.
+# Lazy binding: resolving every symbol at start-up (-z now) cost more than
+# every other part of the shim in a process that execs often.
 $(LIB): $(SHIM_OBJ) $(BUILD)/libpolicy.a shim/exports.map
 	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a -Wl,--version-script=shim/exports.map \
-		-Wl,-z,now -Wl,-z,relro $(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
+		-Wl,-z,relro -Wl,--no-undefined $(XLDFLAGS) -ldl -pthread
 
 $(CLI): $(TOOLS_OBJ) $(BUILD)/libpolicy.a
 	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libpolicy.a $(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)

@@ -165,7 +165,10 @@ expect_match "broken policy: stderr names FILE:LINE" "tlsguard: $T/broken.conf:[
 out=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/broken.conf" /bin/true 2>&1; echo "rc=$?")
 expect "/bin/true under a broken policy: untouched (policy never parsed)" "rc=0" "$out"
 maps=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" cat /proc/self/maps)
-expect_no_match "cat under the shim maps no libssl" "libssl|libcrypto" "$maps"
+expect_no_match "cat under the shim maps no libssl, libcrypto or libconfig" \
+	"libssl|libcrypto|libconfig" "$maps"
+out=$(LD_PRELOAD="$SHIM" LD_BIND_NOW=1 TLSGUARD_POLICY="$POLICY" "$PROBE" connect 127.0.0.1 "$DENY_PORT" 2>&1)
+expect "LD_BIND_NOW=1: the shim loads, libconfig is found on demand" "REFUSED connect: Permission denied" "$out"
 
 # --- as an ordinary user (CI runs as root): the root-owned audit socket is not
 # writable, so events fall back to stderr; enforcement is the same ---

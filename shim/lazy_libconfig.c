@@ -1,0 +1,115 @@
+/*
+ * libconfig, loaded only when a process first needs its policy. The policy
+ * engine calls libconfig by name; in the shim those names resolve here (hidden,
+ * never exported), and these forward to libconfig.so.9 opened on first use.
+ * A process that never opens an IP socket (/bin/true, ls, a shell loop) maps no
+ * libconfig at all. The CLI and the tests link libconfig directly.
+ */
+#include <dlfcn.h>
+#include <libconfig.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define LIBCONFIG_SONAME "libconfig.so.9"
+
+static struct {
+	void (*init)(config_t *);
+	void (*destroy)(config_t *);
+	int (*read_string)(config_t *, const char *);
+	int (*get_int)(const config_setting_t *);
+	long long (*get_int64)(const config_setting_t *);
+	int (*get_bool)(const config_setting_t *);
+	const char *(*get_string)(const config_setting_t *);
+	int (*length)(const config_setting_t *);
+	config_setting_t *(*get_elem)(const config_setting_t *, unsigned int);
+	config_setting_t *(*get_member)(const config_setting_t *, const char *);
+} lib;
+static bool loaded;
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+
+static void load(void)
+{
+	void *h = dlopen(LIBCONFIG_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (h == NULL) {
+		return;
+	}
+	*(void **)&lib.init = dlsym(h, "config_init");
+	*(void **)&lib.destroy = dlsym(h, "config_destroy");
+	*(void **)&lib.read_string = dlsym(h, "config_read_string");
+	*(void **)&lib.get_int = dlsym(h, "config_setting_get_int");
+	*(void **)&lib.get_int64 = dlsym(h, "config_setting_get_int64");
+	*(void **)&lib.get_bool = dlsym(h, "config_setting_get_bool");
+	*(void **)&lib.get_string = dlsym(h, "config_setting_get_string");
+	*(void **)&lib.length = dlsym(h, "config_setting_length");
+	*(void **)&lib.get_elem = dlsym(h, "config_setting_get_elem");
+	*(void **)&lib.get_member = dlsym(h, "config_setting_get_member");
+	loaded = lib.init && lib.destroy && lib.read_string && lib.get_int && lib.get_int64 &&
+	         lib.get_bool && lib.get_string && lib.length && lib.get_elem && lib.get_member;
+}
+
+/* Without libconfig nothing can be parsed: config_read_string fails with a
+ * message, and the policy load fails closed. The getters are only reached
+ * after a successful parse. */
+void config_init(config_t *config)
+{
+	pthread_once(&load_once, load);
+	if (!loaded) {
+		memset(config, 0, sizeof(*config));
+		return;
+	}
+	lib.init(config);
+}
+
+void config_destroy(config_t *config)
+{
+	if (loaded) {
+		lib.destroy(config);
+	}
+}
+
+int config_read_string(config_t *config, const char *str)
+{
+	if (!loaded) {
+		config->error_text = "cannot load " LIBCONFIG_SONAME " to parse the policy";
+		config->error_line = 0;
+		return CONFIG_FALSE;
+	}
+	return lib.read_string(config, str);
+}
+
+int config_setting_get_int(const config_setting_t *s)
+{
+	return lib.get_int(s);
+}
+
+long long config_setting_get_int64(const config_setting_t *s)
+{
+	return lib.get_int64(s);
+}
+
+int config_setting_get_bool(const config_setting_t *s)
+{
+	return lib.get_bool(s);
+}
+
+const char *config_setting_get_string(const config_setting_t *s)
+{
+	return lib.get_string(s);
+}
+
+int config_setting_length(const config_setting_t *s)
+{
+	return lib.length(s);
+}
+
+config_setting_t *config_setting_get_elem(const config_setting_t *s, unsigned int index)
+{
+	return lib.get_elem(s, index);
+}
+
+config_setting_t *config_setting_get_member(const config_setting_t *s, const char *name)
+{
+	return lib.get_member(s, name);
+}
