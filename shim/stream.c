@@ -67,6 +67,16 @@ static const struct record_rules reply_rules = {
     .len_max = CIPHERTEXT_MAX,
 };
 
+/* The responder before the whole ClientHello arrived: only a plaintext alert
+ * (RFC 8446 6: two bytes, level and description), as a server sends when the
+ * client hangs up or sends garbage. */
+static const struct record_rules early_alert_rules = {
+    .types = TYPE_BIT(CT_ALERT),
+    .minor_min = 1,
+    .minor_max = 4,
+    .len_max = 2,
+};
+
 /* Every later record, both ways (TLS 1.3 records say 0x0303). */
 static const struct record_rules framing_rules = {
     .types = TYPE_BIT(CT_CHANGE_CIPHER_SPEC) | TYPE_BIT(CT_ALERT) | TYPE_BIT(CT_HANDSHAKE) |
@@ -285,8 +295,7 @@ static bool hello_feed(struct stream *s, const uint8_t *p, size_t n, bool *rando
 	return true;
 }
 
-/* The rules for the next record header in one direction, or NULL when no byte
- * may come that way yet. */
+/* The rules for the next record header in one direction. */
 static const struct record_rules *rules_for(const struct stream *s, const struct stream_records *r,
                                             bool hello_dir)
 {
@@ -295,9 +304,9 @@ static const struct record_rules *rules_for(const struct stream *s, const struct
 	}
 	if (!s->hello_done) {
 		/* TLS: the client speaks first and the server answers the whole
-		 * ClientHello; bytes before that are a banner, an error, or bytes
-		 * injected ahead of the handshake (CVE-2021-23222). */
-		return NULL;
+		 * ClientHello; other bytes before that are a banner, an error, or
+		 * bytes injected ahead of the handshake (CVE-2021-23222). */
+		return &early_alert_rules;
 	}
 	return r->records == 0 ? &reply_rules : &framing_rules;
 }
@@ -309,9 +318,6 @@ static size_t header_feed(const struct stream *s, struct stream_records *r, bool
 	const struct record_rules *rules = rules_for(s, r, hello_dir);
 	size_t take = RECORD_HEADER_LEN - r->header_len;
 
-	if (rules == NULL) {
-		return 0;
-	}
 	take = len < take ? len : take;
 	memcpy(r->header + r->header_len, p, take);
 	r->header_len += take;

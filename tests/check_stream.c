@@ -565,8 +565,15 @@ static const struct stream_case cases[] = {
     /* a server-speaks-first banner */
     {"server banner", .segs = {S_STR("220 mail.example ESMTP\r\n")},
      .want_verdict = STREAM_PLAINTEXT},
-    /* even a valid record may not come before the whole ClientHello */
+    /* a server may refuse an incomplete hello with a plaintext alert */
     {"server alert mid-hello", .segs = {C_PART(min_hello, 20), S_BYTES(0x15, 3, 3, 0, 2, 2, 0)},
+     .want_verdict = STREAM_OK},
+    /* but no other record may come before the whole ClientHello */
+    {"server handshake mid-hello", .segs = {C_PART(min_hello, 20), S_BYTES(0x16, 3, 3, 0, 2, 2, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* an early alert is exactly two bytes long */
+    {"server long alert mid-hello",
+     .segs = {C_PART(min_hello, 20), S_BYTES(0x15, 3, 3, 0, 3, 2, 0, 0)},
      .want_verdict = STREAM_PLAINTEXT},
     /* a later server record of type 24 */
     {"server heartbeat later",

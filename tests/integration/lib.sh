@@ -95,7 +95,8 @@ write_policy() {
 	chmod 0644 "$1"
 }
 
-# shimmed CMD...: runs CMD with the shim and $POLICY.
+# shimmed CMD...: runs CMD with the shim and $POLICY; a command that hangs is
+# killed after 60 s (status 124) so a deadlock fails the suite instead of CI.
 shimmed() {
-	LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" "$@"
+	LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" timeout -k 5 60 "$@"
 }

@@ -12,8 +12,9 @@ for suite in "$here"/t_*.sh; do
 	[ -e "$suite" ] || continue
 	name=$(basename "$suite" .sh)
 	log=$(mktemp)
-	bash "$suite" >"$log" 2>&1
+	timeout -k 10 600 bash "$suite" >"$log" 2>&1 </dev/null
 	rc=$?
+	[ $rc -eq 124 ] && echo "not ok $name: suite killed after 600 s" >>"$log"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
 	s=$(grep -c '^skip ' "$log")
