@@ -31,10 +31,8 @@ extern char **environ;
 #define ENV_MODE    "TLSGUARD_MODE"
 #define ENV_FDS     "TLSGUARD_FDS"
 
-/* What this process was started with: the child gets the same. */
+/* This shim's own path, for the child's LD_PRELOAD. */
 static char self_path[PATH_MAX];
-static char *start_policy;
-static char *start_mode;
 static pthread_once_t self_once = PTHREAD_ONCE_INIT;
 
 static void find_self(void)
@@ -157,6 +155,8 @@ static int wanted_entries(char *const envp[], char *out[4])
 	}
 	/* A child keeps this process's policy and mode: a program cannot point it at
 	 * another policy file. */
+	const char *start_policy = shim_start_policy(), *start_mode = shim_start_mode();
+
 	if (!same_value(env_value(envp, ENV_POLICY), start_policy)) {
 		out[n++] = format_var(ENV_POLICY, start_policy != NULL ? start_policy : "");
 	}
@@ -402,8 +402,8 @@ SHIM_EXPORT pid_t vfork(void)
 	return real()->fork();
 }
 
-/* The new image: remember what it was started with, and govern the sockets its
- * parent governed before any of their bytes move. */
+/* The new image governs the sockets its parent governed before any of their
+ * bytes move. */
 static void adopt_inherited(const char *list)
 {
 	char *end;
@@ -425,10 +425,5 @@ static void adopt_inherited(const char *list)
 
 __attribute__((constructor)) static void exec_start(void)
 {
-	const char *policy = secure_getenv(ENV_POLICY);
-	const char *mode = secure_getenv(ENV_MODE);
-
-	start_policy = policy != NULL ? strdup(policy) : NULL;
-	start_mode = mode != NULL ? strdup(mode) : NULL;
 	adopt_inherited(secure_getenv(ENV_FDS));
 }

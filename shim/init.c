@@ -21,16 +21,51 @@ static enum policy_mode mode = POLICY_MODE_ENFORCE;
 static struct policy_error load_error;
 static bool load_failed;
 
+/* TLSGUARD_POLICY and TLSGUARD_MODE as this process was started: a program
+ * that edits its environment (env -i, setenv before exec) changes neither the
+ * policy it is held to nor the one its children get. secure_getenv ignores them
+ * in a setuid/setgid/capability process (contract). */
+static char *start_policy;
+static char *start_mode;
+static pthread_once_t start_once = PTHREAD_ONCE_INIT;
+
+static void snapshot_start_env(void)
+{
+	const char *policy_env = secure_getenv("TLSGUARD_POLICY");
+	const char *mode_env = secure_getenv("TLSGUARD_MODE");
+
+	start_policy = policy_env != NULL ? strdup(policy_env) : NULL;
+	start_mode = mode_env != NULL ? strdup(mode_env) : NULL;
+}
+
+/* Before any other constructor, and so before main can touch the environment;
+ * a wrapper called even earlier takes the snapshot itself. */
+__attribute__((constructor(101))) static void take_start_env(void)
+{
+	pthread_once(&start_once, snapshot_start_env);
+}
+
+const char *shim_start_policy(void)
+{
+	pthread_once(&start_once, snapshot_start_env);
+	return start_policy;
+}
+
+const char *shim_start_mode(void)
+{
+	pthread_once(&start_once, snapshot_start_env);
+	return start_mode;
+}
+
 static void say(const char *text)
 {
 	real()->write(2, text, strlen(text));
 }
 
-/* TLSGUARD_MODE, when the policy lets it override the file's mode. secure_getenv
- * returns NULL in a setuid/setgid/capability process (contract). */
+/* TLSGUARD_MODE, when the policy lets it override the file's mode. */
 static void apply_mode_override(void)
 {
-	const char *env = secure_getenv("TLSGUARD_MODE");
+	const char *env = shim_start_mode();
 	char line[256];
 
 	if (env == NULL || !policy_env_override(loaded)) {
@@ -71,7 +106,7 @@ static void report_failure(void)
 
 static void load(void)
 {
-	const char *path = secure_getenv("TLSGUARD_POLICY");
+	const char *path = shim_start_policy();
 
 	shim_busy++;
 	if (real_broken()) {

@@ -21,6 +21,11 @@ const struct policy *shim_policy(void);
  * override. POLICY_MODE_ENFORCE when the policy could not be loaded. */
 enum policy_mode shim_mode(void);
 
+/* TLSGUARD_POLICY and TLSGUARD_MODE as the process was started (NULL: unset,
+ * or a secure-execution process). */
+const char *shim_start_policy(void);
+const char *shim_start_mode(void);
+
 /* The text of the load failure, or NULL. */
 const char *shim_policy_error(void);
 

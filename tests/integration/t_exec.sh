@@ -1,0 +1,56 @@
+# Children stay enforced: every way of starting a program gets the shim, the
+# policy and the mode back, whatever the parent did to its environment, unless
+# the policy says inherit = false.
+. "$(dirname "$0")/lib.sh"
+
+SHIM_REAL=$(readlink -f "$SHIM")
+start_audit_sink
+POLICY="$T/policy.conf"
+write_policy "$POLICY" <<EOF
+version = 1;
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+EOF
+
+# child_var NAME CMD...: the value of NAME in the environment CMD's child sees.
+child_var() {
+	local name=$1
+	shift
+	"$@" | sed -n "s/^$name=//p"
+}
+
+expect "env -i: LD_PRELOAD is put back" "$SHIM_REAL" "$(child_var LD_PRELOAD shimmed env -i /usr/bin/env)"
+expect "env -i: TLSGUARD_POLICY is put back" "$POLICY" \
+	"$(child_var TLSGUARD_POLICY shimmed env -i /usr/bin/env)"
+expect "env -i: TLSGUARD_MODE follows the parent's" "audit" \
+	"$(TLSGUARD_MODE=audit child_var TLSGUARD_MODE shimmed env -i /usr/bin/env)"
+expect "a shell's child: the shim is not listed twice" "$SHIM" \
+	"$(child_var LD_PRELOAD shimmed bash -c /usr/bin/env)"
+expect "another preload is kept after the shim" "$SHIM_REAL:/lib/x86_64-linux-gnu/libm.so.6" \
+	"$(child_var LD_PRELOAD shimmed env LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6 /usr/bin/env)"
+expect "a program cannot point its child at another policy" "$POLICY" \
+	"$(child_var TLSGUARD_POLICY shimmed env TLSGUARD_POLICY=/tmp/lenient.conf /usr/bin/env)"
+
+# posix_spawn and system() take other paths through libc.
+out=$(shimmed "$PY" -c 'import os, sys
+pid = os.posix_spawn("/usr/bin/env", ["env"], {})
+os.waitpid(pid, 0)' | sed -n 's/^LD_PRELOAD=//p')
+expect "posix_spawn with an empty environment: shim put back" "$SHIM_REAL" "$out"
+out=$(shimmed "$PY" -c 'import os
+del os.environ["LD_PRELOAD"]; del os.environ["TLSGUARD_POLICY"]
+os.system("/usr/bin/env")' | sed -n 's/^TLSGUARD_POLICY=//p')
+expect "system() after unsetenv: policy put back" "$POLICY" "$out"
+
+# inherit = false: the operator chose to let children go.
+write_policy "$T/noinherit.conf" <<EOF
+version = 1;
+inherit = false;
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+EOF
+out=$(POLICY="$T/noinherit.conf" child_var LD_PRELOAD shimmed env -i /usr/bin/env)
+expect "inherit = false: a scrubbed child is not preloaded" "" "$out"
+out=$(POLICY="$T/noinherit.conf" child_var LD_PRELOAD shimmed /usr/bin/env)
+expect "inherit = false: an untouched environment still passes through" "$SHIM" "$out"
+
+# The process itself keeps the policy it was started with, whatever it sets.
+err=$(shimmed env TLSGUARD_POLICY=/tmp/lenient.conf /usr/bin/env 2>&1 >/dev/null)
+expect "a program's own TLSGUARD_POLICY edit is not loaded" "" "$err"
