@@ -138,7 +138,7 @@ check-unit-only: $(UNIT_BIN)
 # programs running under a ThreadSanitizer build of the shim.
 check-tsan:
 	$(MAKE) BUILD=build-tsan CC=clang XCFLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
-		XLDFLAGS="-fsanitize=thread" check-tsan-run
+		XLDFLAGS="-fsanitize=thread -Wl,-z,undefs" check-tsan-run
 
 check-tsan-run: $(UNIT_BIN) $(LIB) $(STRESS_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
