@@ -53,3 +53,9 @@ const struct policy_tls *policy_tls_defaults(const struct policy *policy)
 {
 	return &policy->tls;
 }
+
+bool policy_has_host_rules(const struct policy *policy)
+{
+	return policy->out_tcp.hosts.used > 0 || policy->out_tcp.suffixes.used > 0 ||
+	       policy->out_udp.hosts.used > 0 || policy->out_udp.suffixes.used > 0;
+}

@@ -24,6 +24,8 @@ struct sockaddr;
  * when no line applies), so the CLI and the shim print the same text. */
 struct policy_error {
 	char msg[POLICY_ERROR_MAX];
+	int sys_errno; /* the errno of a failed system call or library load, else 0:
+	                * EMFILE, ENFILE and ENOMEM may pass, the rest will not */
 };
 
 void policy_set_error(struct policy_error *err, const char *fmt, ...)
@@ -154,6 +156,10 @@ const struct policy_tls *policy_tls_defaults(const struct policy *policy);
 const struct policy_rule *policy_match_out(const struct policy *policy,
                                            const struct policy_addr *ip, uint16_t port,
                                            enum policy_proto proto, const char *hostname);
+/* Whether any outbound rule names a host (exact or *.suffix): only then can the
+ * name a program resolved change which rule matches. */
+bool policy_has_host_rules(const struct policy *policy);
+
 /* First matching inbound rule for a TCP connection accepted on local_port from
  * peer (peer may be NULL: only rules without `from` match). Never NULL. */
 const struct policy_rule *policy_match_in(const struct policy *policy, uint16_t local_port,

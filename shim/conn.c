@@ -17,6 +17,7 @@
 #include "real.h"
 
 _Atomic(struct conn *) *_Atomic fdt_chunks[FDT_CHUNKS];
+_Atomic unsigned char fdt_flags[FDT_MAX];
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -102,6 +103,7 @@ int fdt_set(int fd, struct conn *c)
 		c->refs++;
 	}
 	old = atomic_exchange_explicit(slot, c, memory_order_acq_rel);
+	atomic_store_explicit(&fdt_flags[fd], c != NULL, memory_order_release);
 	conn_unref_locked(old);
 	pthread_mutex_unlock(&table_lock);
 	return 0;

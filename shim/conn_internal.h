@@ -14,9 +14,23 @@
 #define FDT_CHUNKS     (FDT_MAX >> FDT_CHUNK_BITS)
 
 extern _Atomic(struct conn *) *_Atomic fdt_chunks[FDT_CHUNKS];
+/* One byte per descriptor, set while it is governed: the hot path's only read.
+ * Never-touched pages are the kernel's shared zero page, so the map costs no
+ * memory (and no copy at fork) beyond the pages of descriptors in use. */
+extern _Atomic unsigned char fdt_flags[FDT_MAX];
 
-/* The hot path: is fd governed? Two loads and a branch, no lock. The pointer
- * may only be dereferenced through conn_acquire. */
+/* The hot path of every wrapper: is fd governed? A mask, a load, a branch. A
+ * number at or beyond FDT_MAX (or negative) reads some other descriptor's byte:
+ * such a number is never governed (fdt_set refuses it), and a wrong "yes" only
+ * sends the call down the slow path, which looks fd up exactly. */
+static inline bool fdt_governed(int fd)
+{
+	return atomic_load_explicit(&fdt_flags[(unsigned int)fd & (FDT_MAX - 1)],
+				    memory_order_relaxed);
+}
+
+/* The conn of fd without a reference (a lock-free read of the table): only to
+ * test for one; the pointer may only be dereferenced through conn_acquire. */
 static inline struct conn *fdt_peek(int fd)
 {
 	_Atomic(struct conn *) *chunk;

@@ -20,7 +20,7 @@
 
 static int born(int fd)
 {
-	if (fd >= 0 && fdt_peek(fd) != NULL) {
+	if (fd >= 0 && fdt_governed(fd)) {
 		fdt_clear(fd);
 	}
 	return fd;
@@ -44,7 +44,7 @@ SHIM_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 
 SHIM_EXPORT int close(int fd)
 {
-	if (fdt_peek(fd) != NULL) {
+	if (fdt_governed(fd)) {
 		fdt_clear(fd);
 		if (fd <= 2) {
 			stdio_guard_fd(fd);
@@ -116,7 +116,7 @@ static int call_dup3(int from, int to, int flags)
 
 SHIM_EXPORT int dup2(int from, int to)
 {
-	if (fdt_peek(from) == NULL && fdt_peek(to) == NULL) {
+	if (!fdt_governed(from) && !fdt_governed(to)) {
 		return real()->dup2(from, to);
 	}
 	return dup_onto(from, to, call_dup2, 0);
@@ -124,7 +124,7 @@ SHIM_EXPORT int dup2(int from, int to)
 
 SHIM_EXPORT int dup3(int from, int to, int flags)
 {
-	if (fdt_peek(from) == NULL && fdt_peek(to) == NULL) {
+	if (!fdt_governed(from) && !fdt_governed(to)) {
 		return real()->dup3(from, to, flags);
 	}
 	return dup_onto(from, to, call_dup3, flags);

@@ -116,15 +116,24 @@ int guard_outbound(int fd, const struct sockaddr *sa, socklen_t len)
 	if (!is_socket || audit_owns_fd(fd)) {
 		return 0;
 	}
-	names_lookup(&ep.addr, ep.host, sizeof(ep.host));
 	policy = shim_policy();
 	if (policy == NULL) {
+		names_lookup(&ep.addr, ep.host, sizeof(ep.host));
 		return refuse_without_policy(false, &ep);
 	}
 	if (shim_mode() == POLICY_MODE_OFF) {
 		return 0;
 	}
+	/* The resolved name matters to the match only with host rules; otherwise
+	 * it is looked up only for what is governed or reported. */
+	if (policy_has_host_rules(policy)) {
+		names_lookup(&ep.addr, ep.host, sizeof(ep.host));
+	}
 	rule = policy_match_out(policy, &ep.addr, ep.port, proto, ep.host[0] ? ep.host : NULL);
+	if (ep.host[0] == '\0' &&
+	    (rule->action != POLICY_ACTION_ALLOW || policy_audit(policy)->log_allowed)) {
+		names_lookup(&ep.addr, ep.host, sizeof(ep.host));
+	}
 	switch (rule->action) {
 	case POLICY_ACTION_DENY:
 		report(AUDIT_CONNECT, violation_verdict(), false, &ep, rule->index, "denied", NULL);

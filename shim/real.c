@@ -3,6 +3,8 @@
  * so the shim stacks with other preloads and never calls an interposed name.
  */
 #include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <string.h>
@@ -10,21 +12,88 @@
 
 #include "real.h"
 
-struct real_fns real_table;
+/* The hottest entries start as stubs that bind the table and then make the
+ * call, so their wrappers need no "bound yet?" test: an untracked write is the
+ * descriptor test and one indirect jump (bench/README.md). */
+static ssize_t bind_then_write(int fd, const void *buf, size_t len)
+{
+	real_bind();
+	return real_table.write(fd, buf, len);
+}
+
+static ssize_t bind_then_read(int fd, void *buf, size_t len)
+{
+	real_bind();
+	return real_table.read(fd, buf, len);
+}
+
+static ssize_t bind_then_send(int fd, const void *buf, size_t len, int flags)
+{
+	real_bind();
+	return real_table.send(fd, buf, len, flags);
+}
+
+static ssize_t bind_then_recv(int fd, void *buf, size_t len, int flags)
+{
+	real_bind();
+	return real_table.recv(fd, buf, len, flags);
+}
+
+static ssize_t bind_then_read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	real_bind();
+	return real_table.read_chk(fd, buf, len, buflen);
+}
+
+static ssize_t bind_then_recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	real_bind();
+	return real_table.recv_chk(fd, buf, len, buflen, flags);
+}
+
+struct real_fns real_table = {
+	.write = bind_then_write,
+	.read = bind_then_read,
+	.send = bind_then_send,
+	.recv = bind_then_recv,
+	.read_chk = bind_then_read_chk,
+	.recv_chk = bind_then_recv_chk,
+};
 atomic_bool real_ready;
 static bool broken;
 static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
+
+/* The address range of this shared object's segments, found once. */
+static uintptr_t self_lo = UINTPTR_MAX, self_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *base)
+{
+	const ElfW(Phdr) *ph;
+	uintptr_t lo, hi;
+	int i;
+
+	(void)size;
+	if ((void *)info->dlpi_addr != base) {
+		return 0;
+	}
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD) {
+			continue;
+		}
+		lo = info->dlpi_addr + ph->p_vaddr;
+		hi = lo + ph->p_memsz;
+		self_lo = lo < self_lo ? lo : self_lo;
+		self_hi = hi > self_hi ? hi : self_hi;
+	}
+	return 1;
+}
 
 /* True when fn lives in this shared object: binding it would make a wrapper
  * call itself forever. */
 static bool resolves_to_shim(void *fn)
 {
-	Dl_info self, found;
-
-	if (dladdr((void *)real_bind, &self) == 0 || dladdr(fn, &found) == 0) {
-		return false;
-	}
-	return self.dli_fbase == found.dli_fbase;
+	return (uintptr_t)fn >= self_lo && (uintptr_t)fn < self_hi;
 }
 
 static void bind_one(void **slot, const char *name)
@@ -44,6 +113,11 @@ static void bind_one(void **slot, const char *name)
 
 static void bind_all(void)
 {
+	Dl_info self;
+
+	if (dladdr((void *)real_bind, &self) != 0) {
+		dl_iterate_phdr(find_self, self.dli_fbase);
+	}
 	BIND(socket);
 	BIND(socketpair);
 	BIND(connect);

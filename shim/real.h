@@ -87,6 +87,10 @@ static inline const struct real_fns *real(void)
 	return &real_table;
 }
 
+/* The table without the "bound yet?" test, for entries that are stubs until
+ * bound (write, read, send, recv, __read_chk, __recv_chk: see real.c). */
+#define real_hot() (&real_table)
+
 bool real_broken(void);
 
 #endif

@@ -91,7 +91,7 @@ void stdio_guard_fd(int fd)
 	if (fp == NULL || shim_mode() != POLICY_MODE_ENFORCE) {
 		return;
 	}
-	if (fdt_peek(fd) != NULL) {
+	if (fdt_governed(fd)) {
 		fence(fp);
 	} else {
 		unfence(fp);
@@ -120,7 +120,7 @@ static int check_pending(FILE *fp, struct conn **committed, struct iovec *iov)
 	int fd;
 
 	*committed = NULL;
-	if (fp == NULL || (fd = fp->_fileno) < 0 || fdt_peek(fd) == NULL) {
+	if (fp == NULL || (fd = fp->_fileno) < 0 || !fdt_governed(fd)) {
 		return 0;
 	}
 	if (fenced(fp)) {
