@@ -214,6 +214,8 @@ static int compile_config(struct parse *ps, const char *text)
 
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		if (ps->err != NULL && config_error_line(&cfg) == 0)
+			ps->err->sys_errno = errno; /* libconfig could not be loaded */
 		policy_set_error(ps->err, "%s:%d: %s", ps->name, config_error_line(&cfg),
 		                 config_error_text(&cfg));
 		goto out;
@@ -276,6 +278,8 @@ err:
 struct policy *policy_load_string(const char *text, size_t len, const char *name,
                                   struct policy_error *err)
 {
+	if (err != NULL)
+		err->sys_errno = 0;
 	if (name == NULL)
 		name = "(string)";
 	if (text == NULL) {
@@ -290,6 +294,8 @@ static int load_check_file(int fd, const char *path, struct policy_error *err)
 	struct stat st;
 
 	if (fstat(fd, &st) != 0) {
+		if (err != NULL)
+			err->sys_errno = errno;
 		policy_set_error(err, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -342,6 +348,8 @@ static char *load_read(int fd, const char *path, size_t *len, struct policy_erro
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			if (err != NULL)
+				err->sys_errno = errno;
 			policy_set_error(err, "%s: %s", path, strerror(errno));
 			goto err;
 		}
@@ -368,6 +376,8 @@ struct policy *policy_load_file(const char *path, struct policy_error *err)
 	size_t len = 0;
 	int fd;
 
+	if (err != NULL)
+		err->sys_errno = 0;
 	if (path == NULL || path[0] == '\0') {
 		policy_set_error(err, "(policy): no policy path given");
 		return NULL;
@@ -381,6 +391,8 @@ struct policy *policy_load_file(const char *path, struct policy_error *err)
 	 * checks run on the opened descriptor, so there is no race with a rename. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
+		if (err != NULL)
+			err->sys_errno = errno;
 		policy_set_error(err, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}

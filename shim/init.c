@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 
 __thread int shim_busy;
 
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool load_done; /* loaded, or failed for good: the fast path's test */
 static struct policy *loaded;
 static enum policy_mode mode = POLICY_MODE_ENFORCE;
 static struct policy_error load_error;
@@ -104,18 +106,25 @@ static void report_failure(void)
 	audit_emit(&ev);
 }
 
-static void load(void)
+/* A failure for want of descriptors or memory may pass: the next call tries
+ * again (and is refused meanwhile). Any other failure is final. */
+static bool transient(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM;
+}
+
+/* Loads the policy; false when the failure may pass and loading should be
+ * tried again by the next call. */
+static bool load(void)
 {
 	const char *path = shim_start_policy();
 
-	shim_busy++;
 	if (real_broken()) {
 		policy_set_error(&load_error, "cannot bind the real libc functions "
 		                              "(another preload in the way?)");
 		load_failed = true;
 		report_failure();
-		shim_busy--;
-		return;
+		return true;
 	}
 	if (path == NULL && access(POLICY_DEFAULT_PATH, F_OK) == 0) {
 		path = POLICY_DEFAULT_PATH;
@@ -124,6 +133,7 @@ static void load(void)
 		loaded = policy_new_default();
 		if (loaded == NULL) {
 			policy_set_error(&load_error, "(built-in): out of memory");
+			load_error.sys_errno = ENOMEM;
 		}
 	} else {
 		loaded = policy_load_file(path, &load_error);
@@ -131,22 +141,49 @@ static void load(void)
 	if (loaded == NULL) {
 		load_failed = true;
 		report_failure();
-		shim_busy--;
-		return;
+		return !transient(load_error.sys_errno);
 	}
+	load_failed = false;
 	mode = policy_mode(loaded);
 	apply_mode_override();
 	audit_configure(policy_audit(loaded));
-	shim_busy--;
+	return true;
 }
 
 const struct policy *shim_policy(void)
 {
-	int saved = errno;
+	int saved;
 
-	pthread_once(&load_once, load);
-	errno = saved;
+	if (__builtin_expect(!atomic_load_explicit(&load_done, memory_order_acquire), 0)) {
+		saved = errno;
+		pthread_mutex_lock(&load_lock);
+		if (!atomic_load_explicit(&load_done, memory_order_relaxed)) {
+			shim_busy++;
+			if (load()) {
+				atomic_store_explicit(&load_done, true, memory_order_release);
+			}
+			shim_busy--;
+		}
+		pthread_mutex_unlock(&load_lock);
+		errno = saved;
+	}
 	return loaded;
+}
+
+/* fork: a child must not inherit the lock held by another parent thread. */
+static void load_before_fork(void)
+{
+	pthread_mutex_lock(&load_lock);
+}
+
+static void load_after_fork(void)
+{
+	pthread_mutex_unlock(&load_lock);
+}
+
+__attribute__((constructor)) static void load_register_fork_handlers(void)
+{
+	pthread_atfork(load_before_fork, load_after_fork, load_after_fork);
 }
 
 enum policy_mode shim_mode(void)

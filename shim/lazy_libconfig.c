@@ -6,9 +6,11 @@
  * libconfig at all. The CLI and the tests link libconfig directly.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <libconfig.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #define LIBCONFIG_SONAME "libconfig.so.9"
@@ -26,13 +28,23 @@ static struct {
 	config_setting_t *(*get_member)(const config_setting_t *, const char *);
 } lib;
 static bool loaded;
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static char load_error[256];
+static int load_errno; /* why dlopen failed: EMFILE may pass, the caller retries */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Called under load_lock until it succeeds: a failure for want of descriptors
+ * (EMFILE) may pass, so the next policy load tries again. */
 static void load(void)
 {
 	void *h = dlopen(LIBCONFIG_SONAME, RTLD_NOW | RTLD_LOCAL);
+	int err = errno;
+	const char *why;
 
 	if (h == NULL) {
+		why = dlerror();
+		snprintf(load_error, sizeof(load_error), "cannot load %s to parse the policy: %s",
+		         LIBCONFIG_SONAME, why != NULL ? why : "unknown error");
+		load_errno = err;
 		return;
 	}
 	*(void **)&lib.init = dlsym(h, "config_init");
@@ -54,7 +66,11 @@ static void load(void)
  * after a successful parse. */
 void config_init(config_t *config)
 {
-	pthread_once(&load_once, load);
+	pthread_mutex_lock(&load_lock);
+	if (!loaded) {
+		load();
+	}
+	pthread_mutex_unlock(&load_lock);
 	if (!loaded) {
 		memset(config, 0, sizeof(*config));
 		return;
@@ -72,8 +88,9 @@ void config_destroy(config_t *config)
 int config_read_string(config_t *config, const char *str)
 {
 	if (!loaded) {
-		config->error_text = "cannot load " LIBCONFIG_SONAME " to parse the policy";
+		config->error_text = load_error;
 		config->error_line = 0;
+		errno = load_errno;
 		return CONFIG_FALSE;
 	}
 	return lib.read_string(config, str);

@@ -156,7 +156,7 @@ static const struct valid_case {
 START_TEST(test_valid_fixture)
 {
 	const struct valid_case *c = &valid_cases[_i];
-	struct policy_error err = {{0}};
+	struct policy_error err = {0};
 	struct policy *policy, *again;
 	char *first, *second;
 
@@ -393,7 +393,7 @@ static void check_error(const struct error_case *c, struct policy *policy,
 START_TEST(test_error)
 {
 	const struct error_case *c = &error_cases[_i];
-	struct policy_error err = {{0}};
+	struct policy_error err = {0};
 	struct policy *policy;
 
 	if (c->fixture != NULL)
@@ -450,7 +450,7 @@ static const struct gen_case {
 START_TEST(test_generated)
 {
 	const struct gen_case *c = &gen_cases[_i];
-	struct policy_error err = {{0}};
+	struct policy_error err = {0};
 	struct policy *policy;
 	char *text = NULL;
 
@@ -494,7 +494,7 @@ END_TEST
 /* 5,000 rules: accepted, the last one matches, a miss falls to the default. */
 START_TEST(test_many_rules)
 {
-	struct policy_error err = {{0}};
+	struct policy_error err = {0};
 	const struct policy_rule *rule;
 	struct policy_addr addr;
 	struct policy *policy;
@@ -627,7 +627,7 @@ static const struct match_case {
 START_TEST(test_match_out)
 {
 	const struct match_case *c = &match_cases[_i];
-	struct policy_error err = {{0}};
+	struct policy_error err = {0};
 	const struct policy_rule *rule;
 	struct policy_addr addr;
 	struct policy *policy;
@@ -682,7 +682,7 @@ static const struct in_case {
 START_TEST(test_match_in)
 {
 	const struct in_case *c = &in_cases[_i];
-	struct policy_error err = {{0}};
+	struct policy_error err = {0};
 	const struct policy_rule *rule;
 	struct policy_addr addr;
 	struct policy *policy;
@@ -702,7 +702,7 @@ END_TEST
 /* Effective TLS: rule over top level over built-in defaults. */
 START_TEST(test_effective_tls)
 {
-	struct policy_error err = {{0}};
+	struct policy_error err = {0};
 	const struct policy_rule *rule;
 	struct policy_addr addr;
 	struct policy *policy;
@@ -898,7 +898,7 @@ static void make_file(const struct file_case *c, const char *path)
 START_TEST(test_load_file)
 {
 	const struct file_case *c = &file_cases[_i];
-	struct policy_error err = {{0}};
+	struct policy_error err = {0};
 	struct policy *policy;
 	char path[PATH_MAX];
 

@@ -30,7 +30,7 @@ static int run_check(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct policy_error err = {{0}};
+	struct policy_error err = {0};
 	struct policy *policy;
 	bool verbose = false;
 	int c;

@@ -390,7 +390,7 @@ static int run_explain(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct explain_target target = {.proto = POLICY_PROTO_TCP};
-	struct policy_error err = {{0}};
+	struct policy_error err = {0};
 	struct policy *policy;
 	const char *path = NULL;
 	int c, rc;
