@@ -29,6 +29,9 @@ struct cli_command {
 /* The subcommands; add one here and in the table in main.c. */
 extern const struct cli_command cli_cmd_check;
 extern const struct cli_command cli_cmd_explain;
+extern const struct cli_command cli_cmd_inspect;
+extern const struct cli_command cli_cmd_run;
+extern const struct cli_command cli_cmd_report;
 
 /* Loads the policy the shim would use: path when not NULL (relative to the
  * working directory), else $TLSGUARD_POLICY

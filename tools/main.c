@@ -8,6 +8,9 @@
 static const struct cli_command *const commands[] = {
     &cli_cmd_check,
     &cli_cmd_explain,
+    &cli_cmd_inspect,
+    &cli_cmd_run,
+    &cli_cmd_report,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,389 @@
+/*
+ * tlsguard report [--json] [FILE|-]: a summary of the audit events in a syslog
+ * file, a journal export or the shim's stderr (forms: report_parse.c). Lines
+ * that are not tlsguard events are skipped and counted; so are event lines that
+ * do not parse, separately. Exit 0, or 1 when the input cannot be read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "report.h"
+
+#define REPORT_EXIT_READ 1
+#define READ_CHUNK       (REPORT_LINE_MAX + 1)
+
+/* Table columns; the destination takes what is left of 80. */
+#define COL_COUNT   7
+#define COL_VERDICT 7
+#define COL_REASON  16
+#define COL_PROGRAM 18
+#define COL_DIR     3
+#define COL_DEST    (80 - (COL_COUNT + COL_VERDICT + COL_REASON + COL_PROGRAM + COL_DIR + 5))
+
+static int run_report(int argc, char **argv);
+
+const struct cli_command cli_cmd_report = {
+    .name = "report",
+    .synopsis = "[--json] [FILE|-]",
+    .summary = "summarise audit events from a syslog file, a journal export or stderr",
+    .run = run_report,
+};
+
+struct report {
+	struct report_table table;
+	unsigned long events, skipped, too_long, malformed;
+	unsigned long blocked, audited, allowed;
+	char first_ts[REPORT_TS_MAX], last_ts[REPORT_TS_MAX];
+	char first_when[REPORT_WHEN_LEN], last_when[REPORT_WHEN_LEN];
+	char *scratch; /* REPORT_LINE_MAX + 1 bytes for the parser */
+};
+
+const char *report_ascii(const char *s, char *buf, size_t width)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i < width; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		buf[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	if (s[i] != '\0' && i > 0) {
+		buf[i - 1] = '~';
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static int report_line(struct report *r, const char *line, size_t len)
+{
+	struct report_event ev;
+
+	switch (report_parse_line(line, len, r->scratch, &ev)) {
+	case REPORT_LINE_EVENT:
+		break;
+	case REPORT_LINE_MALFORMED:
+		r->malformed++;
+		return 0;
+	case REPORT_LINE_OTHER:
+	default:
+		r->skipped++;
+		return 0;
+	}
+	r->events++;
+	if (strcmp(ev.verdict, "block") == 0) {
+		r->blocked++;
+	} else if (strcmp(ev.verdict, "audit") == 0) {
+		r->audited++;
+	} else {
+		r->allowed++;
+	}
+	if (ev.ts[0] != '\0') {
+		if (r->first_ts[0] == '\0') {
+			memcpy(r->first_ts, ev.ts, sizeof(r->first_ts));
+			memcpy(r->first_when, ev.when, sizeof(r->first_when));
+		}
+		memcpy(r->last_ts, ev.ts, sizeof(r->last_ts));
+		memcpy(r->last_when, ev.when, sizeof(r->last_when));
+	}
+	return report_table_add(&r->table, &ev);
+}
+
+/* Splits fd into lines of at most REPORT_LINE_MAX bytes; a longer line is
+ * dropped up to its newline and counted, never buffered whole. */
+static int report_read(struct report *r, int fd)
+{
+	char *buf = malloc(READ_CHUNK);
+	size_t have = 0, start, i;
+	bool discarding = false, eof = false;
+	ssize_t got;
+
+	if (buf == NULL) {
+		return -1;
+	}
+	while (!eof) {
+		got = read(fd, buf + have, READ_CHUNK - have);
+		if (got < 0 && errno == EINTR) {
+			continue;
+		}
+		if (got < 0) {
+			free(buf);
+			return -1;
+		}
+		eof = got == 0;
+		have += (size_t)got;
+		for (start = 0, i = 0; i < have; i++) {
+			if (buf[i] != '\n') {
+				continue;
+			}
+			if (!discarding && report_line(r, buf + start, i - start) != 0) {
+				goto nomem;
+			}
+			discarding = false;
+			start = i + 1;
+		}
+		if (eof && start < have && !discarding &&
+		    report_line(r, buf + start, have - start) != 0) {
+			goto nomem;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have > REPORT_LINE_MAX) {
+			/* too long: count once, drop until the newline */
+			if (!discarding) {
+				r->skipped++;
+				r->too_long++;
+			}
+			discarding = true;
+			have = 0;
+		}
+	}
+	free(buf);
+	return 0;
+nomem:
+	free(buf);
+	errno = ENOMEM;
+	return -1;
+}
+
+static void print_header(const struct report *r)
+{
+	printf("tlsguard report: %lu events: %lu blocked, %lu audit-only, %lu allowed\n", r->events,
+	       r->blocked, r->audited, r->allowed);
+	if (r->first_when[0] != '\0') {
+		printf("seen from %s to %s\n", r->first_when, r->last_when);
+	}
+	if (r->skipped > 0) {
+		printf("skipped %lu lines that are not tlsguard events", r->skipped);
+		if (r->too_long > 0) {
+			printf(" (%lu longer than %d bytes)", r->too_long, REPORT_LINE_MAX);
+		}
+		putchar('\n');
+	}
+	if (r->malformed > 0) {
+		printf("skipped %lu malformed tlsguard event lines\n", r->malformed);
+	}
+}
+
+/* "127.0.0.1:443 example.org", or the one of them that is known. */
+static const char *group_dest(const struct report_group *g, char *buf, size_t len)
+{
+	const char *peer = g->key[REPORT_KEY_PEER], *host = g->key[REPORT_KEY_HOST];
+
+	if (strcmp(host, "-") == 0) {
+		snprintf(buf, len, "%s", peer);
+	} else if (strcmp(peer, "-") == 0) {
+		snprintf(buf, len, "%s", host);
+	} else {
+		snprintf(buf, len, "%s %s", peer, host);
+	}
+	return buf;
+}
+
+static void print_group(const struct report_group *g)
+{
+	char verdict[COL_VERDICT + 1], reason[COL_REASON + 1], program[COL_PROGRAM + 1];
+	char dir[COL_DIR + 1], dest[COL_DEST + 1], full[512];
+
+	printf("%*lu %-*s %-*s %-*s %-*s %s\n", COL_COUNT, g->count, COL_VERDICT,
+	       report_ascii(g->key[REPORT_KEY_VERDICT], verdict, COL_VERDICT), COL_REASON,
+	       report_ascii(g->key[REPORT_KEY_REASON], reason, COL_REASON), COL_PROGRAM,
+	       report_ascii(g->key[REPORT_KEY_EXE], program, COL_PROGRAM), COL_DIR,
+	       report_ascii(g->key[REPORT_KEY_DIR], dir, COL_DIR),
+	       report_ascii(group_dest(g, full, sizeof(full)), dest, COL_DEST));
+	if (g->first_when[0] != '\0') {
+		printf("%*s first %s  last %s\n", COL_COUNT, "", g->first_when, g->last_when);
+	}
+}
+
+static int print_text(const struct report *r, struct report_group **groups)
+{
+	size_t i;
+
+	print_header(r);
+	if (r->events == 0) {
+		return 0;
+	}
+	printf("\n%*s %-*s %-*s %-*s %-*s %s\n", COL_COUNT, "COUNT", COL_VERDICT, "VERDICT",
+	       COL_REASON, "REASON", COL_PROGRAM, "PROGRAM", COL_DIR, "DIR", "DESTINATION");
+	for (i = 0; i < r->table.ngroups; i++) {
+		print_group(groups[i]);
+	}
+	putchar('\n');
+	return report_rules_print(stdout, groups, r->table.ngroups);
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629 4), 0 when invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	}
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f)) {
+			return 0; /* overlong, or a UTF-16 surrogate */
+		}
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80 ||
+		    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f)) {
+			return 0;
+		}
+		return 4;
+	}
+	return 0;
+}
+
+/* RFC 8259 7: a JSON string; invalid UTF-8 becomes U+FFFD. */
+static void json_string(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	putchar('"');
+	while (*p != '\0') {
+		if (*p == '"' || *p == '\\') {
+			printf("\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			printf("\\u%04x", *p++);
+		} else if (*p < 0x80) {
+			putchar(*p++);
+		} else if ((n = utf8_len(p)) > 0) {
+			fwrite(p, 1, n, stdout);
+			p += n;
+		} else {
+			fputs("\\ufffd", stdout);
+			p++;
+		}
+	}
+	putchar('"');
+}
+
+/* A timestamp, or null when the line had none. */
+static void json_time(const char *ts)
+{
+	if (ts[0] == '\0') {
+		fputs("null", stdout);
+	} else {
+		json_string(ts);
+	}
+}
+
+static void json_group(const struct report_group *g)
+{
+	static const char *const names[REPORT_NKEYS] = {"exe",  "dir",    "peer",
+	                                                "host", "reason", "verdict"};
+	int k;
+
+	fputs("    {", stdout);
+	for (k = 0; k < REPORT_NKEYS; k++) {
+		printf(" \"%s\": ", names[k]);
+		json_string(g->key[k]);
+		putchar(',');
+	}
+	printf(" \"count\": %lu, \"first_seen\": ", g->count);
+	json_time(g->first_ts);
+	fputs(", \"last_seen\": ", stdout);
+	json_time(g->last_ts);
+	fputs(" }", stdout);
+}
+
+static int print_json(const struct report *r, struct report_group **groups)
+{
+	size_t i;
+
+	printf("{\n  \"events\": %lu,\n  \"skipped\": %lu,\n  \"malformed\": %lu,\n", r->events,
+	       r->skipped, r->malformed);
+	printf("  \"blocked\": %lu,\n  \"audit_only\": %lu,\n  \"allowed\": %lu,\n", r->blocked,
+	       r->audited, r->allowed);
+	fputs("  \"first_seen\": ", stdout);
+	json_time(r->first_ts);
+	fputs(",\n  \"last_seen\": ", stdout);
+	json_time(r->last_ts);
+	fputs(",\n  \"groups\": [", stdout);
+	for (i = 0; i < r->table.ngroups; i++) {
+		fputs(i == 0 ? "\n" : ",\n", stdout);
+		json_group(groups[i]);
+	}
+	fputs(r->table.ngroups > 0 ? "\n  ]\n}\n" : "]\n}\n", stdout);
+	return 0;
+}
+
+static int report_open(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, "-") == 0) {
+		return STDIN_FILENO;
+	}
+	do {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} while (fd < 0 && errno == EINTR);
+	return fd;
+}
+
+static int report_run(const char *path, bool json)
+{
+	struct report r = {.scratch = malloc(REPORT_LINE_MAX + 1)};
+	struct report_group **groups = NULL;
+	int fd = -1, rc = REPORT_EXIT_READ;
+
+	if (r.scratch == NULL || (fd = report_open(path)) < 0 || report_read(&r, fd) != 0) {
+		fprintf(stderr, "%s report: %s: %s\n", CLI_NAME,
+		        strcmp(path, "-") == 0 ? "stdin" : path, strerror(errno));
+		goto out;
+	}
+	if (r.table.ngroups > 0 && (groups = report_table_sorted(&r.table)) == NULL) {
+		fprintf(stderr, "%s report: out of memory\n", CLI_NAME);
+		goto out;
+	}
+	if ((json ? print_json(&r, groups) : print_text(&r, groups)) != 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "%s report: cannot write the report: %s\n", CLI_NAME,
+		        strerror(errno));
+		goto out;
+	}
+	rc = CLI_EXIT_OK;
+out:
+	if (fd > STDIN_FILENO) {
+		close(fd);
+	}
+	free(groups);
+	report_table_free(&r.table);
+	free(r.scratch);
+	return rc;
+}
+
+static int run_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	bool json = false;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			cli_usage_line(&cli_cmd_report, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_option_error(&cli_cmd_report, c, argv);
+		}
+	}
+	if (argc - optind > 1) {
+		return cli_usage_error(&cli_cmd_report, "at most one FILE expected");
+	}
+	return report_run(argc - optind == 1 ? argv[optind] : "-", json);
+}

@@ -1,0 +1,83 @@
+/*
+ * tlsguard report: audit lines in, a summary out. Private to tools/cmd_report.c
+ * and its helpers (report_parse.c, report_table.c, report_rules.c).
+ */
+#ifndef TLSGUARD_REPORT_H
+#define TLSGUARD_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Longer lines are skipped and counted: the shim never writes one (its
+ * datagrams are far shorter), so such a line is noise or an attack. */
+#define REPORT_LINE_MAX 65536
+/* "2026-11-23T12:00:01.123456789+00:00" and a little room. */
+#define REPORT_TS_MAX 48
+/* "Nov 23 12:00:01" */
+#define REPORT_WHEN_LEN 16
+
+enum report_line_kind {
+	REPORT_LINE_EVENT,     /* a tlsguard event, parsed */
+	REPORT_LINE_OTHER,     /* not a tlsguard event: skipped */
+	REPORT_LINE_MALFORMED, /* a tlsguard event line whose body does not parse */
+};
+
+/* The fields of one event. Values point into the caller's scratch buffer,
+ * unescaped (\" and \\), with \xNN escapes kept as text so no value holds a
+ * control byte. detail is NULL when absent. */
+struct report_event {
+	const char *event, *verdict, *dir, *peer, *host, *rule, *reason, *detail, *exe, *pid;
+	char ts[REPORT_TS_MAX];     /* the timestamp as written, "" when none */
+	char when[REPORT_WHEN_LEN]; /* the same, normalised "Nov 23 12:00:01", "" when none */
+};
+
+/* Classifies one line (no newline; may hold NUL bytes) and, for an event,
+ * fills ev. scratch must hold len + 1 bytes. */
+enum report_line_kind report_parse_line(const char *line, size_t len, char *scratch,
+                                        struct report_event *ev);
+
+/* Events grouped by program, destination, reason and verdict. */
+enum report_key {
+	REPORT_KEY_EXE,
+	REPORT_KEY_DIR,
+	REPORT_KEY_PEER,
+	REPORT_KEY_HOST,
+	REPORT_KEY_REASON,
+	REPORT_KEY_VERDICT,
+	REPORT_NKEYS,
+};
+
+struct report_group {
+	const char *key[REPORT_NKEYS];
+	const char *event;  /* the event kind first seen */
+	const char *detail; /* the first detail seen, NULL when none */
+	unsigned long count;
+	char first_ts[REPORT_TS_MAX], last_ts[REPORT_TS_MAX];
+	char first_when[REPORT_WHEN_LEN], last_when[REPORT_WHEN_LEN];
+	size_t hash;
+};
+
+struct report_table {
+	struct report_group **slots; /* open addressing, cap a power of two */
+	size_t cap;
+	size_t ngroups;
+};
+
+/* Counts ev into its group (adding it); 0, or -1 when out of memory. */
+int report_table_add(struct report_table *t, const struct report_event *ev);
+/* The groups, sorted by count (descending), program, destination, reason and
+ * verdict; t->ngroups entries, free() the array (not the groups). NULL when out
+ * of memory (or no groups). */
+struct report_group **report_table_sorted(const struct report_table *t);
+void report_table_free(struct report_table *t);
+
+/* Writes the "Suggested rules" libconfig snippet for the groups. 0, or -1 when
+ * out of memory. */
+int report_rules_print(FILE *out, struct report_group *const *groups, size_t n);
+
+/* s made plain printable ASCII (other bytes as '?') into buf of width + 1 bytes,
+ * cut to width with '~' as its last character when longer. */
+const char *report_ascii(const char *s, char *buf, size_t width);
+
+#endif

@@ -1,0 +1,397 @@
+/*
+ * tlsguard report: one input line in, an event out. Recognised forms (see
+ * tlsguard(1)):
+ *
+ *   Nov 23 12:00:01 host tlsguard[123]: BODY        syslog file, journalctl -o short
+ *   2026-11-23T12:00:01.123456+00:00 host tlsguard[123]: BODY     RFC 3339 timestamps
+ *   <84>Nov 23 12:00:01 tlsguard[123]: BODY         the datagram the shim sends
+ *   tlsguard: blocked: BODY, tlsguard: audit: BODY, tlsguard: BODY    the shim's stderr
+ *   BODY                                            journalctl -o cat
+ *
+ * BODY is the shim's key=value line (shim/audit_format.c): values bare, or
+ * quoted when empty or holding a space, a quote or a backslash, with \" and \\
+ * inside quotes; control bytes written as \xNN everywhere. A raw control byte
+ * therefore never belongs to an event.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+#define TAG "tlsguard"
+
+static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* A cursor over the line: never reads at or past end. */
+struct cur {
+	const char *p;
+	const char *end;
+};
+
+static bool cur_skip(struct cur *c, const char *s)
+{
+	size_t n = strlen(s);
+
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0) {
+		return false;
+	}
+	c->p += n;
+	return true;
+}
+
+/* Exactly n decimal digits; their value in *v. */
+static bool cur_digits(struct cur *c, size_t n, int *v)
+{
+	size_t i;
+
+	if ((size_t)(c->end - c->p) < n) {
+		return false;
+	}
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)c->p[i])) {
+			return false;
+		}
+		*v = *v * 10 + (c->p[i] - '0');
+	}
+	c->p += n;
+	return true;
+}
+
+/* "hh:mm:ss" */
+static bool cur_clock(struct cur *c, int *h, int *m, int *s)
+{
+	return cur_digits(c, 2, h) && cur_skip(c, ":") && cur_digits(c, 2, m) && cur_skip(c, ":") &&
+	       cur_digits(c, 2, s) && *h < 24 && *m < 60 && *s < 61;
+}
+
+/* RFC 3164 4.1.2: "Mmm dd hh:mm:ss", the day space-padded ("Nov  3"). */
+static bool parse_bsd_time(struct cur *c, int *mon, int *day, int *h, int *m, int *s)
+{
+	int i;
+
+	for (i = 0; i < 12; i++) {
+		if (cur_skip(c, months[i])) {
+			break;
+		}
+	}
+	if (i == 12 || !cur_skip(c, " ")) {
+		return false;
+	}
+	*mon = i;
+	if (!cur_skip(c, " ") && cur_digits(c, 2, day)) {
+		/* two-digit day */
+	} else if (!cur_digits(c, 1, day)) {
+		return false;
+	}
+	return *day >= 1 && *day <= 31 && cur_skip(c, " ") && cur_clock(c, h, m, s);
+}
+
+/* RFC 3339: "YYYY-MM-DDThh:mm:ss[.frac][Z|+hh:mm|+hhmm]". */
+static bool parse_iso_time(struct cur *c, int *mon, int *day, int *h, int *m, int *s)
+{
+	int year, tz;
+
+	if (!cur_digits(c, 4, &year) || !cur_skip(c, "-") || !cur_digits(c, 2, mon) ||
+	    !cur_skip(c, "-") || !cur_digits(c, 2, day) || !cur_skip(c, "T") ||
+	    !cur_clock(c, h, m, s) || *mon < 1 || *mon > 12 || *day < 1 || *day > 31) {
+		return false;
+	}
+	*mon -= 1;
+	if (cur_skip(c, ".")) {
+		while (c->p < c->end && isdigit((unsigned char)*c->p)) {
+			c->p++;
+		}
+	}
+	if (cur_skip(c, "Z")) {
+		return true;
+	}
+	if (!cur_skip(c, "+") && !cur_skip(c, "-")) {
+		return true; /* no zone: local time */
+	}
+	if (!cur_digits(c, 2, &tz)) {
+		return false;
+	}
+	(void)cur_skip(c, ":");
+	return cur_digits(c, 2, &tz);
+}
+
+/* A timestamp then one space; copies it out. False when there is none. */
+static bool parse_time(struct cur *c, struct report_event *ev)
+{
+	const char *start = c->p;
+	int mon, day, h, m, s;
+	size_t n;
+
+	if (!parse_bsd_time(c, &mon, &day, &h, &m, &s)) {
+		c->p = start;
+		if (!parse_iso_time(c, &mon, &day, &h, &m, &s)) {
+			c->p = start;
+			return false;
+		}
+	}
+	n = (size_t)(c->p - start);
+	if (n >= sizeof(ev->ts) || !cur_skip(c, " ")) {
+		c->p = start;
+		return false;
+	}
+	memcpy(ev->ts, start, n);
+	ev->ts[n] = '\0';
+	snprintf(ev->when, sizeof(ev->when), "%s %2d %02d:%02d:%02d", months[mon], day, h, m, s);
+	return true;
+}
+
+/* "tlsguard[PID]: " or "tlsguard: " */
+static bool parse_tag(struct cur *c)
+{
+	const char *start = c->p;
+
+	if (!cur_skip(c, TAG)) {
+		return false;
+	}
+	if (cur_skip(c, "[")) {
+		const char *digits = c->p;
+		while (c->p < c->end && isdigit((unsigned char)*c->p)) {
+			c->p++;
+		}
+		if (c->p == digits || !cur_skip(c, "]")) {
+			c->p = start;
+			return false;
+		}
+	}
+	if (!cur_skip(c, ": ")) {
+		c->p = start;
+		return false;
+	}
+	return true;
+}
+
+/* RFC 3164 4.1.1: "<PRI>", one to three digits. */
+static void skip_priority(struct cur *c)
+{
+	const char *start = c->p;
+	int digits = 0;
+
+	if (!cur_skip(c, "<")) {
+		return;
+	}
+	while (c->p < c->end && isdigit((unsigned char)*c->p) && digits < 3) {
+		c->p++;
+		digits++;
+	}
+	if (digits == 0 || !cur_skip(c, ">")) {
+		c->p = start;
+	}
+}
+
+/* Moves c to the event body; false when the line is not from tlsguard. */
+static bool find_body(struct cur *c, struct report_event *ev)
+{
+	skip_priority(c);
+	if (!parse_tag(c) && parse_time(c, ev) && !parse_tag(c)) {
+		/* "HOST tlsguard[PID]: ": one word for the host name */
+		while (c->p < c->end && *c->p != ' ') {
+			c->p++;
+		}
+		if (!cur_skip(c, " ") || !parse_tag(c)) {
+			return false;
+		}
+	}
+	/* The shim's stderr copies: "tlsguard: blocked: ", "tlsguard: audit: " */
+	if (!cur_skip(c, "blocked: ")) {
+		(void)cur_skip(c, "audit: ");
+	}
+	return (size_t)(c->end - c->p) > 6 && memcmp(c->p, "event=", 6) == 0;
+}
+
+/* One value at c into out (NUL-terminated); advances both. */
+static bool parse_value(struct cur *c, char **out)
+{
+	char *o = *out;
+
+	if (!cur_skip(c, "\"")) {
+		const char *start = c->p;
+		while (c->p < c->end && *c->p != ' ' && *c->p != '"') {
+			*o++ = *c->p++;
+		}
+		if (c->p == start) {
+			return false; /* an empty value is always quoted */
+		}
+	} else {
+		for (;;) {
+			if (c->p == c->end) {
+				return false; /* unterminated */
+			}
+			if (*c->p == '"') {
+				c->p++;
+				break;
+			}
+			if (*c->p == '\\' && c->end - c->p > 1 &&
+			    (c->p[1] == '"' || c->p[1] == '\\')) {
+				c->p++;
+			}
+			*o++ = *c->p++;
+		}
+	}
+	*o++ = '\0';
+	*out = o;
+	return true;
+}
+
+static const char **field_slot(struct report_event *ev, const char *key, size_t n)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+	    {"event", offsetof(struct report_event, event)},
+	    {"verdict", offsetof(struct report_event, verdict)},
+	    {"dir", offsetof(struct report_event, dir)},
+	    {"peer", offsetof(struct report_event, peer)},
+	    {"host", offsetof(struct report_event, host)},
+	    {"rule", offsetof(struct report_event, rule)},
+	    {"reason", offsetof(struct report_event, reason)},
+	    {"detail", offsetof(struct report_event, detail)},
+	    {"exe", offsetof(struct report_event, exe)},
+	    {"pid", offsetof(struct report_event, pid)},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (strlen(fields[i].name) == n && memcmp(fields[i].name, key, n) == 0) {
+			return (const char **)(void *)((char *)ev + fields[i].offset);
+		}
+	}
+	return NULL;
+}
+
+/* "key=value key=value ...": unknown keys are ignored (a later shim may add
+ * fields), a repeated key is an error (it could hide the first). */
+static bool parse_fields(struct cur *c, char *scratch, struct report_event *ev)
+{
+	const char **slot;
+	const char *key;
+	char *o = scratch;
+
+	while (c->p < c->end) {
+		key = c->p;
+		while (c->p < c->end && (islower((unsigned char)*c->p) || *c->p == '_')) {
+			c->p++;
+		}
+		if (c->p == key || !cur_skip(c, "=")) {
+			return false;
+		}
+		slot = field_slot(ev, key, (size_t)(c->p - key - 1));
+		if (slot != NULL && *slot != NULL) {
+			return false;
+		}
+		if (slot != NULL) {
+			*slot = o;
+		}
+		if (!parse_value(c, &o)) {
+			return false;
+		}
+		if (c->p < c->end && (!cur_skip(c, " ") || c->p == c->end)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool is_one_of(const char *v, const char *const *set)
+{
+	for (; *set != NULL; set++) {
+		if (strcmp(v, *set) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_number(const char *v)
+{
+	size_t n = strspn(v, "0123456789");
+
+	return n > 0 && n <= 10 && v[n] == '\0';
+}
+
+static bool is_word(const char *v)
+{
+	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyz_");
+
+	return n > 0 && n <= 32 && v[n] == '\0';
+}
+
+/* "-", "10.0.0.1:443" or "[::1]:443" */
+static bool is_peer(const char *v)
+{
+	char ip[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[16];
+	bool v6 = v[0] == '[';
+	const char *colon;
+	size_t n;
+
+	if (strcmp(v, "-") == 0) {
+		return true;
+	}
+	if (v6) {
+		colon = strstr(v, "]:");
+		v++;
+	} else {
+		colon = strchr(v, ':');
+	}
+	if (colon == NULL || (n = (size_t)(colon - v)) >= sizeof(ip)) {
+		return false;
+	}
+	memcpy(ip, v, n);
+	ip[n] = '\0';
+	colon += *colon == ']' ? 2 : 1;
+	return is_number(colon) && strlen(colon) <= 5 &&
+	       inet_pton(v6 ? AF_INET6 : AF_INET, ip, bin) == 1;
+}
+
+static bool valid_event(const struct report_event *ev)
+{
+	static const char *const events[] = {"connect",       "plaintext", "handshake",
+	                                     "unmanaged_tls", "policy",    NULL};
+	static const char *const verdicts[] = {"allow", "block", "audit", NULL};
+	static const char *const dirs[] = {"out", "in", NULL};
+
+	if (ev->event == NULL || ev->verdict == NULL || ev->dir == NULL || ev->peer == NULL ||
+	    ev->host == NULL || ev->rule == NULL || ev->reason == NULL || ev->exe == NULL ||
+	    ev->pid == NULL) {
+		return false; /* a field is missing: truncated or forged */
+	}
+	return is_one_of(ev->event, events) && is_one_of(ev->verdict, verdicts) &&
+	       is_one_of(ev->dir, dirs) && is_peer(ev->peer) && is_word(ev->reason) &&
+	       is_number(ev->pid) && (is_number(ev->rule) || strcmp(ev->rule, "default") == 0);
+}
+
+enum report_line_kind report_parse_line(const char *line, size_t len, char *scratch,
+                                        struct report_event *ev)
+{
+	struct cur c = {line, line + len};
+	size_t i;
+
+	memset(ev, 0, sizeof(*ev));
+	/* CRLF files, and the padding some exporters leave at the end */
+	while (c.end > c.p && (c.end[-1] == '\r' || c.end[-1] == ' ')) {
+		c.end--;
+	}
+	if (!find_body(&c, ev)) {
+		return REPORT_LINE_OTHER;
+	}
+	for (i = 0; i < (size_t)(c.end - c.p); i++) {
+		unsigned char ch = (unsigned char)c.p[i];
+		if (ch < 0x20 || ch == 0x7f) {
+			return REPORT_LINE_MALFORMED; /* the shim escapes these */
+		}
+	}
+	if (!parse_fields(&c, scratch, ev) || !valid_event(ev)) {
+		return REPORT_LINE_MALFORMED;
+	}
+	return REPORT_LINE_EVENT;
+}

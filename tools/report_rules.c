@@ -1,0 +1,300 @@
+/*
+ * tlsguard report: the "Suggested rules" section, a libconfig snippet for
+ * tlsguard.conf(5) built from what was seen, one rule per destination:
+ *
+ *   denied             { to; port; action = "deny"; }         keeps the refusal explicit
+ *   handshake failures { to; port; action = "require_tls"; }  plus the reason: fix the peer
+ *   TLS used fine      { to; port; action = "require_tls"; }
+ *   only plaintext     # { to; port; action = "allow"; }      a waiver, commented out
+ *
+ * Inbound events carry the peer, not the local port a rule needs, so inbound
+ * suggestions are comments only. Everything printed is valid libconfig: rules
+ * are separated by commas (libconfig 1.5 refuses a trailing one), every other
+ * text is a '#' comment made of printable ASCII.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+#define NOTE_WIDTH 60
+#define NOTE_LINE  (80 - 6) /* after "    # " */
+
+/* Everything seen for one destination: outbound IP and port, or inbound peer IP
+ * (its port is ephemeral). */
+struct dest {
+	bool inbound;
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
+	const char *host; /* the first name seen, NULL when none */
+	const struct report_group *failure;
+	unsigned long total, denied, plaintext, failed, ok;
+	bool active; /* a rule, not only a comment */
+};
+
+/* "10.0.0.1:443" or "[::1]:443" into ip and port; -1 for "-". */
+static int split_peer(const char *peer, char *ip, size_t iplen, unsigned *port)
+{
+	const char *colon = strrchr(peer, ':'), *start = peer;
+	size_t n;
+
+	if (colon == NULL) {
+		return -1;
+	}
+	if (*start == '[') {
+		start++;
+	}
+	n = (size_t)(colon - start) - (peer[0] == '[' ? 1 : 0);
+	if (n == 0 || n >= iplen) {
+		return -1;
+	}
+	memcpy(ip, start, n);
+	ip[n] = '\0';
+	*port = (unsigned)strtoul(colon + 1, NULL, 10);
+	return 0;
+}
+
+static bool is_failure(const char *reason)
+{
+	static const char *const failures[] = {"cert_verify",      "hostname",  "pin",
+	                                       "protocol_version", "cipher",    "no_client_cert",
+	                                       "unmanaged_tls",    "downgrade", NULL};
+	const char *const *f;
+
+	for (f = failures; *f != NULL; f++) {
+		if (strcmp(reason, *f) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void dest_count(struct dest *d, const struct report_group *g)
+{
+	const char *reason = g->key[REPORT_KEY_REASON];
+
+	d->total += g->count;
+	if (d->host == NULL && strcmp(g->key[REPORT_KEY_HOST], "-") != 0) {
+		d->host = g->key[REPORT_KEY_HOST];
+	}
+	if (strcmp(reason, "denied") == 0) {
+		d->denied += g->count;
+	} else if (strcmp(reason, "plaintext") == 0) {
+		d->plaintext += g->count;
+	} else if (strcmp(reason, "allowed") == 0) {
+		d->ok += g->count;
+	} else if (is_failure(reason)) {
+		d->failed += g->count;
+		if (d->failure == NULL || g->count > d->failure->count) {
+			d->failure = g;
+		}
+	}
+}
+
+static bool dest_same(const struct dest *d, bool inbound, const char *ip, unsigned port)
+{
+	return d->inbound == inbound && strcmp(d->ip, ip) == 0 && (inbound || d->port == port);
+}
+
+/* Groups folded into destinations; a linear probe of the last few would miss
+ * interleaved groups, so a sort by address first. */
+static int dest_cmp(const void *a, const void *b)
+{
+	const struct dest *x = a, *y = b;
+	int c;
+
+	if (x->total != y->total) {
+		return x->total > y->total ? -1 : 1;
+	}
+	if (x->inbound != y->inbound) {
+		return x->inbound ? 1 : -1;
+	}
+	if ((c = strcmp(x->ip, y->ip)) != 0) {
+		return c;
+	}
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+struct keyed {
+	const struct report_group *g;
+	struct dest key;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c;
+
+	if (x->key.inbound != y->key.inbound) {
+		return x->key.inbound ? 1 : -1;
+	}
+	if ((c = strcmp(x->key.ip, y->key.ip)) != 0) {
+		return c;
+	}
+	if (x->key.inbound || x->key.port == y->key.port) {
+		return 0;
+	}
+	return x->key.port < y->key.port ? -1 : 1;
+}
+
+/* The destinations of the groups (those with an address), sorted by count. */
+static struct dest *dests_build(struct report_group *const *groups, size_t n, size_t *ndest)
+{
+	struct keyed *kv = calloc(n + 1, sizeof(*kv));
+	struct dest *d = calloc(n + 1, sizeof(*d));
+	size_t i, m = 0, nd = 0;
+
+	if (kv == NULL || d == NULL) {
+		goto err;
+	}
+	for (i = 0; i < n; i++) {
+		kv[m].g = groups[i];
+		kv[m].key.inbound = strcmp(groups[i]->key[REPORT_KEY_DIR], "in") == 0;
+		if (split_peer(groups[i]->key[REPORT_KEY_PEER], kv[m].key.ip, sizeof(kv[m].key.ip),
+		               &kv[m].key.port) == 0) {
+			m++;
+		}
+	}
+	qsort(kv, m, sizeof(*kv), keyed_cmp);
+	for (i = 0; i < m; i++) {
+		if (nd == 0 ||
+		    !dest_same(&d[nd - 1], kv[i].key.inbound, kv[i].key.ip, kv[i].key.port)) {
+			d[nd++] = kv[i].key;
+		}
+		dest_count(&d[nd - 1], kv[i].g);
+	}
+	qsort(d, nd, sizeof(*d), dest_cmp);
+	free(kv);
+	*ndest = nd;
+	return d;
+err:
+	free(kv);
+	free(d);
+	return NULL;
+}
+
+/* "1 time", "2 times" */
+static const char *times(unsigned long n)
+{
+	return n == 1 ? "time" : "times";
+}
+
+/* The comment above a rule: the host name when known, then why this rule. */
+static void dest_note(const struct dest *d, char *buf, size_t len)
+{
+	char host[NOTE_WIDTH + 1], why[NOTE_WIDTH + 1];
+	const struct report_group *f = d->failure;
+	size_t n = 0;
+
+	if (d->host != NULL) {
+		n = (size_t)snprintf(buf, len, "%s: ", report_ascii(d->host, host, NOTE_WIDTH));
+	}
+	buf += n;
+	len -= n;
+	if (d->denied > 0) {
+		snprintf(buf, len, "denied %lu %s", d->denied, times(d->denied));
+	} else if (d->failed > 0) {
+		snprintf(buf, len, "handshake failed %lu %s: %s%s%s%s", d->failed, times(d->failed),
+		         f->key[REPORT_KEY_REASON], f->detail != NULL ? " (" : "",
+		         f->detail != NULL ? report_ascii(f->detail, why, NOTE_WIDTH) : "",
+		         f->detail != NULL ? ")" : "");
+	} else if (d->ok == 0) {
+		snprintf(buf, len, "plaintext seen %lu %s: prefer TLS", d->plaintext,
+		         times(d->plaintext));
+	} else if (d->plaintext > 0) {
+		snprintf(buf, len, "TLS seen %lu %s, plaintext %lu %s", d->ok, times(d->ok),
+		         d->plaintext, times(d->plaintext));
+	} else {
+		snprintf(buf, len, "TLS seen %lu %s", d->ok, times(d->ok));
+	}
+}
+
+/* The note above a rule, one comment line within 80 columns. */
+static void print_note(FILE *out, const struct dest *d)
+{
+	char note[4 * NOTE_WIDTH], line[NOTE_LINE + 1];
+
+	dest_note(d, note, sizeof(note));
+	fprintf(out, "    # %s\n", report_ascii(note, line, NOTE_LINE));
+}
+
+static const char *dest_action(struct dest *d)
+{
+	d->active = true;
+	if (d->denied > 0) {
+		return "deny";
+	}
+	if (d->failed > 0 || d->ok > 0) {
+		return "require_tls";
+	}
+	if (d->plaintext > 0) {
+		d->active = false; /* a waiver: the operator must decide */
+		return "allow";
+	}
+	d->active = false;
+	return NULL; /* only policy errors and the like: nothing to suggest */
+}
+
+static void print_outbound(FILE *out, struct dest *d, size_t nd)
+{
+	const char *action;
+	size_t i, last = nd;
+
+	for (i = 0; i < nd; i++) {
+		if (!d[i].inbound && dest_action(&d[i]) != NULL && d[i].active) {
+			last = i;
+		}
+	}
+	fprintf(out, "outbound = {\n  rules = (\n");
+	for (i = 0; i < nd; i++) {
+		if (d[i].inbound || (action = dest_action(&d[i])) == NULL) {
+			continue;
+		}
+		print_note(out, &d[i]);
+		fprintf(out, "    %s{ to = \"%s\"; port = %u; action = \"%s\"; }%s\n",
+		        d[i].active ? "" : "# ", d[i].ip, d[i].port, action,
+		        d[i].active && i == last ? "" : ",");
+	}
+	fprintf(out, "  );\n};\n");
+}
+
+static void print_inbound(FILE *out, struct dest *d, size_t nd)
+{
+	const char *action;
+	size_t i;
+
+	fprintf(out, "inbound = {\n  rules = (\n");
+	fprintf(out, "    # audit events name the peer, not the local port:\n"
+	             "    # fill in port = N; to use these\n");
+	for (i = 0; i < nd; i++) {
+		if (!d[i].inbound || (action = dest_action(&d[i])) == NULL) {
+			continue;
+		}
+		print_note(out, &d[i]);
+		fprintf(out, "    # { from = \"%s/%d\"; port = N; action = \"%s\"; },\n", d[i].ip,
+		        strchr(d[i].ip, ':') != NULL ? 128 : 32, action);
+	}
+	fprintf(out, "  );\n};\n");
+}
+
+int report_rules_print(FILE *out, struct report_group *const *groups, size_t n)
+{
+	struct dest *d;
+	size_t nd = 0, i;
+	bool inbound = false;
+
+	if ((d = dests_build(groups, n, &nd)) == NULL) {
+		return -1;
+	}
+	fprintf(out, "# Suggested rules (review before use)\n");
+	print_outbound(out, d, nd);
+	for (i = 0; i < nd; i++) {
+		inbound = inbound || d[i].inbound;
+	}
+	if (inbound) {
+		print_inbound(out, d, nd);
+	}
+	free(d);
+	return 0;
+}
