@@ -112,7 +112,8 @@ static int run_set_preload(const char *shim)
 		return -1;
 	}
 	strcpy(val, shim);
-	for (entry = strtok_r(copy, " :", &save); entry != NULL; entry = strtok_r(NULL, " :", &save)) {
+	for (entry = strtok_r(copy, " :", &save); entry != NULL;
+	     entry = strtok_r(NULL, " :", &save)) {
 		if (!run_is_shim(entry, shim)) {
 			strcat(val, ":");
 			strcat(val, entry);
@@ -135,7 +136,8 @@ static int run_shim_loaded(struct dl_phdr_info *info, size_t size, void *data)
 
 static bool run_env_equal(const char *a, const char *b)
 {
-	return (a == NULL || *a == '\0') ? (b == NULL || *b == '\0') : b != NULL && strcmp(a, b) == 0;
+	return (a == NULL || *a == '\0') ? (b == NULL || *b == '\0')
+	                                 : b != NULL && strcmp(a, b) == 0;
 }
 
 /* A tlsguard that itself runs under the shim cannot hand CMD another policy or
@@ -173,8 +175,10 @@ static int run_set_policy(const char *arg, bool audit)
 		return -1;
 	}
 	/* The absolute path the policy was read from: the command may chdir. */
-	if (!cli_policy_is_builtin(policy) && setenv("TLSGUARD_POLICY", policy_source(policy), 1) != 0) {
-		fprintf(stderr, "%s run: cannot set TLSGUARD_POLICY: %s\n", CLI_NAME, strerror(errno));
+	if (!cli_policy_is_builtin(policy) &&
+	    setenv("TLSGUARD_POLICY", policy_source(policy), 1) != 0) {
+		fprintf(stderr, "%s run: cannot set TLSGUARD_POLICY: %s\n", CLI_NAME,
+		        strerror(errno));
 		policy_free(policy);
 		return -1;
 	}
@@ -183,11 +187,13 @@ static int run_set_policy(const char *arg, bool audit)
 	}
 	env_mode = getenv("TLSGUARD_MODE");
 	if (audit && !policy_env_override(policy)) {
-		run_warn("%s says env_override = false: the shim ignores --audit and enforces its mode "
-		         "\"%s\"",
-		         policy_source(policy), policy_mode_name(policy_mode(policy)));
+		run_warn(
+		    "%s says env_override = false: the shim ignores --audit and enforces its mode "
+		    "\"%s\"",
+		    policy_source(policy), policy_mode_name(policy_mode(policy)));
 	} else if (!audit && env_mode != NULL && policy_env_override(policy)) {
-		run_warn("TLSGUARD_MODE=%s from the environment overrides the policy's mode", env_mode);
+		run_warn("TLSGUARD_MODE=%s from the environment overrides the policy's mode",
+		         env_mode);
 	}
 	if (policy_mode(policy) == POLICY_MODE_OFF && env_mode == NULL) {
 		run_warn("%s: mode is \"off\": nothing is enforced", policy_source(policy));
@@ -276,12 +282,13 @@ static int run_run(int argc, char **argv)
 	start_mode = getenv("TLSGUARD_MODE");
 	start_policy = start_policy != NULL ? strdup(start_policy) : NULL;
 	start_mode = start_mode != NULL ? strdup(start_mode) : NULL;
-	if (run_set_policy(policy_arg, audit) != 0 || run_check_nested(start_policy, start_mode) != 0) {
+	if (run_set_policy(policy_arg, audit) != 0 ||
+	    run_check_nested(start_policy, start_mode) != 0) {
 		return EX_CONFIG;
 	}
 	if (run_find_shim(shim, sizeof(shim)) != 0) {
-		fprintf(stderr, "%s run: cannot find %s next to %s or in ../lib/tlsguard/\n", CLI_NAME,
-		        RUN_SHIM_NAME, CLI_NAME);
+		fprintf(stderr, "%s run: cannot find %s next to %s or in ../lib/tlsguard/\n",
+		        CLI_NAME, RUN_SHIM_NAME, CLI_NAME);
 		return EX_CONFIG;
 	}
 	switch (inspect_resolve_command(argv[optind], path, sizeof(path))) {

@@ -53,14 +53,17 @@ static const struct {
 	const char *prefix;
 	const char *what;
 } foreign_tls[] = {
-    {"libgnutls", "GnuTLS"},       {"libnss3.so", "NSS"},         {"libssl3.so", "NSS"},
-    {"libmbedtls", "Mbed TLS"},    {"libwolfssl", "wolfSSL"},     {"libtls.so", "LibreSSL libtls"},
-    {"libbearssl", "BearSSL"},     {"libs2n.so", "s2n-tls"},      {"libmatrixssl", "MatrixSSL"},
+    {"libgnutls", "GnuTLS"},    {"libnss3.so", "NSS"},     {"libssl3.so", "NSS"},
+    {"libmbedtls", "Mbed TLS"}, {"libwolfssl", "wolfSSL"}, {"libtls.so", "LibreSSL libtls"},
+    {"libbearssl", "BearSSL"},  {"libs2n.so", "s2n-tls"},  {"libmatrixssl", "MatrixSSL"},
 };
 
 /* Functions only a TLS implementation of the OpenSSL family defines. */
 static const char *const openssl_tls_symbols[] = {
-    "SSL_CTX_new", "SSL_new", "SSL_do_handshake", "OPENSSL_init_ssl",
+    "SSL_CTX_new",
+    "SSL_new",
+    "SSL_do_handshake",
+    "OPENSSL_init_ssl",
 };
 
 /* Programs that load modules at run time (python3's _ssl opens libssl.so.3). */
@@ -246,7 +249,8 @@ static int expand_dir(const struct inspect_ctx *ctx, const char *dir, size_t dir
 	const char *value;
 
 	while (i < dirlen) {
-		value = dir[i] == '$' ? dir_token(dir + i, dirlen - i, origin, &skip, &is_origin) : NULL;
+		value = dir[i] == '$' ? dir_token(dir + i, dirlen - i, origin, &skip, &is_origin)
+		                      : NULL;
 		if (value == NULL) {
 			value = dir + i;
 			skip = vlen = 1;
@@ -429,16 +433,18 @@ static void check_bundled(struct inspect_report *rep, const struct elf_file *elf
 	}
 	for (i = 0; i < sizeof(openssl_tls_symbols) / sizeof(openssl_tls_symbols[0]); i++) {
 		if (elf_defines(elf, openssl_tls_symbols[i])) {
-			inspect_add(rep, INSPECT_PARTLY, "bundles its own OpenSSL",
-			            "bundled: %s defines %s itself: a built-in OpenSSL the shim cannot "
-			            "validate; its TLS follows tls.unmanaged",
-			            name, openssl_tls_symbols[i]);
+			inspect_add(
+			    rep, INSPECT_PARTLY, "bundles its own OpenSSL",
+			    "bundled: %s defines %s itself: a built-in OpenSSL the shim cannot "
+			    "validate; its TLS follows tls.unmanaged",
+			    name, openssl_tls_symbols[i]);
 			return;
 		}
 	}
 	if (elf_defines_prefix(elf, "OPENSSL_")) {
-		inspect_add(rep, INSPECT_NOTE, NULL,
-		            "bundled: %s carries OpenSSL's libcrypto (OPENSSL_* symbols) but no TLS", name);
+		inspect_add(
+		    rep, INSPECT_NOTE, NULL,
+		    "bundled: %s carries OpenSSL's libcrypto (OPENSSL_* symbols) but no TLS", name);
 	}
 }
 
@@ -448,7 +454,8 @@ static int add_object(struct inspect_ctx *ctx, const char *name, int parent)
 	size_t i;
 
 	for (i = 0; i < ctx->nobjs; i++) {
-		if (strcmp(ctx->objs[i].name, name) == 0 || strcmp(base_name(ctx->objs[i].path), name) == 0) {
+		if (strcmp(ctx->objs[i].name, name) == 0 ||
+		    strcmp(base_name(ctx->objs[i].path), name) == 0) {
 			return 0; /* the loader loads an object once */
 		}
 	}
@@ -482,8 +489,9 @@ static void visit_object(struct inspect_ctx *ctx, size_t i, const struct elf_fil
 			return;
 		}
 		if (elf_open(&lib, obj->path, &err) != 0) {
-			inspect_add(ctx->rep, INSPECT_NOTE, NULL, "library: %s => %s: cannot read: %s",
-			            obj->name, obj->path, err.msg);
+			inspect_add(ctx->rep, INSPECT_NOTE, NULL,
+			            "library: %s => %s: cannot read: %s", obj->name, obj->path,
+			            err.msg);
 			return;
 		}
 		elf = &lib;
@@ -530,20 +538,24 @@ static void report_libraries(struct inspect_ctx *ctx)
 		const struct inspect_obj *obj = &ctx->objs[i];
 		via[0] = '\0';
 		if (obj->parent > 0) {
-			snprintf(via, sizeof(via), " (needed by %.*s)", NAME_MAX, ctx->objs[obj->parent].name);
+			snprintf(via, sizeof(via), " (needed by %.*s)", NAME_MAX,
+			         ctx->objs[obj->parent].name);
 		}
 		if (!obj->found) {
 			inspect_add(ctx->rep, INSPECT_NOTE, NULL,
-			            "library: %s%s: not found: the program may not start", obj->name, via);
+			            "library: %s%s: not found: the program may not start",
+			            obj->name, via);
 		} else if (strcmp(obj->name, "libssl.so.3") == 0) {
-			inspect_add(ctx->rep, INSPECT_INFO, NULL,
-			            "library: %s => %s%s: the system OpenSSL 3: the shim validates its TLS",
-			            obj->name, obj->path, via);
+			inspect_add(
+			    ctx->rep, INSPECT_INFO, NULL,
+			    "library: %s => %s%s: the system OpenSSL 3: the shim validates its TLS",
+			    obj->name, obj->path, via);
 		} else if (obj->tls_what != NULL && (obj->parent == 0 || !libssl3)) {
-			snprintf(reason, sizeof(reason), "TLS through %s (%s) is not validated", obj->tls_what,
-			         obj->name);
+			snprintf(reason, sizeof(reason), "TLS through %s (%s) is not validated",
+			         obj->tls_what, obj->name);
 			inspect_add(ctx->rep, INSPECT_PARTLY, reason,
-			            "library: %s => %s%s: %s: the shim cannot validate TLS done through it; "
+			            "library: %s => %s%s: %s: the shim cannot validate TLS done "
+			            "through it; "
 			            "such connections follow tls.unmanaged",
 			            obj->name, obj->path, via, obj->tls_what);
 		} else if (obj->tls_what != NULL) {
@@ -610,14 +622,18 @@ static bool check_secure(struct inspect_report *rep, const char *path, const str
 	                         : "the loader ignores LD_PRELOAD in secure execution";
 
 	if (st->st_mode & S_ISUID) {
-		inspect_add(rep, level, "setuid", "setuid: owner uid %u: %s", (unsigned)st->st_uid, why);
+		inspect_add(rep, level, "setuid", "setuid: owner uid %u: %s", (unsigned)st->st_uid,
+		            why);
 	}
 	if (st->st_mode & S_ISGID) {
-		inspect_add(rep, level, "setgid", "setgid: group gid %u: %s", (unsigned)st->st_gid, why);
+		inspect_add(rep, level, "setgid", "setgid: group gid %u: %s", (unsigned)st->st_gid,
+		            why);
 	}
 	if (caps) {
-		inspect_add(rep, level, "file capabilities", "capabilities: the file carries "
-		            "security.capability: %s", why);
+		inspect_add(rep, level, "file capabilities",
+		            "capabilities: the file carries "
+		            "security.capability: %s",
+		            why);
 	}
 	return !script && ((st->st_mode & (S_ISUID | S_ISGID)) || caps);
 }
@@ -625,13 +641,14 @@ static bool check_secure(struct inspect_report *rep, const char *path, const str
 static void check_loader(struct inspect_report *rep, const struct elf_file *elf)
 {
 	if (strncmp(base_name(elf->interp), "ld-linux", 8) == 0) {
-		inspect_add(rep, INSPECT_INFO, NULL, "loader: %s: dynamically linked: LD_PRELOAD applies",
-		            elf->interp);
+		inspect_add(rep, INSPECT_INFO, NULL,
+		            "loader: %s: dynamically linked: LD_PRELOAD applies", elf->interp);
 		return;
 	}
-	inspect_add(rep, INSPECT_NOT, "not glibc's loader",
-	            "loader: %s is not glibc's ld.so: the shim (built for glibc) cannot be preloaded",
-	            elf->interp);
+	inspect_add(
+	    rep, INSPECT_NOT, "not glibc's loader",
+	    "loader: %s is not glibc's ld.so: the shim (built for glibc) cannot be preloaded",
+	    elf->interp);
 }
 
 static void note_interpreter(struct inspect_report *rep, const char *path)
@@ -640,9 +657,10 @@ static void note_interpreter(struct inspect_report *rep, const char *path)
 
 	for (i = 0; i < sizeof(interpreters) / sizeof(interpreters[0]); i++) {
 		if (strncmp(base_name(path), interpreters[i], strlen(interpreters[i])) == 0) {
-			inspect_add(rep, INSPECT_NOTE, NULL,
-			            "note: an interpreter may load TLS libraries later with dlopen(3) "
-			            "(python3's _ssl module loads libssl.so.3): inspect cannot see those");
+			inspect_add(
+			    rep, INSPECT_NOTE, NULL,
+			    "note: an interpreter may load TLS libraries later with dlopen(3) "
+			    "(python3's _ssl module loads libssl.so.3): inspect cannot see those");
 			return;
 		}
 	}
@@ -666,17 +684,19 @@ static int inspect_elf(const char *path, const struct stat *st, struct inspect_r
 	inspect_add(rep, INSPECT_INFO, NULL, "program: %s: ELF %d-bit %s", path, elf.is64 ? 64 : 32,
 	            elf.type == ET_EXEC ? "executable" : "position-independent executable");
 	if (elf.is64 != INSPECT_IS64 || elf.machine != INSPECT_MACHINE) {
-		inspect_add(rep, INSPECT_NOT, "built for another architecture",
-		            "machine: ELF %d-bit, machine %u: the shim (%s) cannot be loaded into it",
-		            elf.is64 ? 64 : 32, elf.machine, INSPECT_PLATFORM);
+		inspect_add(
+		    rep, INSPECT_NOT, "built for another architecture",
+		    "machine: ELF %d-bit, machine %u: the shim (%s) cannot be loaded into it",
+		    elf.is64 ? 64 : 32, elf.machine, INSPECT_PLATFORM);
 		elf_close(&elf);
 		return 0;
 	}
 	ctx.secure = check_secure(rep, path, st, false);
 	if (elf.interp == NULL) {
-		inspect_add(rep, INSPECT_NOT, "statically linked",
-		            "static: statically linked (no program interpreter): no loader runs, so "
-		            "LD_PRELOAD has no effect");
+		inspect_add(
+		    rep, INSPECT_NOT, "statically linked",
+		    "static: statically linked (no program interpreter): no loader runs, so "
+		    "LD_PRELOAD has no effect");
 		elf_close(&elf);
 		return 0;
 	}
@@ -726,7 +746,8 @@ static int inspect_script(const char *path, const struct stat *st, char *line,
 		return inspect_file(interp, rep, depth + 1);
 	}
 	/* env [-S] [-i] [NAME=VALUE]... COMMAND: the first other word runs. */
-	for (name = strtok_r(arg, " \t", &save); name != NULL; name = strtok_r(NULL, " \t", &save)) {
+	for (name = strtok_r(arg, " \t", &save); name != NULL;
+	     name = strtok_r(NULL, " \t", &save)) {
 		if (name[0] != '-' && strchr(name, '=') == NULL) {
 			break;
 		}

@@ -16,8 +16,8 @@
 #include "elf_read.h"
 
 /* Field offset, width and record size for either class, from <elf.h>'s types. */
-#define ELF_OFF(e, T, f) ((e)->is64 ? offsetof(Elf64_##T, f) : offsetof(Elf32_##T, f))
-#define ELF_LEN(e, T, f) ((e)->is64 ? sizeof(((Elf64_##T *)0)->f) : sizeof(((Elf32_##T *)0)->f))
+#define ELF_OFF(e, T, f)    ((e)->is64 ? offsetof(Elf64_##T, f) : offsetof(Elf32_##T, f))
+#define ELF_LEN(e, T, f)    ((e)->is64 ? sizeof(((Elf64_##T *)0)->f) : sizeof(((Elf32_##T *)0)->f))
 #define ELF_GET(e, p, T, f) elf_get((e), (p) + ELF_OFF(e, T, f), ELF_LEN(e, T, f))
 #define ELF_SIZE(e, T)      ((e)->is64 ? sizeof(Elf64_##T) : sizeof(Elf32_##T))
 
@@ -175,7 +175,8 @@ static int elf_parse_phdrs(struct elf_file *elf, uint64_t *dyn_off, uint64_t *dy
 			break;
 		case PT_DYNAMIC:
 			if (elf_span(elf, off, filesz) == NULL) {
-				policy_set_error(err, "truncated ELF file: PT_DYNAMIC outside the file");
+				policy_set_error(err,
+				                 "truncated ELF file: PT_DYNAMIC outside the file");
 				return -1;
 			}
 			elf->dynamic = true;
@@ -264,7 +265,8 @@ static size_t elf_gnu_hash_count(const struct elf_file *elf, uint64_t off)
 		return symoffset;
 	}
 	for (i = max; i < ELF_MAX_SYMS; i++) {
-		chain = elf_span(elf, off + 16 + bloom * word + nbuckets * 4 + (i - symoffset) * 4, 4);
+		chain =
+		    elf_span(elf, off + 16 + bloom * word + nbuckets * 4 + (i - symoffset) * 4, 4);
 		if (chain == NULL) {
 			return 0;
 		}
@@ -379,11 +381,13 @@ static void elf_parse_shdrs(struct elf_file *elf)
 			continue;
 		}
 		const unsigned char *str = elf_shdr(elf, ELF_GET(elf, sh, Shdr, sh_link));
-		uint64_t off = ELF_GET(elf, sh, Shdr, sh_offset), size = ELF_GET(elf, sh, Shdr, sh_size);
+		uint64_t off = ELF_GET(elf, sh, Shdr, sh_offset),
+		         size = ELF_GET(elf, sh, Shdr, sh_size);
 		uint64_t entsize = ELF_GET(elf, sh, Shdr, sh_entsize);
-		if (str == NULL || entsize < ELF_SIZE(elf, Sym) || elf_span(elf, off, size) == NULL ||
-		    elf_span(elf, ELF_GET(elf, str, Shdr, sh_offset), ELF_GET(elf, str, Shdr, sh_size)) ==
-		        NULL) {
+		if (str == NULL || entsize < ELF_SIZE(elf, Sym) ||
+		    elf_span(elf, off, size) == NULL ||
+		    elf_span(elf, ELF_GET(elf, str, Shdr, sh_offset),
+		             ELF_GET(elf, str, Shdr, sh_size)) == NULL) {
 			continue;
 		}
 		elf->dynsym = elf->map + off;

@@ -21,15 +21,15 @@ struct elf_file {
 	size_t size;
 	bool is64;
 	bool big_endian;
-	uint16_t type;    /* ET_EXEC, ET_DYN, ... */
-	uint16_t machine; /* EM_X86_64, ... */
+	uint16_t type;      /* ET_EXEC, ET_DYN, ... */
+	uint16_t machine;   /* EM_X86_64, ... */
 	const char *interp; /* PT_INTERP, NUL-terminated inside map; NULL if none */
 	bool dynamic;       /* has PT_DYNAMIC */
 	size_t nneeded;
 	const char *needed[ELF_MAX_NEEDED]; /* DT_NEEDED, in order */
 	const char *rpath;                  /* DT_RPATH or NULL */
 	const char *runpath;                /* DT_RUNPATH or NULL */
-	bool go_runtime; /* a section only the Go toolchain writes */
+	bool go_runtime;                    /* a section only the Go toolchain writes */
 	/* The dynamic symbol table, from the section headers or the dynamic section. */
 	const unsigned char *dynsym;
 	size_t nsyms;
