@@ -77,10 +77,23 @@ bool policy_ports_match(const struct rule *rule, uint16_t port)
 	return false;
 }
 
+/* The first prefix bits of addr (len bytes), the rest cleared, into out. */
+static void mask_bytes(uint8_t *out, const uint8_t *addr, size_t len, int prefix)
+{
+	size_t full = (size_t)prefix / 8, i;
+
+	for (i = 0; i < len; i++) {
+		out[i] = i < full ? addr[i] : 0;
+	}
+	if (full < len && prefix % 8 != 0) {
+		out[full] = (uint8_t)(addr[full] & (0xff << (8 - prefix % 8)));
+	}
+}
+
 static void match_add_nets(struct runs *runs, const struct out_index *ix,
                            const struct policy_addr *ip)
 {
-	struct policy_addr masked;
+	uint8_t masked[16];
 	size_t i, len = ip->family == AF_INET ? 4 : 16;
 
 	for (i = 0; i < ix->nnets; i++) {
@@ -88,10 +101,9 @@ static void match_add_nets(struct runs *runs, const struct out_index *ix,
 
 		if (net->family != ip->family)
 			continue;
-		policy_addr_mask(&masked, ip, net->prefix);
-		runs_add_entry(
-		    runs, &net->tab,
-		    ptab_find(&net->tab, ptab_hash(masked.bytes, len), masked.bytes, len));
+		mask_bytes(masked, ip->bytes, len, net->prefix);
+		runs_add_entry(runs, &net->tab,
+		               ptab_find(&net->tab, ptab_hash(masked, len), masked, len));
 	}
 }
 

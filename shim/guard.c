@@ -105,9 +105,10 @@ int guard_outbound(int fd, const struct sockaddr *sa, socklen_t len)
 	const struct policy_rule *rule;
 	const struct policy *policy;
 	enum policy_proto proto;
-	struct endpoint ep = {0};
+	struct endpoint ep;
 	bool is_socket;
 
+	ep.host[0] = '\0'; /* the rest is filled below: no 256-byte clear per connect */
 	if (sa == NULL || len < sizeof(struct sockaddr_in) ||
 	    policy_addr_from_sockaddr(&ep.addr, sa, &ep.port) < 0) {
 		return 0; /* Unix, netlink, AF_UNSPEC: never touched */

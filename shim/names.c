@@ -6,6 +6,8 @@
  * means name rules cannot match that address (address rules still do).
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "conn.h"
@@ -19,16 +21,20 @@ struct name_entry {
 };
 
 static struct name_entry table[NAMES_SLOTS];
+/* Per slot, a hash of the address it holds (0: empty), readable without the
+ * lock: a connect to an address the program never resolved by name, the
+ * common case, costs one load. */
+static _Atomic uint32_t tags[NAMES_SLOTS];
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static unsigned int slot_of(const struct policy_addr *addr)
+static uint32_t hash_of(const struct policy_addr *addr)
 {
-	unsigned int h = 2166136261u, i, n = addr->family == AF_INET ? 4 : 16;
+	uint32_t h = 2166136261u, i, n = addr->family == AF_INET ? 4 : 16;
 
 	for (i = 0; i < n; i++) {
 		h = (h ^ addr->bytes[i]) * 16777619u; /* FNV-1a */
 	}
-	return h % NAMES_SLOTS;
+	return h | 1; /* never 0, the empty tag */
 }
 
 static bool same_addr(const struct policy_addr *a, const struct policy_addr *b)
@@ -41,6 +47,7 @@ void names_record(const struct sockaddr *sa, const char *name)
 {
 	struct policy_addr addr;
 	struct name_entry *e;
+	uint32_t hash;
 
 	if (sa == NULL || name == NULL || name[0] == '\0' || strlen(name) >= CONN_HOST_MAX ||
 	    policy_addr_from_sockaddr(&addr, sa, NULL) < 0) {
@@ -50,18 +57,24 @@ void names_record(const struct sockaddr *sa, const char *name)
 	if (policy_addr_parse(&(struct policy_addr){0}, name) == 0) {
 		return;
 	}
-	e = &table[slot_of(&addr)];
+	hash = hash_of(&addr);
+	e = &table[hash % NAMES_SLOTS];
 	pthread_mutex_lock(&names_lock);
 	e->addr = addr;
 	strcpy(e->name, name);
+	atomic_store_explicit(&tags[hash % NAMES_SLOTS], hash, memory_order_release);
 	pthread_mutex_unlock(&names_lock);
 }
 
 bool names_lookup(const struct policy_addr *addr, char *out, size_t len)
 {
-	struct name_entry *e = &table[slot_of(addr)];
+	uint32_t hash = hash_of(addr);
+	struct name_entry *e = &table[hash % NAMES_SLOTS];
 	bool found = false;
 
+	if (atomic_load_explicit(&tags[hash % NAMES_SLOTS], memory_order_acquire) != hash) {
+		return false;
+	}
 	pthread_mutex_lock(&names_lock);
 	if (e->name[0] != '\0' && same_addr(&e->addr, addr) && strlen(e->name) < len) {
 		strcpy(out, e->name);
