@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -107,8 +108,37 @@ static const char *reason_of_x509(long err)
 	}
 }
 
+static bool chain_pinned(const struct ssl_fns *f, STACK_OF(X509) * chain,
+                         const struct policy_tls *tls);
+
+/* Did libssl just verify st's chain exactly as the outcome check would: with
+ * the shim's own store and the name the policy requires, flags included? */
+static bool verified_as_policy_says(const struct ssl_fns *f, X509_STORE_CTX *x,
+                                    const struct sslg_state *st)
+{
+	X509_VERIFY_PARAM *param = f->X509_STORE_CTX_get0_param(x);
+	struct policy_addr ip;
+	const char *host;
+
+	if (!st->governed || st->store == NULL || st->tls->trust != POLICY_TRUST_POLICY ||
+	    f->X509_STORE_CTX_get0_store(x) != st->store || param == NULL) {
+		return false;
+	}
+	if (st->server || !st->tls->verify_hostname || st->name[0] == '\0') {
+		return true;
+	}
+	if (policy_addr_parse(&ip, st->name) == 0) {
+		return false; /* an IP check: left to the full re-verification */
+	}
+	host = f->X509_VERIFY_PARAM_get0_host(param, 0);
+	return host != NULL && strcasecmp(host, st->name) == 0 &&
+	       (f->X509_VERIFY_PARAM_get_hostflags(param) & SSLG_HOST_FLAGS) == SSLG_HOST_FLAGS;
+}
+
 /* The program's verify callback may make verification stricter, never looser:
- * when OpenSSL's own check failed, the result is failure. */
+ * when OpenSSL's own check failed, the result is failure. The last call (depth
+ * 0, everything passed) also tells whether the outcome check may rely on this
+ * verification instead of repeating every signature check. */
 int sslg_verify_cb(int ok, X509_STORE_CTX *x)
 {
 	const struct ssl_fns *f = ssl_fns_if_bound();
@@ -123,6 +153,12 @@ int sslg_verify_cb(int ok, X509_STORE_CTX *x)
 	st = ssl != NULL ? sslg_state_get(f, ssl) : NULL;
 	if (st != NULL && st->prog_cb != NULL) {
 		prog = st->prog_cb(ok, x);
+	}
+	if (st != NULL) {
+		st->libssl_verified = ok && prog && f->X509_STORE_CTX_get_error_depth(x) == 0 &&
+		                      verified_as_policy_says(f, x, st);
+		st->pinned = st->libssl_verified && st->tls->npins > 0 &&
+		             chain_pinned(f, f->X509_STORE_CTX_get0_chain(x), st->tls);
 	}
 	return ok && prog ? 1 : 0;
 }
@@ -241,6 +277,20 @@ static bool check_chain(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st
 	long err = X509_V_OK;
 	bool ok = false;
 	X509_STORE *fresh;
+
+	/* libssl already verified this chain with the same store, purpose and
+	 * host name (and libssl's result is X509_V_OK: check_outcome): only the
+	 * pins are left, checked on the chain it built. */
+	if (st->libssl_verified && f->SSL_get_verify_result(ssl) == X509_V_OK) {
+		if (v != NULL) {
+			f->X509_STORE_CTX_free(v);
+		}
+		if (st->tls->npins > 0 && !st->pinned) {
+			return violation(st, "pin", X509_V_ERR_APPLICATION_VERIFICATION,
+			                 "no certificate of the chain matches pin_sha256");
+		}
+		return true;
+	}
 
 	/* "policy+app": the context's store as it is now (the program may have
 	 * loaded its anchors, or swapped the store, since the handshake began). */

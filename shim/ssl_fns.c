@@ -127,6 +127,9 @@ static void bind_crypto(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(X509_VERIFY_PARAM_set1_host);
 	BIND(X509_VERIFY_PARAM_set1_ip_asc);
 	BIND(X509_VERIFY_PARAM_set_hostflags);
+	BIND(X509_VERIFY_PARAM_get0_host);
+	BIND(X509_VERIFY_PARAM_get_hostflags);
+	BIND(X509_STORE_CTX_get_error_depth);
 	BIND(X509_verify_cert);
 	BIND(X509_verify_cert_error_string);
 	BIND(X509_get_X509_PUBKEY);

@@ -98,6 +98,9 @@ struct ssl_fns {
 	int (*X509_VERIFY_PARAM_set1_host)(X509_VERIFY_PARAM *, const char *, size_t);
 	int (*X509_VERIFY_PARAM_set1_ip_asc)(X509_VERIFY_PARAM *, const char *);
 	void (*X509_VERIFY_PARAM_set_hostflags)(X509_VERIFY_PARAM *, unsigned int);
+	char *(*X509_VERIFY_PARAM_get0_host)(X509_VERIFY_PARAM *, int);
+	unsigned int (*X509_VERIFY_PARAM_get_hostflags)(const X509_VERIFY_PARAM *);
+	int (*X509_STORE_CTX_get_error_depth)(const X509_STORE_CTX *);
 	int (*X509_verify_cert)(X509_STORE_CTX *);
 	const char *(*X509_verify_cert_error_string)(long);
 	X509_PUBKEY *(*X509_get_X509_PUBKEY)(const X509 *);

@@ -29,16 +29,19 @@
 /* No CN fallback, no "f*o.example" (X509_check_host(3)). */
 #define SSLG_HOST_FLAGS (X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS)
 struct sslg_state {
-	bool applied;       /* the first handshake call has looked at the policy */
-	bool governed;      /* the policy requires TLS here: settings forced, outcome checked */
-	bool server;        /* this process is the TLS server */
-	bool bound;         /* tied to a governed connection (descriptor or ClientHello) */
-	bool checked;       /* the finished handshake's outcome was checked */
-	bool failed;        /* enforce mode refused it: every later call fails */
-	bool reported;      /* the audit event for it was sent */
-	bool in_handshake;  /* listed in the registry of handshakes under way */
-	int fd;             /* the socket, or -1 */
-	long verify_result; /* the real reason of the failure (X509_V_ERR_*) */
+	bool applied;         /* the first handshake call has looked at the policy */
+	bool governed;        /* the policy requires TLS here: settings forced, outcome checked */
+	bool server;          /* this process is the TLS server */
+	bool bound;           /* tied to a governed connection (descriptor or ClientHello) */
+	bool checked;         /* the finished handshake's outcome was checked */
+	bool failed;          /* enforce mode refused it: every later call fails */
+	bool reported;        /* the audit event for it was sent */
+	bool in_handshake;    /* listed in the registry of handshakes under way */
+	bool libssl_verified; /* libssl's own verification passed with the shim's store
+	                       * and host name (sslg_verify_cb saw it at depth 0) */
+	bool pinned;          /* and that chain satisfied pin_sha256 */
+	int fd;               /* the socket, or -1 */
+	long verify_result;   /* the real reason of the failure (X509_V_ERR_*) */
 	const struct policy_rule *rule; /* NULL: the policy's defaults */
 	const struct policy_tls *tls;   /* the effective TLS requirements */
 	bool have_peer;
