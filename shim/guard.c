@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "conn_internal.h"
 #include "guard.h"
+#include "match_cache.h"
 #include "real.h"
 #include "shim.h"
 #include "sslg.h"
@@ -130,7 +131,7 @@ int guard_outbound(int fd, const struct sockaddr *sa, socklen_t len)
 	if (policy_has_host_rules(policy)) {
 		names_lookup(&ep.addr, ep.host, sizeof(ep.host));
 	}
-	rule = policy_match_out(policy, &ep.addr, ep.port, proto, ep.host[0] ? ep.host : NULL);
+	rule = match_cache_out(policy, &ep.addr, ep.port, proto, ep.host[0] ? ep.host : NULL);
 	if (ep.host[0] == '\0' &&
 	    (rule->action != POLICY_ACTION_ALLOW || policy_audit(policy)->log_allowed)) {
 		names_lookup(&ep.addr, ep.host, sizeof(ep.host));
