@@ -154,11 +154,16 @@ fuzz:
 fuzz-run: $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BIN)
 
+# Build: compiler, pkg-config, OpenSSL, libconfig, Check. Tests: clang with its
+# sanitizer and libFuzzer runtimes, the real programs the integration suites run
+# (curl, python3, openssl, PostgreSQL, wget, setcap), mandoc, valgrind.
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		build-essential clang pkg-config libssl-dev libconfig-dev check mandoc \
-		openssl ca-certificates curl python3 socat iproute2 clang-format valgrind
+		build-essential pkg-config libssl-dev libconfig-dev check \
+		clang llvm libclang-rt-14-dev clang-format mandoc valgrind \
+		openssl ca-certificates curl wget python3 socat iproute2 libcap2-bin \
+		postgresql postgresql-client
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/tlsguard $(DESTDIR)$(PREFIX)/bin

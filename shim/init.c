@@ -170,20 +170,18 @@ const struct policy *shim_policy(void)
 	return loaded;
 }
 
-/* fork: a child must not inherit the lock held by another parent thread. */
-static void load_before_fork(void)
+/* fork: the child has one thread; a load another parent thread was running is
+ * left unfinished (load_done unset) and simply runs again in the child. The
+ * lock is not taken around fork: load() calls into audit, whose own fork
+ * handler holds the audit lock, and the two orders would deadlock. */
+static void load_after_fork_child(void)
 {
-	pthread_mutex_lock(&load_lock);
-}
-
-static void load_after_fork(void)
-{
-	pthread_mutex_unlock(&load_lock);
+	pthread_mutex_init(&load_lock, NULL);
 }
 
 __attribute__((constructor)) static void load_register_fork_handlers(void)
 {
-	pthread_atfork(load_before_fork, load_after_fork, load_after_fork);
+	pthread_atfork(NULL, NULL, load_after_fork_child);
 }
 
 enum policy_mode shim_mode(void)

@@ -33,6 +33,16 @@ inbound = { default = "require_tls"; };
 EOF
 
 received() { cat "$T/$1.bytes" 2>/dev/null; }
+# received_wait NAME: what the server recorded, once it recorded something
+# (the client may exit before the server has written the bytes down).
+received_wait() {
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$T/$1.bytes" ] && break
+		sleep 0.05
+	done
+	received "$1"
+}
 audit_has() { # audit_has NAME REGEX: one audit line matches
 	if audit_lines | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "no audit line /$2/ in: $(cat "$AUDIT_LOG")"; fi
 }
@@ -103,7 +113,7 @@ out=$(shimmed "$PROBE" syscall-connect 127.0.0.1 "$DENY_PORT" 2>&1)
 expect "deny rule through syscall(SYS_connect): refused" "REFUSED Permission denied" "$out"
 out=$(shimmed "$PROBE" write 127.0.0.1 "$ALLOW_PORT" 2>&1)
 expect "allow rule: plaintext goes through" "SENT 17" "$out"
-expect "allow rule: the server got the bytes" "PLAINTEXT SECRET" "$(received allowed)"
+expect "allow rule: the server got the bytes" "PLAINTEXT SECRET" "$(received_wait allowed)"
 
 # --- IPv6 ---
 out=$(shimmed "$PROBE" write ::1 "$V6_PORT" 2>&1)
