@@ -157,9 +157,11 @@ fuzz-run: $(FUZZ_BIN)
 # Build: compiler, pkg-config, OpenSSL, libconfig, Check. Tests: clang with its
 # sanitizer and libFuzzer runtimes, the real programs the integration suites run
 # (curl, python3, openssl, PostgreSQL, wget, setcap), mandoc, valgrind.
+# Only apt-get needs root: through sudo when make runs as a normal user.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 deps:
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		build-essential pkg-config libssl-dev libconfig-dev check \
 		clang llvm libclang-rt-14-dev clang-format mandoc valgrind \
 		openssl ca-certificates curl wget python3 socat iproute2 libcap2-bin \
