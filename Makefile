@@ -113,7 +113,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libpolicy.a
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations -O2 -g \
-		$(SSL_CFLAGS) -Ipolicy -o $@ $< $(BUILD)/libpolicy.a $(SSL_LIBS) $(CONFIG_LIBS) -pthread
+		$(SSL_CFLAGS) -Ipolicy -Ibench -o $@ $< $(BUILD)/libpolicy.a $(SSL_LIBS) $(CONFIG_LIBS) -pthread
 
 $(BUILD)/bench/%: $(BUILD)/libpolicy.a
 

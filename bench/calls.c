@@ -32,26 +32,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int find_object(struct dl_phdr_info *info, size_t size, void *word)
-{
-	(void)size;
-	return info->dlpi_name != NULL && strstr(info->dlpi_name, word) != NULL;
-}
-
-/* 0 when nothing is expected or the expected object is loaded. */
-static int check_loaded(void)
-{
-	char *word = getenv("BENCH_EXPECT");
-
-	if (word == NULL || *word == '\0') {
-		return 0;
-	}
-	if (dl_iterate_phdr(find_object, word) == 0) {
-		fprintf(stderr, "calls: no loaded object matches \"%s\"\n", word);
-		return -1;
-	}
-	return 0;
-}
+#include "bench_expect.h"
 
 static long parse_count(const char *text)
 {
@@ -193,7 +174,7 @@ int main(int argc, char **argv)
 	if (argc < 3 || (n = parse_count(argv[2])) < 0) {
 		return usage();
 	}
-	if (check_loaded() < 0) {
+	if (bench_check_loaded("calls") < 0) {
 		return 77;
 	}
 	if (strcmp(argv[1], "write-null") == 0 && argc == 3) {

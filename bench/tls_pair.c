@@ -36,6 +36,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "bench_expect.h"
+
 #define RECORD    16384 /* RFC 8446 5.1: the largest plaintext of one record */
 #define CIPHER    "TLS_AES_128_GCM_SHA256"
 #define HOST_NAME "localhost"
@@ -53,27 +55,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int find_object(struct dl_phdr_info *info, size_t size, void *word)
-{
-	(void)size;
-	return info->dlpi_name != NULL && strstr(info->dlpi_name, word) != NULL;
-}
-
-/* 0 when nothing is expected or the expected object is loaded. */
-static int check_loaded(void)
-{
-	char *word = getenv("BENCH_EXPECT");
-
-	if (word == NULL || *word == '\0') {
-		return 0;
-	}
-	if (dl_iterate_phdr(find_object, word) == 0) {
-		fprintf(stderr, "tls_pair: no loaded object matches \"%s\"\n", word);
-		return -1;
-	}
-	return 0;
 }
 
 static void fail(const char *what)
@@ -365,7 +346,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: tls_pair bulk|handshakes COUNT PORT CERTDIR\n");
 		return 2;
 	}
-	if (check_loaded() < 0) {
+	if (bench_check_loaded("tls_pair") < 0) {
 		return 77;
 	}
 	lfd = listen_on(b.port);
