@@ -28,9 +28,10 @@ struct conn {
 	uint16_t local_port;      /* inbound: the listener's port */
 	char host[CONN_HOST_MAX]; /* the name the program resolved for peer, or "" */
 	struct stream stream;
-	bool blocked; /* refused: every later I/O fails */
-	void *ssl;    /* the SSL bound to this connection by the SSL layer, or NULL */
-	dev_t dev;    /* identity of the socket, to recognise a stale entry */
+	bool blocked;    /* refused: every later I/O fails */
+	void *ssl;       /* the SSL bound to this connection by the SSL layer, or NULL */
+	bool tls_closed; /* that SSL was shut down: no byte may follow on the socket */
+	dev_t dev;       /* identity of the socket, to recognise a stale entry */
 	ino_t ino;
 };
 

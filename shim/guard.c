@@ -321,11 +321,12 @@ static enum stream_verdict feed_iov(struct stream *s, enum stream_dir dir, const
 int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt)
 {
 	enum stream_verdict v;
-	bool random_done = false, blocked;
+	bool random_done = false, blocked, closed;
 	struct stream peek;
 
 	pthread_mutex_lock(&c->lock);
 	blocked = c->blocked;
+	closed = c->tls_closed;
 	peek = c->stream;
 	pthread_mutex_unlock(&c->lock);
 	if (blocked) {
@@ -334,6 +335,9 @@ int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 		}
 		errno = EACCES;
 		return -1;
+	}
+	if (closed && !forget_if_stale(fd, c)) {
+		return refuse_stream(fd, c, AUDIT_PLAINTEXT, "plaintext", EACCES);
 	}
 	v = feed_iov(&peek, STREAM_OUT, iov, iovcnt, SIZE_MAX, &random_done);
 	if (v != STREAM_OK) {

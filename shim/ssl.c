@@ -232,6 +232,38 @@ SHIM_EXPORT int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *writ
 	return io_ex(ssl, IO_WRITE, (void *)buf, num, written);
 }
 
+/* Once the program has shut a TLS session down (close_notify sent), nothing
+ * more may be written on its socket: bytes after it can only be plaintext,
+ * whatever framing they wear. The mark is set after the real call, whose own
+ * close_notify must still go out. */
+SHIM_EXPORT int SSL_shutdown(SSL *ssl)
+{
+	const struct ssl_fns *f = ssl_fns();
+	struct sslg_state *st;
+	struct conn *c;
+	int ret, fd;
+
+	if (f == NULL) {
+		return -1;
+	}
+	depth++;
+	ret = f->SSL_shutdown(ssl);
+	depth--;
+	if (ret < 0 || depth > 0 || ssl == NULL || !sslg_active()) {
+		return ret;
+	}
+	st = sslg_state_get(f, ssl);
+	fd = st != NULL && st->fd >= 0 ? st->fd : f->SSL_get_fd(ssl);
+	c = conn_acquire(fd);
+	if (c != NULL) {
+		pthread_mutex_lock(&c->lock);
+		c->tls_closed = c->ssl == ssl;
+		pthread_mutex_unlock(&c->lock);
+		conn_release(c);
+	}
+	return ret;
+}
+
 /* The state of an SSL the policy governs in enforce mode, else NULL. */
 static struct sslg_state *enforced_state(const struct ssl_fns *f, const SSL *ssl)
 {

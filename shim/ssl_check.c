@@ -449,6 +449,11 @@ static void classify_failure(const struct ssl_fns *f, SSL *ssl, struct sslg_stat
 	} else if (is_version_error(reason)) {
 		(void)violation(st, "protocol_version", X509_V_ERR_APPLICATION_VERIFICATION,
 		                "no protocol version the policy allows");
+	} else if (reason == SSL_R_NO_CIPHERS_AVAILABLE || reason == SSL_R_NO_SHARED_CIPHER) {
+		/* The program offered only suites below the policy's floor (NULL,
+		 * anonymous, export): with the security level kept, none is left. */
+		(void)violation(st, "cipher", X509_V_ERR_APPLICATION_VERIFICATION,
+		                "no cipher suite the policy allows");
 	} else if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
 		(void)violation(st, "no_client_cert", X509_V_ERR_APPLICATION_VERIFICATION,
 		                "the client sent no certificate");

@@ -300,7 +300,13 @@ static const struct record_rules *rules_for(const struct stream *s, const struct
                                             bool hello_dir)
 {
 	if (hello_dir) {
-		return s->hello_done ? &framing_rules : &hello_rules;
+		if (s->hello_done) {
+			return &framing_rules;
+		}
+		/* Before any ClientHello byte a client may only give up, with an
+		 * alert (no cipher suite left to offer, say): TLS, not plaintext. */
+		return s->hello_seen == 0 && r->header[0] == CT_ALERT ? &early_alert_rules
+		                                                      : &hello_rules;
 	}
 	if (!s->hello_done) {
 		/* TLS: the client speaks first and the server answers the whole
@@ -315,12 +321,13 @@ static const struct record_rules *rules_for(const struct stream *s, const struct
 static size_t header_feed(const struct stream *s, struct stream_records *r, bool hello_dir,
                           const uint8_t *p, size_t len)
 {
-	const struct record_rules *rules = rules_for(s, r, hello_dir);
+	const struct record_rules *rules;
 	size_t take = RECORD_HEADER_LEN - r->header_len;
 
 	take = len < take ? len : take;
 	memcpy(r->header + r->header_len, p, take);
 	r->header_len += take;
+	rules = rules_for(s, r, hello_dir); /* may depend on the record type */
 	if (!header_prefix_ok(r->header, r->header_len, rules)) {
 		return 0;
 	}
@@ -352,7 +359,8 @@ static enum stream_verdict feed_tls(struct stream *s, enum stream_dir dir, const
 			continue;
 		}
 		take = len < r->body_left ? len : r->body_left;
-		if (hello_dir && !s->hello_done && !hello_feed(s, p, take, random_completed)) {
+		if (hello_dir && !s->hello_done && r->header[0] == CT_HANDSHAKE &&
+		    !hello_feed(s, p, take, random_completed)) {
 			return STREAM_PLAINTEXT;
 		}
 		r->body_left -= take;

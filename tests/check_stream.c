@@ -565,6 +565,14 @@ static const struct stream_case cases[] = {
     /* a server-speaks-first banner */
     {"server banner", .segs = {S_STR("220 mail.example ESMTP\r\n")},
      .want_verdict = STREAM_PLAINTEXT},
+    /* a client with no cipher suite left gives up with an alert, not a hello */
+    {"client alert instead of a hello", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 2, 0x50)},
+     .want_verdict = STREAM_OK},
+    /* but that alert is two bytes, and nothing but a hello may follow it */
+    {"client long alert instead of a hello", .segs = {C_BYTES(0x15, 3, 1, 0, 3, 2, 0x50, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
+    {"client alert then plaintext", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 2, 0x50, 'G', 'E', 'T')},
+     .want_verdict = STREAM_PLAINTEXT},
     /* a server may refuse an incomplete hello with a plaintext alert */
     {"server alert mid-hello", .segs = {C_PART(min_hello, 20), S_BYTES(0x15, 3, 3, 0, 2, 2, 0)},
      .want_verdict = STREAM_OK},
