@@ -79,7 +79,7 @@ $(CLI): $(TOOLS_OBJ) $(BUILD)/libpolicy.a
 	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libpolicy.a $(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)
 
 $(BUILD)/tests/check_%: tests/check_%.c $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
-		$(wildcard tests/*.h policy/*.h shim/*.h)
+		$(wildcard tests/*.h policy/*.h shim/*.h tests/fuzz/*.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
 		$(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) -ldl -pthread
@@ -188,7 +188,8 @@ bench: all $(BENCH_BIN) $(HELPER_BIN)
 
 format:
 	clang-format -i $(POLICY_SRC) $(SHIM_SRC) $(TOOLS_SRC) $(UNIT_SRC) $(HELPER_SRC) \
-		$(BENCH_SRC) $(wildcard policy/*.h shim/*.h tools/*.h tests/*.h)
+		$(BENCH_SRC) $(FUZZ_SRC) $(STRESS_SRC) $(wildcard tests/bypass/*.c) \
+		$(wildcard policy/*.h shim/*.h tools/*.h tests/*.h bench/*.h tests/bypass/*.h)
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
