@@ -18,8 +18,11 @@
 
 _Atomic(struct conn *) *_Atomic fdt_chunks[FDT_CHUNKS];
 _Atomic unsigned char fdt_flags[FDT_MAX];
+atomic_bool fdt_in_use;
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+static void register_fork_handlers(void);
 
 static void conn_unref_locked(struct conn *c)
 {
@@ -72,6 +75,7 @@ static _Atomic(struct conn *) *slot_of(int fd)
 		}
 		atomic_store_explicit(&fdt_chunks[fd >> FDT_CHUNK_BITS], chunk,
 		                      memory_order_release);
+		atomic_store_explicit(&fdt_in_use, true, memory_order_release);
 	}
 	return &chunk[fd & (FDT_CHUNK_SIZE - 1)];
 }
@@ -93,6 +97,13 @@ int fdt_set(int fd, struct conn *c)
 	_Atomic(struct conn *) *slot;
 	struct conn *old;
 
+	/* The fork handlers only once there is a table to protect: a process that
+	 * never governs a descriptor (a shell) forks without them, and without
+	 * their copy-on-write faults. Registered outside the table lock, which the
+	 * prepare handler takes. */
+	if (c != NULL) {
+		pthread_once(&fork_handlers_once, register_fork_handlers);
+	}
 	pthread_mutex_lock(&table_lock);
 	slot = c != NULL ? slot_of(fd) : existing_slot(fd);
 	if (slot == NULL) {
@@ -221,7 +232,7 @@ static void after_fork_child(void)
 	pthread_mutex_init(&table_lock, NULL);
 }
 
-__attribute__((constructor)) static void conn_register_fork_handlers(void)
+static void register_fork_handlers(void)
 {
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

@@ -18,6 +18,9 @@ extern _Atomic(struct conn *) *_Atomic fdt_chunks[FDT_CHUNKS];
  * Never-touched pages are the kernel's shared zero page, so the map costs no
  * memory (and no copy at fork) beyond the pages of descriptors in use. */
 extern _Atomic unsigned char fdt_flags[FDT_MAX];
+/* Set once the first chunk exists: before that no descriptor was ever governed,
+ * and nothing needs to walk the table. */
+extern atomic_bool fdt_in_use;
 
 /* The hot path of every wrapper: is fd governed? A mask, a load, a branch. A
  * number at or beyond FDT_MAX (or negative) reads some other descriptor's byte:
@@ -26,7 +29,7 @@ extern _Atomic unsigned char fdt_flags[FDT_MAX];
 static inline bool fdt_governed(int fd)
 {
 	return atomic_load_explicit(&fdt_flags[(unsigned int)fd & (FDT_MAX - 1)],
-				    memory_order_relaxed);
+	                            memory_order_relaxed);
 }
 
 /* The conn of fd without a reference (a lock-free read of the table): only to

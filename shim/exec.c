@@ -6,6 +6,8 @@
  * TLSGUARD_FDS, so the child governs them from its first byte.
  */
 #include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,38 +33,93 @@ extern char **environ;
 #define ENV_MODE    "TLSGUARD_MODE"
 #define ENV_FDS     "TLSGUARD_FDS"
 
-/* This shim's own path, for the child's LD_PRELOAD. */
-static char self_path[PATH_MAX];
+/* This shim's own path, for the child's LD_PRELOAD: the name the loader opened
+ * it by, kept as the loader's own string when it is absolute (the usual case:
+ * no system call, no copy, so a shell's forked child touches no page for it
+ * before exec), else made absolute once. */
+static const char *self_path = "";
+static char self_resolved[PATH_MAX];
 static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+struct self_search {
+	uintptr_t addr;
+	const char *name;
+};
+
+static int find_self_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct self_search *search = arg;
+	uintptr_t lo;
+	int i;
+
+	(void)size;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		if (info->dlpi_phdr[i].p_type != PT_LOAD) {
+			continue;
+		}
+		lo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+		if (search->addr >= lo && search->addr < lo + info->dlpi_phdr[i].p_memsz) {
+			search->name = info->dlpi_name;
+			return 1;
+		}
+	}
+	return 0;
+}
 
 static void find_self(void)
 {
-	Dl_info info;
+	struct self_search search = {(uintptr_t)find_self, NULL};
 
-	if (dladdr((void *)find_self, &info) == 0 || info.dli_fname == NULL ||
-	    realpath(info.dli_fname, self_path) == NULL) {
-		self_path[0] = '\0';
+	dl_iterate_phdr(find_self_object, &search);
+	if (search.name != NULL && search.name[0] == '/') {
+		self_path = search.name;
+	} else if (search.name != NULL && realpath(search.name, self_resolved) != NULL) {
+		self_path = self_resolved;
 	}
 }
 
+/* The value of NAME in envp. The shim's own loop, not strncmp: a shell's
+ * forked child runs this before exec, and every libc function it calls for the
+ * first time there costs a lazy symbol lookup and copy-on-write page faults. */
 static const char *env_value(char *const envp[], const char *name)
 {
-	size_t len = strlen(name);
+	const char *e, *n;
 
 	for (; envp != NULL && *envp != NULL; envp++) {
-		if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=') {
-			return *envp + len + 1;
+		for (e = *envp, n = name; *n != '\0' && *e == *n; e++, n++) {
+		}
+		if (*n == '\0' && *e == '=') {
+			return e + 1;
 		}
 	}
 	return NULL;
 }
 
-/* Does the LD_PRELOAD value (separated by spaces or colons) load this shim? */
-static bool preloads_self(const char *value)
+/* Equal strings (or both NULL); the shim's own loop, for the reason above. */
+static bool same_value(const char *a, const char *b)
+{
+	if (a == b) {
+		return true;
+	}
+	if (a == NULL || b == NULL) {
+		return false;
+	}
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/* Does the LD_PRELOAD value (separated by spaces or colons) load this shim? The
+ * very string this process was started with does: the loader loaded us from
+ * it. */
+static __attribute__((noinline)) bool preloads_self_by_path(const char *value)
 {
 	char resolved[PATH_MAX], item[PATH_MAX];
 	size_t n;
 
+	pthread_once(&self_once, find_self);
 	while (value != NULL && *value != '\0') {
 		n = strcspn(value, ": ");
 		if (n > 0 && n < sizeof(item)) {
@@ -78,9 +135,14 @@ static bool preloads_self(const char *value)
 	return false;
 }
 
-static bool same_value(const char *a, const char *b)
+/* The fast case in its own small frame: PATH_MAX buffers would make every
+ * forked child of a shell touch (stack-clash probe) two more pages. */
+static bool preloads_self(const char *value)
 {
-	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+	if (value != NULL && same_value(value, shim_start_preload())) {
+		return true;
+	}
+	return preloads_self_by_path(value);
 }
 
 /* "3:o,7:i": the governed descriptors an exec'ed image keeps (not close-on-exec). */
@@ -113,6 +175,8 @@ static void governed_fds(char *out, size_t len)
 	}
 }
 
+#define GOVERNED_LIST_MAX 4096
+
 struct child_env {
 	char **envp; /* NULL: the caller's environment is already right */
 	char *strings[4];
@@ -143,10 +207,11 @@ static char *format_var(const char *name, const char *value)
 static int wanted_entries(char *const envp[], char *out[4])
 {
 	const char *preload = env_value(envp, ENV_PRELOAD);
-	char fds[4096];
+	const char *fds = NULL;
+	char *list = NULL;
 	int n = 0;
 
-	if (!preloads_self(preload)) {
+	if (!preloads_self(preload) && self_path[0] != '\0') {
 		if (preload == NULL || *preload == '\0') {
 			out[n++] = format_var(ENV_PRELOAD, self_path);
 		} else if (asprintf(&out[n++], "%s=%s:%s", ENV_PRELOAD, self_path, preload) < 0) {
@@ -163,9 +228,17 @@ static int wanted_entries(char *const envp[], char *out[4])
 	if (!same_value(env_value(envp, ENV_MODE), start_mode)) {
 		out[n++] = format_var(ENV_MODE, start_mode != NULL ? start_mode : "");
 	}
-	governed_fds(fds, sizeof(fds));
-	if (!same_value(env_value(envp, ENV_FDS), fds[0] ? fds : NULL)) {
-		out[n++] = format_var(ENV_FDS, fds);
+	/* A process that never governed a descriptor has no table to list. */
+	if (atomic_load_explicit(&fdt_in_use, memory_order_acquire) &&
+	    (list = malloc(GOVERNED_LIST_MAX)) != NULL) {
+		governed_fds(list, GOVERNED_LIST_MAX);
+		fds = list[0] != '\0' ? list : NULL;
+	}
+	if (!same_value(env_value(envp, ENV_FDS), fds)) {
+		out[n++] = format_var(ENV_FDS, fds != NULL ? fds : "");
+	}
+	if (list != NULL) {
+		free(list);
 	}
 	return n;
 }
@@ -192,11 +265,7 @@ static int child_env_build(struct child_env *ce, char *const envp[])
 	size_t count = 0, i, k = 0;
 	int nset;
 
-	memset(ce, 0, sizeof(*ce));
-	pthread_once(&self_once, find_self);
-	if (self_path[0] == '\0') {
-		return 0;
-	}
+	*ce = (struct child_env){0}; /* no memset: see env_value */
 	envp = envp != NULL ? envp : empty;
 	nset = wanted_entries(envp, ce->strings);
 	if (nset <= 0) {

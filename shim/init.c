@@ -17,6 +17,8 @@
 __thread int shim_busy;
 
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+static void load_register_fork_handlers(void);
 static atomic_bool load_done; /* loaded, or failed for good: the fast path's test */
 static struct policy *loaded;
 static enum policy_mode mode = POLICY_MODE_ENFORCE;
@@ -27,36 +29,55 @@ static bool load_failed;
  * that edits its environment (env -i, setenv before exec) changes neither the
  * policy it is held to nor the one its children get. secure_getenv ignores them
  * in a setuid/setgid/capability process (contract). */
-static char *start_policy;
-static char *start_mode;
-static pthread_once_t start_once = PTHREAD_ONCE_INIT;
+static const char *start_policy;
+static const char *start_mode;
+static const char *start_preload;
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool start_taken;
 
-static void snapshot_start_env(void)
+/* The pointers are kept, not copied: the strings of the environment a process
+ * starts with are never freed (setenv and unsetenv only change which strings
+ * environ points to), and copying would make every process, /bin/true
+ * included, set up malloc at start-up. A mutex, not pthread_once, whose first
+ * completion always costs a futex system call. */
+static void take_start_env(void)
 {
-	const char *policy_env = secure_getenv("TLSGUARD_POLICY");
-	const char *mode_env = secure_getenv("TLSGUARD_MODE");
-
-	start_policy = policy_env != NULL ? strdup(policy_env) : NULL;
-	start_mode = mode_env != NULL ? strdup(mode_env) : NULL;
+	if (atomic_load_explicit(&start_taken, memory_order_acquire)) {
+		return;
+	}
+	pthread_mutex_lock(&start_lock);
+	if (!atomic_load_explicit(&start_taken, memory_order_relaxed)) {
+		start_policy = secure_getenv("TLSGUARD_POLICY");
+		start_mode = secure_getenv("TLSGUARD_MODE");
+		start_preload = getenv("LD_PRELOAD");
+		atomic_store_explicit(&start_taken, true, memory_order_release);
+	}
+	pthread_mutex_unlock(&start_lock);
 }
 
 /* Before any other constructor, and so before main can touch the environment;
  * a wrapper called even earlier takes the snapshot itself. */
-__attribute__((constructor(101))) static void take_start_env(void)
+__attribute__((constructor(101))) static void take_start_env_early(void)
 {
-	pthread_once(&start_once, snapshot_start_env);
+	take_start_env();
 }
 
 const char *shim_start_policy(void)
 {
-	pthread_once(&start_once, snapshot_start_env);
+	take_start_env();
 	return start_policy;
 }
 
 const char *shim_start_mode(void)
 {
-	pthread_once(&start_once, snapshot_start_env);
+	take_start_env();
 	return start_mode;
+}
+
+const char *shim_start_preload(void)
+{
+	take_start_env();
+	return start_preload;
 }
 
 static void say(const char *text)
@@ -156,6 +177,7 @@ const struct policy *shim_policy(void)
 
 	if (__builtin_expect(!atomic_load_explicit(&load_done, memory_order_acquire), 0)) {
 		saved = errno;
+		pthread_once(&fork_handlers_once, load_register_fork_handlers);
 		pthread_mutex_lock(&load_lock);
 		if (!atomic_load_explicit(&load_done, memory_order_relaxed)) {
 			shim_busy++;
@@ -179,7 +201,7 @@ static void load_after_fork_child(void)
 	pthread_mutex_init(&load_lock, NULL);
 }
 
-__attribute__((constructor)) static void load_register_fork_handlers(void)
+static void load_register_fork_handlers(void)
 {
 	pthread_atfork(NULL, NULL, load_after_fork_child);
 }

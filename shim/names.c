@@ -26,6 +26,8 @@ static struct name_entry table[NAMES_SLOTS];
  * common case, costs one load. */
 static _Atomic uint32_t tags[NAMES_SLOTS];
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+static void names_register_fork_handlers(void);
 
 static uint32_t hash_of(const struct policy_addr *addr)
 {
@@ -59,6 +61,7 @@ void names_record(const struct sockaddr *sa, const char *name)
 	}
 	hash = hash_of(&addr);
 	e = &table[hash % NAMES_SLOTS];
+	pthread_once(&fork_handlers_once, names_register_fork_handlers); /* first name */
 	pthread_mutex_lock(&names_lock);
 	e->addr = addr;
 	strcpy(e->name, name);
@@ -95,7 +98,7 @@ static void names_after_fork(void)
 	pthread_mutex_unlock(&names_lock);
 }
 
-__attribute__((constructor)) static void names_register_fork_handlers(void)
+static void names_register_fork_handlers(void)
 {
 	pthread_atfork(names_before_fork, names_after_fork, names_after_fork);
 }

@@ -25,6 +25,9 @@ enum policy_mode shim_mode(void);
  * or a secure-execution process). */
 const char *shim_start_policy(void);
 const char *shim_start_mode(void);
+/* LD_PRELOAD's value as the process was started (the string itself, for
+ * comparison by address). */
+const char *shim_start_preload(void);
 
 /* The text of the load failure, or NULL. */
 const char *shim_policy_error(void);
