@@ -279,7 +279,7 @@ static COLD ssize_t recv_governed(int fd, void *buf, size_t len, int flags)
 	struct iovec iov = {buf, len};
 
 	return recv_checked(fd, &iov, 1, real()->recv(fd, buf, len, flags),
-			    (flags & MSG_PEEK) != 0);
+	                    (flags & MSG_PEEK) != 0);
 }
 
 SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
@@ -295,7 +295,7 @@ static COLD ssize_t recv_chk_governed(int fd, void *buf, size_t len, size_t bufl
 	struct iovec iov = {buf, len};
 
 	return recv_checked(fd, &iov, 1, real()->recv_chk(fd, buf, len, buflen, flags),
-			    (flags & MSG_PEEK) != 0);
+	                    (flags & MSG_PEEK) != 0);
 }
 
 SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)

@@ -52,12 +52,12 @@ static ssize_t bind_then_recv_chk(int fd, void *buf, size_t len, size_t buflen, 
 }
 
 struct real_fns real_table = {
-	.write = bind_then_write,
-	.read = bind_then_read,
-	.send = bind_then_send,
-	.recv = bind_then_recv,
-	.read_chk = bind_then_read_chk,
-	.recv_chk = bind_then_recv_chk,
+    .write = bind_then_write,
+    .read = bind_then_read,
+    .send = bind_then_send,
+    .recv = bind_then_recv,
+    .read_chk = bind_then_read_chk,
+    .recv_chk = bind_then_recv_chk,
 };
 atomic_bool real_ready;
 static bool broken;
@@ -68,7 +68,7 @@ static uintptr_t self_lo = UINTPTR_MAX, self_hi;
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *base)
 {
-	const ElfW(Phdr) *ph;
+	const ElfW(Phdr) * ph;
 	uintptr_t lo, hi;
 	int i;
 

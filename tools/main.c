@@ -6,11 +6,7 @@
 
 /* Add a subcommand: write tools/cmd_NAME.c, declare it in cli.h, list it here. */
 static const struct cli_command *const commands[] = {
-    &cli_cmd_check,
-    &cli_cmd_explain,
-    &cli_cmd_inspect,
-    &cli_cmd_run,
-    &cli_cmd_report,
+    &cli_cmd_check, &cli_cmd_explain, &cli_cmd_inspect, &cli_cmd_run, &cli_cmd_report,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
