@@ -78,9 +78,10 @@ chmod 0644 "$T/policy.conf"
 # second_deadlock_stack: lock-order reports show both acquisitions.
 # symbolize=0: TSan would start llvm-symbolizer with our LD_PRELOAD, and that
 # uninstrumented program cannot load a TSan shim; symbolize() below does it after.
-# No suppressions and report_signal_unsafe stays on: the shim's signal paths are
-# part of what is under test.
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=66:symbolize=0 ${TSAN_OPTIONS:-}"
+# report_signal_unsafe stays on: the shim's signal paths are part of what is
+# under test. The only suppressions are for races TSan cannot judge inside
+# the uninstrumented OpenSSL libraries (tests/stress/tsan.supp says why).
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=66:symbolize=0 suppressions=$here/tsan.supp ${TSAN_OPTIONS:-}"
 
 # symbolize FILE: TSan's "(module+0xoffset)" frames, with function and line.
 symbolize() {
