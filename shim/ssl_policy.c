@@ -217,6 +217,27 @@ static bool is_socket(int fd)
 	return fd >= 0 && fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
 }
 
+/* The governed SSL's rule, as far as it can still take effect: everything
+ * before the ClientHello (hello_pending), or what verification and the
+ * outcome check use after it. In audit mode only the trust store, for the
+ * outcome check. */
+static void apply_rule(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, bool hello_pending)
+{
+	if (!st->governed) {
+		return;
+	}
+	if (st->server) {
+		server_side(f, ssl, st, enforcing());
+		return;
+	}
+	choose_name(f, ssl, st);
+	if (enforcing()) {
+		force_client(f, ssl, st, hello_pending);
+	} else {
+		set_store(f, ssl, st, st->tls, false);
+	}
+}
+
 void sslg_apply(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, enum sslg_side side)
 {
 	int fd = f->SSL_get_fd(ssl);
@@ -261,19 +282,7 @@ void sslg_apply(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, enum s
 		}
 	}
 	sslg_registry_add(ssl, st);
-	if (!st->governed) {
-		return;
-	}
-	if (st->server) {
-		server_side(f, ssl, st, enforcing());
-		return;
-	}
-	choose_name(f, ssl, st);
-	if (enforcing()) {
-		force_client(f, ssl, st, true);
-	} else {
-		set_store(f, ssl, st, st->tls, false); /* audit: for the outcome check */
-	}
+	apply_rule(f, ssl, st, true);
 }
 
 void sslg_bind(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, const struct conn *c,
@@ -283,19 +292,7 @@ void sslg_bind(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, const s
 		return; /* tied by its descriptor already */
 	}
 	from_conn(st, c, fd);
-	if (!st->governed) {
-		return;
-	}
-	if (st->server) {
-		server_side(f, ssl, st, enforcing());
-		return;
-	}
-	choose_name(f, ssl, st);
-	if (enforcing()) {
-		/* The ClientHello is out: its SNI and versions are final, and
-		 * the version floor is checked when the handshake finishes. */
-		force_client(f, ssl, st, false);
-	} else {
-		set_store(f, ssl, st, st->tls, false);
-	}
+	/* The ClientHello is out: its SNI and versions are final, and the
+	 * version floor is checked when the handshake finishes. */
+	apply_rule(f, ssl, st, false);
 }
