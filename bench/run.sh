@@ -34,18 +34,9 @@ if ! command -v valgrind >/dev/null; then
 	exit 1
 fi
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/tlsguard-bench.XXXXXX")
-chmod 0755 "$W"
-BG_PIDS=()
-cleanup() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$W"
-}
-trap cleanup EXIT
+. "$TOP/tools/scratch.sh"
+scratch_init tlsguard-bench
+W=$SCRATCH
 
 ROWS=()    # one "|"-separated line per row: the table and the JSON are made from them
 ERRORS=0
@@ -81,8 +72,7 @@ if ! bash "$TOP/tests/certs.sh" "$W/certs" >/dev/null 2>&1; then
 	exit 1
 fi
 TLS_PORT=$(free_port)
-"$B/calls" listen "$W/listen.port" &
-BG_PIDS+=($!)
+run_bg "$B/calls" listen "$W/listen.port"
 for _ in $(seq 1 200); do
 	[ -s "$W/listen.port" ] && break
 	sleep 0.05

@@ -18,26 +18,14 @@ for tool in curl openssl "$PY"; do
 	command -v "$tool" >/dev/null || { echo "demo: $tool not found: run make deps" >&2; exit 1; }
 done
 
-D=$(mktemp -d "${TMPDIR:-/tmp}/tlsguard-demo.XXXXXX")
-chmod 0755 "$D"
-PIDS=()
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	rm -rf "$D"
-}
-trap cleanup EXIT
+. "$TOP/tools/scratch.sh"
+scratch_init tlsguard-demo
+D=$SCRATCH
 trap 'exit 130' INT TERM
 
-# start CMD...: a background server, remembered for cleanup.
+# start CMD...: a quiet background server, killed at exit (tools/scratch.sh).
 start() {
-	"$@" </dev/null >/dev/null 2>&1 &
-	PIDS+=($!)
+	run_bg "$@" </dev/null >/dev/null 2>&1
 }
 
 # A free loopback port, never one already handed out here.

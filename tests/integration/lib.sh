@@ -5,19 +5,9 @@ set -u
 : "${SHIM:?run through tests/integration/run.sh}"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-T=$(mktemp -d "${TMPDIR:-/tmp}/tlsguard-test.XXXXXX")
-chmod 0755 "$T"
-BG_PIDS=()
-
-cleanup() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../../tools/scratch.sh"
+scratch_init tlsguard-test
+T=$SCRATCH
 
 ok() { echo "ok $1"; }
 not_ok() { echo "not ok $1: $2"; }
@@ -33,12 +23,6 @@ expect_match() {
 }
 expect_no_match() {
 	if printf '%s' "$3" | grep -Eq -- "$2"; then not_ok "$1" "[$3] matches /$2/"; else ok "$1"; fi
-}
-
-# bg CMD...: starts CMD in the background and remembers it for cleanup.
-bg() {
-	"$@" &
-	BG_PIDS+=($!)
 }
 
 # free_port: prints a TCP port nobody listens on (bound and released by the kernel).
@@ -73,7 +57,7 @@ AUDIT_SOCK="$T/audit.sock"
 AUDIT_LOG="$T/audit.log"
 start_audit_sink() {
 	: >"$AUDIT_LOG"
-	bg "$PY" "$(dirname "${BASH_SOURCE[0]}")/audit_sink.py" "$AUDIT_SOCK" "$AUDIT_LOG"
+	run_bg "$PY" "$(dirname "${BASH_SOURCE[0]}")/audit_sink.py" "$AUDIT_SOCK" "$AUDIT_LOG"
 	wait_file "$AUDIT_SOCK"
 }
 

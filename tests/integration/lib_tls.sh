@@ -32,7 +32,7 @@ new_port() {
 tls_server() {
 	local port=$1 cert=$2 key=$3
 	shift 3
-	bg openssl s_server -quiet -www -accept "127.0.0.1:$port" -cert "$cert" -key "$key" "$@" \
+	run_bg openssl s_server -quiet -www -accept "127.0.0.1:$port" -cert "$cert" -key "$key" "$@" \
 		</dev/null >/dev/null 2>&1
 	wait_port "$port"
 }

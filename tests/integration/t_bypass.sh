@@ -19,7 +19,7 @@ start_audit_sink
 
 # sink NAME: a recording plaintext server for one attempt; its port in $PORT_NAME
 sink() {
-	bg "$PY" "$HERE/sink_server.py" "$T/$1.port" "$T/$1.bytes"
+	run_bg "$PY" "$HERE/sink_server.py" "$T/$1.port" "$T/$1.bytes"
 	wait_file "$T/$1.port"
 }
 received() { tr -d '\0' <"$T/$1.bytes" 2>/dev/null; }
@@ -213,7 +213,7 @@ while True:
         c.close()
 PYEOF
 for name in tls_plaintext_after_shutdown tls_record_after_shutdown; do
-	bg "$PY" "$T/tls_recorder.py" "$CERTS/valid.pem" "$CERTS/valid.key" "$T/$name.port" "$T/$name.bytes"
+	run_bg "$PY" "$T/tls_recorder.py" "$CERTS/valid.pem" "$CERTS/valid.key" "$T/$name.port" "$T/$name.bytes"
 	wait_file "$T/$name.port"
 	port=$(cat "$T/$name.port")
 	attempt "$name" "$port"

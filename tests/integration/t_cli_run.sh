@@ -89,7 +89,7 @@ expect_match "no CMD: usage, exit 2" "^2:.*usage: tlsguard run" "$RC:$(echo $ERR
 
 # --- run really enforces --------------------------------------------------------
 
-bg "$PY" "$HERE/sink_server.py" "$T/sink.port" "$T/sink.bytes"
+run_bg "$PY" "$HERE/sink_server.py" "$T/sink.port" "$T/sink.bytes"
 wait_file "$T/sink.port"
 PORT=$(cat "$T/sink.port")
 start_audit_sink

@@ -8,7 +8,7 @@ PROBE="$TOP/$BUILD/tests/programs/fault_probe"
 HERE=$(dirname "$0")
 
 sink() { # sink NAME: a recording server on $T/NAME.port, bytes in $T/NAME.bytes
-	bg "$PY" "$HERE/sink_server.py" "$T/$1.port" "$T/$1.bytes"
+	run_bg "$PY" "$HERE/sink_server.py" "$T/$1.port" "$T/$1.bytes"
 	wait_file "$T/$1.port"
 }
 sink tls && TLS_PORT=$(cat "$T/tls.port")
@@ -56,7 +56,7 @@ os.rename(path + ".tmp", path)
 while True:
     time.sleep(60)
 PYEOF
-bg "$PY" "$T/full_sink.py" "$T/full.sock"
+run_bg "$PY" "$T/full_sink.py" "$T/full.sock"
 wait_file "$T/full.sock"
 POLICY="$T/full.conf"
 policy "$POLICY" "$T/full.sock"
@@ -115,7 +115,7 @@ with open(base + ".tmp", "w") as f:
     f.write(str(total))
 os.rename(base + ".tmp", base + ".count")
 PYEOF
-bg "$PY" "$T/hold.py" "$T/hold"
+run_bg "$PY" "$T/hold.py" "$T/hold"
 wait_file "$T/hold.port"
 HOLD_PORT=$(cat "$T/hold.port")
 write_policy "$T/hold.conf" <<XCONF

@@ -57,7 +57,7 @@ stop_all() {
 		as_server "$PGBIN/pg_ctl" -D "$T/$d" -m immediate stop >/dev/null 2>&1
 	done
 }
-trap 'stop_all; cleanup' EXIT
+trap 'stop_all; scratch_cleanup' EXIT
 
 start_audit_sink
 POLICY="$T/policy.conf"

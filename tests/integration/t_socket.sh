@@ -8,7 +8,7 @@ HERE=$(dirname "$0")
 
 # Servers on loopback that record what they receive.
 sink() { # sink NAME [--v6|--reply TEXT]: starts a recording server on $T/NAME.port
-	bg "$PY" "$HERE/sink_server.py" "${@:2}" "$T/$1.port" "$T/$1.bytes"
+	run_bg "$PY" "$HERE/sink_server.py" "${@:2}" "$T/$1.port" "$T/$1.bytes"
 	wait_file "$T/$1.port"
 }
 sink tls && TLS_PORT=$(cat "$T/tls.port")
@@ -146,8 +146,9 @@ expect "Unix socketpair: untouched" "plain" "$out"
 # --- inbound: a plaintext client never reaches the program ---
 HTTP_PORT=$(free_port)
 mkdir "$T/www" && echo "secret page" >"$T/www/index.html"
-(cd "$T/www" && shimmed "$PY" -m http.server --bind 127.0.0.1 "$HTTP_PORT" >"$T/http.log" 2>&1) &
-BG_PIDS+=($!)
+# env execs the server, so the process run_bg remembers is the server itself.
+run_bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" \
+	"$PY" -m http.server --bind 127.0.0.1 --directory "$T/www" "$HTTP_PORT" >"$T/http.log" 2>&1
 wait_port "$HTTP_PORT"
 out=$(curl -sS -m 5 "http://127.0.0.1:$HTTP_PORT/index.html" 2>&1)
 expect_no_match "inbound plaintext: the client gets no page" "secret page" "$out"

@@ -97,7 +97,7 @@ expect_match "a program capped at TLS 1.0 gets at least TLS 1.2" "HANDSHAKE_OK T
 # --- server side: require_client_cert on an inbound rule -----------------------
 # openssl s_server -www runs its handshakes inside an SSL BIO, so the rule's
 # settings must already hold when it names the side (SSL_set_accept_state).
-bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" openssl s_server -quiet -www \
+run_bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" openssl s_server -quiet -www \
 	-accept "127.0.0.1:$SRV" -cert "$CERTS/valid.pem" -key "$CERTS/valid.key" "${CHAIN[@]}" \
 	</dev/null >/dev/null 2>&1
 wait_port "$SRV"
@@ -116,11 +116,11 @@ expect_no_match "s_server -www: a client certificate from another CA is refused"
 	"HTTP/1.0 200" "$out"
 
 # careless_server calls SSL_accept itself: the outcome is checked and recorded.
-bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" "$CARELESS_SERVER" plain "$SRV2" \
+run_bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" "$CARELESS_SERVER" plain "$SRV2" \
 	"$CERTS/valid.pem" "$CERTS/valid.key" "$CERTS/valid.pem" >/dev/null 2>&1
 wait_port "$SRV2"
 SRV2_CONTROL=$(new_port)
-bg "$CARELESS_SERVER" plain "$SRV2_CONTROL" "$CERTS/valid.pem" "$CERTS/valid.key" \
+run_bg "$CARELESS_SERVER" plain "$SRV2_CONTROL" "$CERTS/valid.pem" "$CERTS/valid.key" \
 	"$CERTS/valid.pem" >/dev/null 2>&1
 wait_port "$SRV2_CONTROL"
 out=$(curl_in "$SRV2_CONTROL")
@@ -136,7 +136,7 @@ out=$(curl_in "$SRV2" --cert "$CERTS/client.pem" --key "$CERTS/client.key")
 expect_match "careless_server: curl with a client certificate is served" "HTTP/1.0 200" "$out"
 
 # A server that enables TLS 1.0 offers only what the policy allows.
-bg "$CARELESS_SERVER" tls10 "$OLDSRV" "$CERTS/valid.pem" "$CERTS/valid.key" "$CERTS/valid.pem" \
+run_bg "$CARELESS_SERVER" tls10 "$OLDSRV" "$CERTS/valid.pem" "$CERTS/valid.key" "$CERTS/valid.pem" \
 	>/dev/null 2>&1
 OLDSRV_CONTROL=$!
 wait_port "$OLDSRV"
@@ -145,7 +145,7 @@ out=$(printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -quiet -tls1
 expect_match "control: careless_server tls10 alone speaks TLS 1.0" "HTTP/1.0 200" "$out"
 kill "$OLDSRV_CONTROL" 2>/dev/null
 wait "$OLDSRV_CONTROL" 2>/dev/null
-bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" "$CARELESS_SERVER" tls10 "$OLDSRV" \
+run_bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" "$CARELESS_SERVER" tls10 "$OLDSRV" \
 	"$CERTS/valid.pem" "$CERTS/valid.key" "$CERTS/valid.pem" >/dev/null 2>&1
 wait_port "$OLDSRV"
 out=$(printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -quiet -tls1 \
@@ -158,7 +158,7 @@ expect_match "careless_server tls10 under the shim: a TLS 1.2+ client is served"
 
 # external = true: the served certificate must chain to a public root; the
 # test root is not one, so the program must not serve with it.
-bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" "$CARELESS_SERVER" plain "$EXT" \
+run_bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" "$CARELESS_SERVER" plain "$EXT" \
 	"$CERTS/valid.pem" "$CERTS/valid.key" "$CERTS/valid.pem" >/dev/null 2>&1
 wait_port "$EXT"
 audit_mark

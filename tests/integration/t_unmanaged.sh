@@ -7,7 +7,7 @@ bash "$TOP/tests/certs.sh" "$T/pki" >/dev/null
 PORT=$(free_port)
 # s_server sends the first certificate of -cert only: the intermediate goes
 # in -cert_chain.
-bg openssl s_server -quiet -www -accept "127.0.0.1:$PORT" -cert "$T/pki/valid.pem" \
+run_bg openssl s_server -quiet -www -accept "127.0.0.1:$PORT" -cert "$T/pki/valid.pem" \
 	-key "$T/pki/valid.key" -cert_chain "$T/pki/inter.pem" </dev/null >/dev/null 2>&1
 wait_port "$PORT"
 start_audit_sink

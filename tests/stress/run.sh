@@ -20,14 +20,9 @@ for f in "$SHIM" "$STRESS"; do
 	[ -f "$f" ] || { echo "stress: $f not built" >&2; exit 1; }
 done
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/tlsguard-stress.XXXXXX")
-SINK_PID=
-cleanup() {
-	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+. "$top/tools/scratch.sh"
+scratch_init tlsguard-stress
+T=$SCRATCH
 
 # Four distinct free loopback ports, released by the kernel before use.
 read -r ALLOW DENY PLAIN TLS < <("$PY" -c '
@@ -41,8 +36,7 @@ bash "$top/tests/certs.sh" "$T/certs" || { echo "stress: certs.sh failed" >&2; e
 
 # Audit events go to a sink, as in production: the sender is part of what runs
 # concurrently (and its rate limit is hit: 64 threads refuse plaintext at once).
-"$PY" "$top/tests/integration/audit_sink.py" "$T/audit.sock" "$T/audit.log" &
-SINK_PID=$!
+run_bg "$PY" "$top/tests/integration/audit_sink.py" "$T/audit.sock" "$T/audit.log"
 for _ in $(seq 1 200); do
 	[ -e "$T/audit.sock" ] && break
 	sleep 0.05
