@@ -8,10 +8,14 @@
 #ifndef TLSGUARD_POLICY_H
 #define TLSGUARD_POLICY_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 
 struct sockaddr;
 
@@ -119,9 +123,36 @@ struct policy_addr {
 	uint8_t bytes[16];
 };
 
+/* From a sockaddr_in6 (an IPv4-mapped address becomes IPv4). */
+void policy_addr_from_sin6(struct policy_addr *out, const struct sockaddr_in6 *sin6);
+
 /* From a sockaddr_in/sockaddr_in6; *port (may be NULL) gets the host-order port.
- * Returns -1 for any other family. */
-int policy_addr_from_sockaddr(struct policy_addr *out, const struct sockaddr *sa, uint16_t *port);
+ * Returns -1 for any other family. Inline: every connect() parses one. */
+static inline int policy_addr_from_sockaddr(struct policy_addr *out, const struct sockaddr *sa,
+                                            uint16_t *port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+	if (sa == NULL)
+		return -1;
+	if (sa->sa_family == AF_INET) {
+		memset(out, 0, sizeof(*out));
+		out->family = AF_INET;
+		memcpy(out->bytes, &sin->sin_addr, 4);
+		if (port != NULL)
+			*port = ntohs(sin->sin_port);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		policy_addr_from_sin6(out, sin6);
+		if (port != NULL)
+			*port = ntohs(sin6->sin6_port);
+		return 0;
+	}
+	return -1;
+}
+
 /* From "10.0.0.1", "::1", "::ffff:10.0.0.1". Returns -1 if not an address. */
 int policy_addr_parse(struct policy_addr *out, const char *text);
 /* Text form into buf (INET6_ADDRSTRLEN is enough). */

@@ -32,31 +32,9 @@ int policy_addr_bits(int family)
 	return family == AF_INET ? 32 : 128;
 }
 
-int policy_addr_from_sockaddr(struct policy_addr *out, const struct sockaddr *sa, uint16_t *port)
+void policy_addr_from_sin6(struct policy_addr *out, const struct sockaddr_in6 *sin6)
 {
-	const struct sockaddr_in *sin;
-	const struct sockaddr_in6 *sin6;
-
-	if (sa == NULL)
-		return -1;
-	switch (sa->sa_family) {
-	case AF_INET:
-		sin = (const struct sockaddr_in *)(const void *)sa;
-		memset(out, 0, sizeof(*out));
-		out->family = AF_INET;
-		memcpy(out->bytes, &sin->sin_addr, 4);
-		if (port != NULL)
-			*port = ntohs(sin->sin_port);
-		return 0;
-	case AF_INET6:
-		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
-		addr_set_v6(out, sin6->sin6_addr.s6_addr);
-		if (port != NULL)
-			*port = ntohs(sin6->sin6_port);
-		return 0;
-	default:
-		return -1;
-	}
+	addr_set_v6(out, sin6->sin6_addr.s6_addr);
 }
 
 int policy_addr_parse(struct policy_addr *out, const char *text)

@@ -36,49 +36,89 @@ static const uint8_t *index_reversed(struct arena *arena, const char *host, uint
 	return rev;
 }
 
-static int index_nets(struct policy *policy, struct out_index *ix, enum policy_proto proto,
-                      struct ptab_item *items)
+/* The prefix lengths of family present in proto's rules, in present[]; how many. */
+static size_t index_prefixes(const struct policy *policy, enum policy_proto proto, int family,
+                             bool present[129])
 {
-	static const int families[2] = {AF_INET, AF_INET6};
-	bool present[2][129];
-	size_t r, n, f, used = 0;
+	size_t r, used = 0;
 	int prefix;
 
-	memset(present, 0, sizeof(present));
+	memset(present, 0, 129 * sizeof(*present));
 	for (r = 0; r < policy->nout; r++) {
 		const struct rule *rule = &policy->out[r];
 
-		if (rule->pub.proto == proto && rule->to == RULE_TO_NET)
-			present[rule->net.family == AF_INET6][rule->prefix] = true;
+		if (rule->pub.proto == proto && rule->to == RULE_TO_NET &&
+		    rule->net.family == family)
+			present[rule->prefix] = true;
 	}
-	for (f = 0; f < 2; f++)
-		for (prefix = 0; prefix <= 128; prefix++)
-			used += present[f][prefix];
-	ix->nets = arena_calloc(&policy->arena, used ? used : 1, sizeof(*ix->nets));
-	if (ix->nets == NULL)
+	for (prefix = 0; prefix <= 128; prefix++)
+		used += present[prefix];
+	return used;
+}
+
+static bool index_is_net(const struct rule *rule, enum policy_proto proto, int family, int prefix)
+{
+	return rule->pub.proto == proto && rule->to == RULE_TO_NET && rule->net.family == family &&
+	       rule->prefix == prefix;
+}
+
+static int index_nets4(struct policy *policy, struct out_index *ix, enum policy_proto proto)
+{
+	struct net4_item *items;
+	bool present[129];
+	size_t r, n, used = index_prefixes(policy, proto, AF_INET, present);
+	int prefix, rc = 0;
+
+	ix->nets4 = arena_calloc(&policy->arena, used ? used : 1, sizeof(*ix->nets4));
+	items = calloc(policy->nout ? policy->nout : 1, sizeof(*items));
+	if (ix->nets4 == NULL || items == NULL) {
+		free(items);
 		return -1;
-	for (f = 0; f < 2; f++) {
-		for (prefix = 0; prefix <= 128; prefix++) {
-			struct net_index *net = &ix->nets[ix->nnets];
+	}
+	for (prefix = 0; prefix <= 32 && rc == 0; prefix++) {
+		if (!present[prefix])
+			continue;
+		for (n = 0, r = 0; r < policy->nout; r++) {
+			const uint8_t *b = policy->out[r].net.bytes;
 
-			if (!present[f][prefix])
+			if (!index_is_net(&policy->out[r], proto, AF_INET, prefix))
 				continue;
-			for (n = 0, r = 0; r < policy->nout; r++) {
-				const struct rule *rule = &policy->out[r];
-
-				if (rule->pub.proto != proto || rule->to != RULE_TO_NET ||
-				    rule->net.family != families[f] || rule->prefix != prefix)
-					continue;
-				items[n].key = rule->net.bytes;
-				items[n].keylen = f == 0 ? 4 : 16;
-				items[n++].rule = (uint32_t)r;
-			}
-			net->family = families[f];
-			net->prefix = prefix;
-			if (ptab_build(&policy->arena, &net->tab, items, n) != 0)
-				return -1;
-			ix->nnets++;
+			items[n].key = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+			               (uint32_t)b[2] << 8 | b[3];
+			items[n++].rule = (uint32_t)r;
 		}
+		rc = net4_build(&policy->arena, &ix->nets4[ix->nnets4++], prefix, items, n);
+	}
+	free(items);
+	return rc;
+}
+
+static int index_nets6(struct policy *policy, struct out_index *ix, enum policy_proto proto,
+                       struct ptab_item *items)
+{
+	bool present[129];
+	size_t r, n, used = index_prefixes(policy, proto, AF_INET6, present);
+	int prefix;
+
+	ix->nets6 = arena_calloc(&policy->arena, used ? used : 1, sizeof(*ix->nets6));
+	if (ix->nets6 == NULL)
+		return -1;
+	for (prefix = 0; prefix <= 128; prefix++) {
+		struct net6_index *net = &ix->nets6[ix->nnets6];
+
+		if (!present[prefix])
+			continue;
+		for (n = 0, r = 0; r < policy->nout; r++) {
+			if (!index_is_net(&policy->out[r], proto, AF_INET6, prefix))
+				continue;
+			items[n].key = policy->out[r].net.bytes;
+			items[n].keylen = 16;
+			items[n++].rule = (uint32_t)r;
+		}
+		net->prefix = prefix;
+		if (ptab_build(&policy->arena, &net->tab, items, n) != 0)
+			return -1;
+		ix->nnets6++;
 	}
 	return 0;
 }
@@ -147,7 +187,7 @@ static int index_ports(struct policy *policy, struct port_index *ix, const struc
 static int index_out(struct policy *policy, struct out_index *ix, enum policy_proto proto,
                      struct ptab_item *items)
 {
-	if (index_nets(policy, ix, proto, items) != 0 ||
+	if (index_nets4(policy, ix, proto) != 0 || index_nets6(policy, ix, proto, items) != 0 ||
 	    index_hosts(policy, ix, proto, RULE_TO_HOST, items) != 0 ||
 	    index_hosts(policy, ix, proto, RULE_TO_SUFFIX, items) != 0 ||
 	    index_ports(policy, &ix->any, policy->out, policy->nout, (int)proto, items) != 0)

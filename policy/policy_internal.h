@@ -142,9 +142,50 @@ int ptab_build(struct arena *arena, struct ptab *tab, const struct ptab_item *it
 const struct ptab_entry *ptab_find(const struct ptab *tab, uint64_t hash, const uint8_t *key,
                                    size_t len);
 
-/* One table per (family, prefix length) present in the rules. */
-struct net_index {
-	int family;
+/* IPv4: per prefix length, open addressing on the 32-bit masked address (one
+ * multiply, no byte hashing, no memcmp), to a run of rule positions in file
+ * order. Built once at load time (policy_net4.c). */
+struct net4_slot {
+	uint32_t key; /* the masked address, host order */
+	uint32_t start;
+	uint32_t count; /* 0: an empty slot */
+};
+
+struct net4_table {
+	uint32_t netmask; /* host order */
+	uint32_t shift;   /* 32 - log2(slots): the slot is the top bits of the hash */
+	uint32_t slot_mask;
+	struct net4_slot *slots;
+	uint32_t *idx;
+};
+
+struct net4_item {
+	uint32_t key;
+	uint32_t rule;
+};
+
+#define NET4_HASH 0x9e3779b1u /* 2^32 / golden ratio: Fibonacci hashing */
+
+int net4_build(struct arena *arena, struct net4_table *tab, int prefix,
+               const struct net4_item *items, size_t n);
+
+/* The slot of addr's network in tab, or NULL. */
+static inline const struct net4_slot *net4_find(const struct net4_table *tab, uint32_t addr)
+{
+	uint32_t key = addr & tab->netmask, i = (key * NET4_HASH) >> tab->shift;
+	const struct net4_slot *s;
+
+	for (;; i = (i + 1) & tab->slot_mask) {
+		s = &tab->slots[i];
+		if (s->count == 0)
+			return NULL;
+		if (s->key == key)
+			return s;
+	}
+}
+
+/* IPv6: one byte-keyed table per prefix length present in the rules. */
+struct net6_index {
 	int prefix;
 	struct ptab tab;
 };
@@ -158,8 +199,10 @@ struct port_index {
 };
 
 struct out_index {
-	struct net_index *nets;
-	size_t nnets;
+	struct net4_table *nets4;
+	size_t nnets4;
+	struct net6_index *nets6;
+	size_t nnets6;
 	struct ptab hosts;     /* key: the name reversed, so suffixes are key prefixes */
 	struct ptab suffixes;  /* key: the suffix reversed */
 	struct port_index any; /* rules without `to` */

@@ -60,7 +60,8 @@ static void runs_add_ports(struct runs *runs, const struct port_index *ix, uint1
 {
 	const uint8_t key[2] = {(uint8_t)(port >> 8), (uint8_t)port};
 
-	runs_add_entry(runs, &ix->ports, ptab_find(&ix->ports, ptab_hash(key, 2), key, 2));
+	if (ix->ports.used != 0)
+		runs_add_entry(runs, &ix->ports, ptab_find(&ix->ports, ptab_hash(key, 2), key, 2));
 	runs_add(runs, ix->other, ix->nother);
 }
 
@@ -77,15 +78,15 @@ bool policy_ports_match(const struct rule *rule, uint16_t port)
 	return false;
 }
 
-/* The first prefix bits of addr (len bytes), the rest cleared, into out. */
-static void mask_bytes(uint8_t *out, const uint8_t *addr, size_t len, int prefix)
+/* The first prefix bits of addr (16 bytes), the rest cleared, into out. */
+static void mask_bytes6(uint8_t *out, const uint8_t *addr, int prefix)
 {
 	size_t full = (size_t)prefix / 8, i;
 
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < 16; i++) {
 		out[i] = i < full ? addr[i] : 0;
 	}
-	if (full < len && prefix % 8 != 0) {
+	if (full < 16 && prefix % 8 != 0) {
 		out[full] = (uint8_t)(addr[full] & (0xff << (8 - prefix % 8)));
 	}
 }
@@ -93,17 +94,28 @@ static void mask_bytes(uint8_t *out, const uint8_t *addr, size_t len, int prefix
 static void match_add_nets(struct runs *runs, const struct out_index *ix,
                            const struct policy_addr *ip)
 {
+	const uint8_t *b = ip->bytes;
 	uint8_t masked[16];
-	size_t i, len = ip->family == AF_INET ? 4 : 16;
+	uint32_t addr;
+	size_t i;
 
-	for (i = 0; i < ix->nnets; i++) {
-		const struct net_index *net = &ix->nets[i];
+	if (ip->family == AF_INET) {
+		addr = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		for (i = 0; i < ix->nnets4; i++) {
+			const struct net4_table *net = &ix->nets4[i];
+			const struct net4_slot *s = net4_find(net, addr);
 
-		if (net->family != ip->family)
-			continue;
-		mask_bytes(masked, ip->bytes, len, net->prefix);
+			if (s != NULL)
+				runs_add(runs, net->idx + s->start, s->count);
+		}
+		return;
+	}
+	for (i = 0; i < ix->nnets6; i++) {
+		const struct net6_index *net = &ix->nets6[i];
+
+		mask_bytes6(masked, b, net->prefix);
 		runs_add_entry(runs, &net->tab,
-		               ptab_find(&net->tab, ptab_hash(masked, len), masked, len));
+		               ptab_find(&net->tab, ptab_hash(masked, 16), masked, 16));
 	}
 }
 
@@ -144,6 +156,12 @@ const struct policy_rule *policy_match_out(const struct policy *policy,
 	if (hostname != NULL && (ix->hosts.used != 0 || ix->suffixes.used != 0))
 		match_add_host(&runs, ix, hostname);
 	runs_add_ports(&runs, &ix->any, port);
+	if (runs.n == 1) { /* the common case: nothing to merge */
+		for (; runs.run[0].next < runs.run[0].end; runs.run[0].next++) {
+			if (policy_ports_match(&policy->out[*runs.run[0].next], port))
+				return &policy->out[*runs.run[0].next].pub;
+		}
+	}
 	while ((r = runs_pop(&runs)) >= 0) {
 		if (policy_ports_match(&policy->out[r], port))
 			return &policy->out[r].pub;

@@ -650,6 +650,97 @@ START_TEST(test_match_out)
 }
 END_TEST
 
+/* Many IPv4 networks of every prefix length, some repeated with other ports:
+ * the index answers what a scan of the rules in file order answers. */
+#define SCAN_RULES 400
+
+struct scan_rule {
+	uint32_t net;
+	int prefix;
+	uint16_t port; /* 0: any */
+};
+
+static uint32_t scan_random(uint32_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state;
+}
+
+static uint32_t scan_mask(int prefix)
+{
+	return prefix == 0 ? 0 : ~0u << (32 - prefix);
+}
+
+START_TEST(test_match_out_agrees_with_a_scan)
+{
+	static struct scan_rule rules[SCAN_RULES];
+	struct policy_error err = {0};
+	const struct policy_rule *rule;
+	struct policy_addr addr;
+	struct policy *policy;
+	uint32_t state = 2463534242u, a;
+	size_t cap = 64 * SCAN_RULES + 256, len = 0;
+	char *text = malloc(cap);
+	int i, k, want;
+	uint16_t port;
+
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)snprintf(text + len, cap - len,
+	                        V "outbound = { default = \"deny\"; rules = (\n");
+	for (i = 0; i < SCAN_RULES; i++) {
+		/* A quarter reuse an earlier network, so runs hold several rules. */
+		if (i > 0 && scan_random(&state) % 4 == 0) {
+			rules[i] = rules[scan_random(&state) % (uint32_t)i];
+		} else {
+			rules[i].prefix = (int)(scan_random(&state) % 33);
+			rules[i].net = scan_random(&state) & scan_mask(rules[i].prefix);
+		}
+		rules[i].port =
+		    (uint16_t)(scan_random(&state) % 3 == 0 ? 0 : 1 + scan_random(&state) % 4);
+		a = rules[i].net;
+		len +=
+		    (size_t)snprintf(text + len, cap - len, "{ to = \"%u.%u.%u.%u/%d\"; ", a >> 24,
+		                     (a >> 16) & 255, (a >> 8) & 255, a & 255, rules[i].prefix);
+		if (rules[i].port != 0)
+			len +=
+			    (size_t)snprintf(text + len, cap - len, "port = %u; ", rules[i].port);
+		len += (size_t)snprintf(text + len, cap - len, "action = \"allow\"; }%s\n",
+		                        i + 1 < SCAN_RULES ? "," : "");
+	}
+	snprintf(text + len, cap - len, "); };\n");
+	policy = load_text(text, 0, &err);
+	ck_assert_msg(policy != NULL, "%s", err.msg);
+	for (k = 0; k < 20000; k++) {
+		/* Half the addresses inside some rule's network, half anywhere. */
+		a = scan_random(&state);
+		if (k % 2 == 0) {
+			const struct scan_rule *r = &rules[scan_random(&state) % SCAN_RULES];
+
+			a = r->net | (a & ~scan_mask(r->prefix));
+		}
+		port = (uint16_t)(1 + scan_random(&state) % 5);
+		for (want = 0, i = 0; i < SCAN_RULES && want == 0; i++) {
+			if ((a & scan_mask(rules[i].prefix)) == rules[i].net &&
+			    (rules[i].port == 0 || rules[i].port == port))
+				want = i + 1;
+		}
+		addr.family = AF_INET;
+		memset(addr.bytes, 0, sizeof(addr.bytes));
+		addr.bytes[0] = (uint8_t)(a >> 24);
+		addr.bytes[1] = (uint8_t)(a >> 16);
+		addr.bytes[2] = (uint8_t)(a >> 8);
+		addr.bytes[3] = (uint8_t)a;
+		rule = policy_match_out(policy, &addr, port, POLICY_PROTO_TCP, NULL);
+		ck_assert_msg(rule->index == want, "%u.%u.%u.%u:%u: rule %d, want %d", a >> 24,
+		              (a >> 16) & 255, (a >> 8) & 255, a & 255, port, rule->index, want);
+	}
+	policy_free(policy);
+	free(text);
+}
+END_TEST
+
 static const char in_policy[] =
     V "inbound = { default = \"deny\"; rules = (\n"
       "{ port = 9100; from = \"127.0.0.0/8\"; action = \"allow\"; },\n"          /* 1 */
@@ -972,6 +1063,7 @@ static Suite *policy_suite(void)
 
 	tc = tcase_create("match");
 	tcase_add_loop_test(tc, test_match_out, 0, N(match_cases));
+	tcase_add_test(tc, test_match_out_agrees_with_a_scan);
 	tcase_add_loop_test(tc, test_match_in, 0, N(in_cases));
 	tcase_add_loop_test(tc, test_addr_parse, 0, N(addr_cases));
 	tcase_add_test(tc, test_addr_sockaddr);
