@@ -110,12 +110,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libpolicy.a
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
 		$(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
 
-$(BUILD)/bench/%: bench/%.c
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations -O2 -g \
 		$(SSL_CFLAGS) -Ipolicy -Ibench -o $@ $< $(BUILD)/libpolicy.a $(SSL_LIBS) $(CONFIG_LIBS) -pthread
-
-$(BUILD)/bench/%: $(BUILD)/libpolicy.a
 
 check: check-unit check-integration
 
