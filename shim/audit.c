@@ -23,6 +23,7 @@
 
 #include "audit_internal.h"
 #include "real.h"
+#include "shim.h"
 
 #define DEFAULT_SOCKET "/dev/log"
 
@@ -46,8 +47,13 @@ struct sender {
 	bool clock_started;
 	unsigned long suppressed;
 	bool exe_read;
+};
+
+/* Under the lock: static, not on the program's (maybe small) stack, and apart
+ * from the sender so that they stay zero-filled pages nobody touches until
+ * the first event (every process loads the shim; few emit). */
+struct sender_buffers {
 	char exe[PATH_MAX];
-	/* Under the lock: static, not on the program's (maybe small) stack. */
 	char body[AUDIT_BODY_MAX];
 	char msg[HEADER_MAX + AUDIT_BODY_MAX];
 	char line[64 + AUDIT_BODY_MAX];
@@ -60,13 +66,12 @@ struct sender {
 	}
 
 static struct sender snd = SENDER_DEFAULTS;
+static struct sender_buffers bufs;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-/* snd.fd, readable without the lock so audit_owns_fd() is cheap for other fds. */
-static atomic_int owned_fd = -1;
 /* Set while this thread emits: a signal handler that lands in audit_emit()
  * must not wait for the lock its own thread holds. */
-static __thread bool emitting;
+static SHIM_THREAD bool emitting;
 
 /* fork() while another thread holds the lock must not leave the child with a
  * lock nobody will release. */
@@ -100,7 +105,6 @@ static bool still_ours(int fd)
 static void forget_socket(void)
 {
 	snd.fd = -1;
-	atomic_store(&owned_fd, -1);
 }
 
 static int open_socket(void)
@@ -133,7 +137,6 @@ static int open_socket(void)
 	snd.fd = fd;
 	snd.dev = st.st_dev;
 	snd.ino = st.st_ino;
-	atomic_store(&owned_fd, fd);
 	return 0;
 }
 
@@ -195,15 +198,15 @@ static void say(const char *prefix, const char *text)
 	if (!stderr_usable()) {
 		return;
 	}
-	n = snprintf(snd.line, sizeof(snd.line), "%s%s\n", prefix, text);
+	n = snprintf(bufs.line, sizeof(bufs.line), "%s%s\n", prefix, text);
 	if (n < 0) {
 		return;
 	}
-	if ((size_t)n >= sizeof(snd.line)) {
-		n = sizeof(snd.line) - 1;
-		snd.line[n - 1] = '\n';
+	if ((size_t)n >= sizeof(bufs.line)) {
+		n = sizeof(bufs.line) - 1;
+		bufs.line[n - 1] = '\n';
 	}
-	(void)!real()->write(STDERR_FILENO, snd.line, (size_t)n);
+	(void)!real()->write(STDERR_FILENO, bufs.line, (size_t)n);
 }
 
 static void announce_fallback(int err)
@@ -225,13 +228,13 @@ static const char *exe_path(void)
 
 	if (!snd.exe_read) {
 		snd.exe_read = true;
-		n = readlink("/proc/self/exe", snd.exe, sizeof(snd.exe) - 1);
-		snd.exe[n > 0 ? n : 0] = '\0';
+		n = readlink("/proc/self/exe", bufs.exe, sizeof(bufs.exe) - 1);
+		bufs.exe[n > 0 ? n : 0] = '\0';
 	}
-	return snd.exe[0] != '\0' ? snd.exe : "-";
+	return bufs.exe[0] != '\0' ? bufs.exe : "-";
 }
 
-/* Sends snd.body; falls back to stderr, and copies blocks to stderr when the
+/* Sends bufs.body; falls back to stderr, and copies blocks to stderr when the
  * policy asks for it (never the same event twice). */
 static void deliver(enum audit_verdict verdict)
 {
@@ -244,12 +247,12 @@ static void deliver(enum audit_verdict verdict)
 		memset(&tm, 0, sizeof(tm));
 	}
 	n = audit_format_header((snd.facility & LOG_FACMASK) | audit_severity(verdict), &tm,
-	                        (long)getpid(), snd.msg, HEADER_MAX);
-	memcpy(snd.msg + n, snd.body, strlen(snd.body));
-	n += strlen(snd.body);
-	if (send_datagram(snd.msg, n, &err) < 0) {
+	                        (long)getpid(), bufs.msg, HEADER_MAX);
+	memcpy(bufs.msg + n, bufs.body, strlen(bufs.body));
+	n += strlen(bufs.body);
+	if (send_datagram(bufs.msg, n, &err) < 0) {
 		announce_fallback(err);
-		say("tlsguard: ", snd.body);
+		say("tlsguard: ", bufs.body);
 		return;
 	}
 	if (!snd.to_stderr) {
@@ -259,11 +262,11 @@ static void deliver(enum audit_verdict verdict)
 	case AUDIT_VERDICT_ALLOW:
 		return;
 	case AUDIT_VERDICT_AUDIT:
-		say("tlsguard: audit: ", snd.body);
+		say("tlsguard: audit: ", bufs.body);
 		return;
 	case AUDIT_VERDICT_BLOCK:
 	default:
-		say("tlsguard: blocked: ", snd.body);
+		say("tlsguard: blocked: ", bufs.body);
 		return;
 	}
 }
@@ -309,7 +312,7 @@ static void emit_suppressed(void)
 	snprintf(detail, sizeof(detail), "%lu events suppressed by the rate limit", snd.suppressed);
 	ev.detail = detail;
 	snd.suppressed = 0;
-	audit_format_body(&ev, exe_path(), (long)getpid(), snd.body, sizeof(snd.body));
+	audit_format_body(&ev, exe_path(), (long)getpid(), bufs.body, sizeof(bufs.body));
 	deliver(ev.verdict);
 }
 
@@ -330,7 +333,7 @@ void audit_emit_at(const struct audit_event *ev, const struct timespec *now)
 		if (snd.suppressed > 0) {
 			emit_suppressed();
 		}
-		audit_format_body(ev, exe_path(), (long)getpid(), snd.body, sizeof(snd.body));
+		audit_format_body(ev, exe_path(), (long)getpid(), bufs.body, sizeof(bufs.body));
 		deliver(ev->verdict);
 	}
 	pthread_mutex_unlock(&lock);
@@ -362,22 +365,6 @@ void audit_configure(const struct policy_audit *cfg)
 	snd.facility = cfg->facility;
 	snd.to_stderr = cfg->to_stderr;
 	pthread_mutex_unlock(&lock);
-}
-
-bool audit_owns_fd(int fd)
-{
-	bool ours;
-
-	if (fd < 0 || fd != atomic_load(&owned_fd)) {
-		return false;
-	}
-	if (emitting) {
-		return true; /* a signal handler inside audit_emit(): the lock is ours */
-	}
-	pthread_mutex_lock(&lock);
-	ours = snd.fd == fd && still_ours(fd);
-	pthread_mutex_unlock(&lock);
-	return ours;
 }
 
 void audit_reset(void)

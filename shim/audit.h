@@ -58,7 +58,4 @@ void audit_configure(const struct policy_audit *cfg);
  * to stderr as one line. */
 void audit_emit(const struct audit_event *ev);
 
-/* True for the descriptor the sender uses, so the socket layer exempts it. */
-bool audit_owns_fd(int fd);
-
 #endif

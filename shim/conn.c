@@ -14,11 +14,12 @@
 #include <sys/stat.h>
 
 #include "conn_internal.h"
+#include "shim.h"
 #include "real.h"
 
 _Atomic(struct conn *) *_Atomic fdt_chunks[FDT_CHUNKS];
 _Atomic unsigned char fdt_flags[FDT_MAX];
-atomic_bool fdt_in_use;
+SHIM_STARTUP_DATA atomic_bool fdt_in_use; /* read at exit (stdio.c) */
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;

@@ -42,8 +42,4 @@ void conn_release(struct conn *c);
 /* Marks c refused and shuts the socket both ways (real shutdown). */
 void conn_refuse(struct conn *c, int fd);
 
-/* The name the program resolved for addr (learned from getaddrinfo and the
- * gethostbyname family), copied into out; false if unknown. */
-bool names_lookup(const struct policy_addr *addr, char *out, size_t len);
-
 #endif

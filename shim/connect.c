@@ -14,10 +14,10 @@
 
 SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!shim_busy && guard_outbound(fd, addr, len) < 0) {
-		return -1;
+	if (shim_busy) {
+		return real_hot()->connect(fd, addr, len);
 	}
-	return real()->connect(fd, addr, len);
+	return guard_connect(fd, addr, len);
 }
 
 /* A new connection: decided by its listener's local port and its peer. A refused

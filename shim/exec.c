@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "conn_internal.h"
+#include "exec.h"
 #include "guard.h"
 #include "real.h"
 #include "shim.h"
@@ -471,9 +472,7 @@ SHIM_EXPORT pid_t vfork(void)
 	return real()->fork();
 }
 
-/* The new image governs the sockets its parent governed before any of their
- * bytes move. */
-static void adopt_inherited(const char *list)
+void exec_adopt_inherited(const char *list)
 {
 	char *end;
 	long fd;
@@ -490,9 +489,4 @@ static void adopt_inherited(const char *list)
 		list = strchr(end, ',');
 		list = list != NULL ? list + 1 : NULL;
 	}
-}
-
-__attribute__((constructor)) static void exec_start(void)
-{
-	adopt_inherited(secure_getenv(ENV_FDS));
 }

@@ -28,7 +28,7 @@ static int born(int fd)
 
 SHIM_EXPORT int socket(int domain, int type, int protocol)
 {
-	return born(real()->socket(domain, type, protocol));
+	return born(real_hot()->socket(domain, type, protocol));
 }
 
 SHIM_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
@@ -50,7 +50,7 @@ SHIM_EXPORT int close(int fd)
 			stdio_guard_fd(fd);
 		}
 	}
-	return real()->close(fd);
+	return real_hot()->close(fd);
 }
 
 SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)

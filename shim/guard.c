@@ -10,6 +10,7 @@
 #include "conn_internal.h"
 #include "guard.h"
 #include "match_cache.h"
+#include "names.h"
 #include "real.h"
 #include "shim.h"
 #include "sslg.h"
@@ -101,41 +102,28 @@ static int track(int fd, bool inbound, const struct policy_rule *rule, const str
 	return rc;
 }
 
-int guard_outbound(int fd, const struct sockaddr *sa, socklen_t len)
+/* The full outbound decision: the resolved name, the rule, the state of a
+ * governed socket, the audit event. */
+static __attribute__((noinline)) int outbound_decide(int fd, const struct policy_addr *addr,
+                                                     uint16_t port, enum policy_proto proto)
 {
+	const struct policy *policy = shim_policy();
 	const struct policy_rule *rule;
-	const struct policy *policy;
-	enum policy_proto proto;
 	struct endpoint ep;
-	bool is_socket;
 
+	ep.addr = *addr;
+	ep.port = port;
 	ep.host[0] = '\0'; /* the rest is filled below: no 256-byte clear per connect */
-	if (sa == NULL || len < sizeof(struct sockaddr_in) ||
-	    policy_addr_from_sockaddr(&ep.addr, sa, &ep.port) < 0) {
-		return 0; /* Unix, netlink, AF_UNSPEC: never touched */
-	}
-	proto = proto_of(fd, &is_socket);
-	if (!is_socket || audit_owns_fd(fd)) {
-		return 0;
-	}
-	policy = shim_policy();
+	names_lookup(&ep.addr, ep.host, sizeof(ep.host));
 	if (policy == NULL) {
-		names_lookup(&ep.addr, ep.host, sizeof(ep.host));
 		return refuse_without_policy(false, &ep);
 	}
 	if (shim_mode() == POLICY_MODE_OFF) {
 		return 0;
 	}
-	/* The resolved name matters to the match only with host rules; otherwise
-	 * it is looked up only for what is governed or reported. */
-	if (policy_has_host_rules(policy)) {
-		names_lookup(&ep.addr, ep.host, sizeof(ep.host));
-	}
-	rule = match_cache_out(policy, &ep.addr, ep.port, proto, ep.host[0] ? ep.host : NULL);
-	if (ep.host[0] == '\0' &&
-	    (rule->action != POLICY_ACTION_ALLOW || policy_audit(policy)->log_allowed)) {
-		names_lookup(&ep.addr, ep.host, sizeof(ep.host));
-	}
+	/* The resolved name matters to the match only with host rules. */
+	rule = match_cache_out(policy, &ep.addr, ep.port, proto,
+	                       shim_loaded.host_rules && ep.host[0] ? ep.host : NULL);
 	switch (rule->action) {
 	case POLICY_ACTION_DENY:
 		report(AUDIT_CONNECT, violation_verdict(), false, &ep, rule->index, "denied", NULL);
@@ -163,11 +151,60 @@ int guard_outbound(int fd, const struct sockaddr *sa, socklen_t len)
 		errno = EACCES;
 		return -1;
 	}
-	if (policy_audit(policy)->log_allowed) {
+	if (shim_loaded.log_allowed) {
 		report(AUDIT_CONNECT, AUDIT_VERDICT_ALLOW, false, &ep, rule->index, "allowed",
 		       NULL);
 	}
 	return 0;
+}
+
+/* Every connect to an IP address passes here, so the common case is decided
+ * without outbound_decide(): a policy in force, an address the program
+ * resolved no name for (or no host rules), and an allow rule with nothing to
+ * record. Anything else takes the full decision. Inlined into both callers, so
+ * that connect() decides and connects in one frame. */
+static inline __attribute__((always_inline)) int outbound(int fd, const struct sockaddr *sa,
+                                                          socklen_t len)
+{
+	const struct policy_rule *rule;
+	struct policy_addr addr;
+	enum policy_proto proto;
+	uint16_t port;
+	bool is_socket;
+
+	if (sa == NULL || len < sizeof(struct sockaddr_in) ||
+	    policy_addr_from_sockaddr(&addr, sa, &port) < 0) {
+		return 0; /* Unix, netlink, AF_UNSPEC: never touched */
+	}
+	proto = proto_of(fd, &is_socket);
+	if (!is_socket) {
+		return 0;
+	}
+	shim_policy();
+	if (!shim_loaded.quiet_allow || (shim_loaded.host_rules && names_known(&addr))) {
+		return outbound_decide(fd, &addr, port, proto);
+	}
+	rule = match_cache_out(shim_loaded.policy, &addr, port, proto, NULL);
+	if (rule->action != POLICY_ACTION_ALLOW) {
+		return outbound_decide(fd, &addr, port, proto);
+	}
+	if (fdt_governed(fd)) {
+		fdt_clear(fd); /* a governed socket reconnected: its old state goes */
+	}
+	return 0;
+}
+
+int guard_outbound(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return outbound(fd, sa, len);
+}
+
+int guard_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	if (outbound(fd, sa, len) < 0) {
+		return -1;
+	}
+	return real_hot()->connect(fd, sa, len);
 }
 
 static int endpoint_of(int fd, bool peer, struct endpoint *ep)

@@ -16,6 +16,8 @@
 /* An outbound connect (or sendto/sendmsg with an address, or MSG_FASTOPEN) on
  * fd to sa. Tracks fd when the rule requires TLS. */
 int guard_outbound(int fd, const struct sockaddr *sa, socklen_t len);
+/* connect(): guard_outbound, then the real connect unless refused. */
+int guard_connect(int fd, const struct sockaddr *sa, socklen_t len);
 
 /* A connection accepted on fd (and received over SCM_RIGHTS with
  * inbound=true). Tracks fd when its listener's rule requires TLS. */

@@ -3,81 +3,163 @@
  * A process that never opens an IP socket never gets here.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "exec.h"
 #include "real.h"
 #include "shim.h"
 
-__thread int shim_busy;
+SHIM_THREAD int shim_busy;
 
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
 static void load_register_fork_handlers(void);
-static atomic_bool load_done; /* loaded, or failed for good: the fast path's test */
+struct shim_loaded shim_loaded = {.mode = POLICY_MODE_ENFORCE};
 static struct policy *loaded;
 static enum policy_mode mode = POLICY_MODE_ENFORCE;
 static struct policy_error load_error;
 static bool load_failed;
 
-/* TLSGUARD_POLICY and TLSGUARD_MODE as this process was started: a program
- * that edits its environment (env -i, setenv before exec) changes neither the
- * policy it is held to nor the one its children get. secure_getenv ignores them
- * in a setuid/setgid/capability process (contract). */
-static const char *start_policy;
-static const char *start_mode;
-static const char *start_preload;
-static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-static atomic_bool start_taken;
+/* TLSGUARD_POLICY, TLSGUARD_MODE, TLSGUARD_FDS and LD_PRELOAD as this process
+ * was started: a program that edits its environment (env -i, setenv before
+ * exec) changes neither the policy it is held to nor the one its children get.
+ *
+ * The values are copied, one after another, into one static block: programs
+ * that set their process title (PostgreSQL, nginx) overwrite the strings of
+ * the environment they started with, so pointers into them would not do, and
+ * a static block needs no malloc. Every process runs this, /bin/true included,
+ * so it is one pass over environ with no libc call, and its first access to
+ * this memory is a write (one page fault, not a read fault then a copy). */
+enum start_var { START_POLICY, START_MODE, START_FDS, START_PRELOAD, START_VARS };
 
-/* The pointers are kept, not copied: the strings of the environment a process
- * starts with are never freed (setenv and unsetenv only change which strings
- * environ points to), and copying would make every process, /bin/true
- * included, set up malloc at start-up. A mutex, not pthread_once, whose first
- * completion always costs a futex system call. */
-static void take_start_env(void)
+/* Not const: in .data with the rest, so reading the prefixes at start-up
+ * touches no page of .rodata. */
+static SHIM_STARTUP_DATA struct {
+	const char prefix[20];
+	size_t max; /* longest value kept, with its NUL */
+	/* What a longer value becomes: a text every use refuses, naming the
+	 * variable (NULL: the value is simply unknown). */
+	const char *too_long;
+} start_vars[START_VARS] = {
+    [START_POLICY] = {"TLSGUARD_POLICY=", PATH_MAX, "(TLSGUARD_POLICY longer than PATH_MAX)"},
+    [START_MODE] = {"TLSGUARD_MODE=", 64, "(TLSGUARD_MODE too long)"},
+    [START_FDS] = {"TLSGUARD_FDS=", 4096, NULL},
+    [START_PRELOAD] = {"LD_PRELOAD=", 4096, NULL},
+};
+
+enum { START_NONE, START_TAKING, START_TAKEN };
+
+static SHIM_STARTUP_DATA struct {
+	atomic_int state;
+	const char *value[START_VARS]; /* into store; NULL: unset */
+	size_t used;
+	char store[PATH_MAX + 64 + 4096 + 4096];
+} start;
+
+/* The value of entry when it is "prefix=value", else NULL. */
+static const char *value_if(const char *entry, const char *prefix)
 {
-	if (atomic_load_explicit(&start_taken, memory_order_acquire)) {
-		return;
+	while (*prefix != '\0' && *entry == *prefix) {
+		entry++;
+		prefix++;
 	}
-	pthread_mutex_lock(&start_lock);
-	if (!atomic_load_explicit(&start_taken, memory_order_relaxed)) {
-		start_policy = secure_getenv("TLSGUARD_POLICY");
-		start_mode = secure_getenv("TLSGUARD_MODE");
-		start_preload = getenv("LD_PRELOAD");
-		atomic_store_explicit(&start_taken, true, memory_order_release);
-	}
-	pthread_mutex_unlock(&start_lock);
+	return *prefix == '\0' ? entry : NULL;
 }
 
-/* Before any other constructor, and so before main can touch the environment;
- * a wrapper called even earlier takes the snapshot itself. */
+static void keep(enum start_var var, const char *value)
+{
+	size_t n = 0;
+
+	if (start.value[var] != NULL) {
+		return; /* the first definition wins, as with getenv */
+	}
+	while (n < start_vars[var].max && value[n] != '\0') {
+		n++;
+	}
+	if (n == start_vars[var].max) {
+		start.value[var] = start_vars[var].too_long;
+		return;
+	}
+	start.value[var] = &start.store[start.used];
+	while (n-- > 0) {
+		start.store[start.used++] = *value++;
+	}
+	start.store[start.used++] = '\0';
+}
+
+static void take_start_env(void)
+{
+	int expected = START_NONE;
+	const char *value;
+	enum start_var v;
+	char **e;
+
+	if (!atomic_compare_exchange_strong(&start.state, &expected, START_TAKING)) {
+		while (expected != START_TAKEN) { /* another thread is taking it */
+			expected = atomic_load(&start.state);
+		}
+		return;
+	}
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		if (((*e)[0] != 'T' || (*e)[1] != 'L') && ((*e)[0] != 'L' || (*e)[1] != 'D')) {
+			continue; /* neither TLSGUARD_ nor LD_ */
+		}
+		for (v = 0; v < START_VARS; v++) {
+			if ((value = value_if(*e, start_vars[v].prefix)) != NULL) {
+				keep(v, value);
+				break;
+			}
+		}
+	}
+	atomic_store(&start.state, START_TAKEN);
+}
+
+/* Before any other constructor, and so before main can touch the environment
+ * (a wrapper called even earlier takes the snapshot itself). The sockets an
+ * exec'ed parent governed are governed again before any byte moves. */
 __attribute__((constructor(101))) static void take_start_env_early(void)
 {
 	take_start_env();
+	exec_adopt_inherited(shim_start_fds());
+}
+
+/* A setuid/setgid/capability process ignores the TLSGUARD_ variables, as
+ * secure_getenv would (contract). Asked only when a value is. */
+static const char *start_value(enum start_var var)
+{
+	const char *value;
+
+	take_start_env();
+	value = start.value[var];
+	return value != NULL && var != START_PRELOAD && getauxval(AT_SECURE) != 0 ? NULL : value;
 }
 
 const char *shim_start_policy(void)
 {
-	take_start_env();
-	return start_policy;
+	return start_value(START_POLICY);
 }
 
 const char *shim_start_mode(void)
 {
-	take_start_env();
-	return start_mode;
+	return start_value(START_MODE);
+}
+
+const char *shim_start_fds(void)
+{
+	return start_value(START_FDS);
 }
 
 const char *shim_start_preload(void)
 {
-	take_start_env();
-	return start_preload;
+	return start_value(START_PRELOAD);
 }
 
 static void say(const char *text)
@@ -171,29 +253,38 @@ static bool load(void)
 	return true;
 }
 
-const struct policy *shim_policy(void)
+/* Publishes the outcome for shim_policy()'s fast path: the fields first, then
+ * `done` with release order. */
+static void publish(void)
 {
-	int saved;
+	shim_loaded.policy = loaded;
+	shim_loaded.mode = mode;
+	shim_loaded.host_rules = loaded != NULL && policy_has_host_rules(loaded);
+	shim_loaded.log_allowed = loaded != NULL && policy_audit(loaded)->log_allowed;
+	shim_loaded.quiet_allow =
+	    loaded != NULL && mode != POLICY_MODE_OFF && !shim_loaded.log_allowed;
+	atomic_store_explicit(&shim_loaded.done, true, memory_order_release);
+}
 
-	if (__builtin_expect(!atomic_load_explicit(&load_done, memory_order_acquire), 0)) {
-		saved = errno;
-		pthread_once(&fork_handlers_once, load_register_fork_handlers);
-		pthread_mutex_lock(&load_lock);
-		if (!atomic_load_explicit(&load_done, memory_order_relaxed)) {
-			shim_busy++;
-			if (load()) {
-				atomic_store_explicit(&load_done, true, memory_order_release);
-			}
-			shim_busy--;
+void shim_load(void)
+{
+	int saved = errno;
+
+	pthread_once(&fork_handlers_once, load_register_fork_handlers);
+	pthread_mutex_lock(&load_lock);
+	if (!atomic_load_explicit(&shim_loaded.done, memory_order_relaxed)) {
+		shim_busy++;
+		if (load()) {
+			publish();
 		}
-		pthread_mutex_unlock(&load_lock);
-		errno = saved;
+		shim_busy--;
 	}
-	return loaded;
+	pthread_mutex_unlock(&load_lock);
+	errno = saved;
 }
 
 /* fork: the child has one thread; a load another parent thread was running is
- * left unfinished (load_done unset) and simply runs again in the child. The
+ * left unfinished (shim_loaded.done unset) and simply runs again in the child. The
  * lock is not taken around fork: load() calls into audit, whose own fork
  * handler holds the audit lock, and the two orders would deadlock. */
 static void load_after_fork_child(void)
@@ -204,12 +295,6 @@ static void load_after_fork_child(void)
 static void load_register_fork_handlers(void)
 {
 	pthread_atfork(NULL, NULL, load_after_fork_child);
-}
-
-enum policy_mode shim_mode(void)
-{
-	shim_policy();
-	return mode;
 }
 
 const char *shim_policy_error(void)

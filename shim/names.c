@@ -13,31 +13,16 @@
 #include "conn.h"
 #include "names.h"
 
-#define NAMES_SLOTS 512
-
 struct name_entry {
 	struct policy_addr addr;
 	char name[CONN_HOST_MAX];
 };
 
 static struct name_entry table[NAMES_SLOTS];
-/* Per slot, a hash of the address it holds (0: empty), readable without the
- * lock: a connect to an address the program never resolved by name, the
- * common case, costs one load. */
-static _Atomic uint32_t tags[NAMES_SLOTS];
+_Atomic uint32_t names_tags[NAMES_SLOTS];
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
 static void names_register_fork_handlers(void);
-
-static uint32_t hash_of(const struct policy_addr *addr)
-{
-	uint32_t h = 2166136261u, i, n = addr->family == AF_INET ? 4 : 16;
-
-	for (i = 0; i < n; i++) {
-		h = (h ^ addr->bytes[i]) * 16777619u; /* FNV-1a */
-	}
-	return h | 1; /* never 0, the empty tag */
-}
 
 static bool same_addr(const struct policy_addr *a, const struct policy_addr *b)
 {
@@ -59,23 +44,23 @@ void names_record(const struct sockaddr *sa, const char *name)
 	if (policy_addr_parse(&(struct policy_addr){0}, name) == 0) {
 		return;
 	}
-	hash = hash_of(&addr);
-	e = &table[hash % NAMES_SLOTS];
+	hash = names_hash(&addr);
+	e = &table[names_slot(hash)];
 	pthread_once(&fork_handlers_once, names_register_fork_handlers); /* first name */
 	pthread_mutex_lock(&names_lock);
 	e->addr = addr;
 	strcpy(e->name, name);
-	atomic_store_explicit(&tags[hash % NAMES_SLOTS], hash, memory_order_release);
+	atomic_store_explicit(&names_tags[names_slot(hash)], hash, memory_order_release);
 	pthread_mutex_unlock(&names_lock);
 }
 
 bool names_lookup(const struct policy_addr *addr, char *out, size_t len)
 {
-	uint32_t hash = hash_of(addr);
-	struct name_entry *e = &table[hash % NAMES_SLOTS];
+	uint32_t hash = names_hash(addr);
+	struct name_entry *e = &table[names_slot(hash)];
 	bool found = false;
 
-	if (atomic_load_explicit(&tags[hash % NAMES_SLOTS], memory_order_acquire) != hash) {
+	if (atomic_load_explicit(&names_tags[names_slot(hash)], memory_order_acquire) != hash) {
 		return false;
 	}
 	pthread_mutex_lock(&names_lock);

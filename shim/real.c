@@ -51,7 +51,28 @@ static ssize_t bind_then_recv_chk(int fd, void *buf, size_t len, size_t buflen, 
 	return real_table.recv_chk(fd, buf, len, buflen, flags);
 }
 
+static int bind_then_socket(int domain, int type, int protocol)
+{
+	real_bind();
+	return real_table.socket(domain, type, protocol);
+}
+
+static int bind_then_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	real_bind();
+	return real_table.connect(fd, addr, len);
+}
+
+static int bind_then_close(int fd)
+{
+	real_bind();
+	return real_table.close(fd);
+}
+
 struct real_fns real_table = {
+    .socket = bind_then_socket,
+    .connect = bind_then_connect,
+    .close = bind_then_close,
     .write = bind_then_write,
     .read = bind_then_read,
     .send = bind_then_send,

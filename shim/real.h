@@ -88,7 +88,8 @@ static inline const struct real_fns *real(void)
 }
 
 /* The table without the "bound yet?" test, for entries that are stubs until
- * bound (write, read, send, recv, __read_chk, __recv_chk: see real.c). */
+ * bound (socket, connect, close, write, read, send, recv, __read_chk,
+ * __recv_chk: see real.c). */
 #define real_hot() (&real_table)
 
 bool real_broken(void);

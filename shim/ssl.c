@@ -18,7 +18,7 @@
 #include "shim.h"
 #include "ssl_internal.h"
 
-static __thread int depth;
+static SHIM_THREAD int depth;
 
 static bool enforced(const struct sslg_state *st)
 {

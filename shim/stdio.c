@@ -225,6 +225,9 @@ __attribute__((destructor)) static void stdio_check_at_exit(void)
 	struct iovec iov;
 	struct conn *c;
 
+	if (!atomic_load_explicit(&fdt_in_use, memory_order_acquire)) {
+		return; /* no descriptor was ever governed */
+	}
 	if (check_pending(stdout, &c, &iov) == 0) {
 		conn_release(c);
 	}

@@ -467,40 +467,62 @@ START_TEST(test_unconfigured)
 }
 END_TEST
 
+#define FDS_SEEN 1024
+
+/* Which of the first FDS_SEEN descriptors are open now. */
+static void open_fds(bool open[FDS_SEEN])
+{
+	int i;
+
+	for (i = 0; i < FDS_SEEN; i++) {
+		open[i] = fcntl(i, F_GETFD) >= 0;
+	}
+}
+
+/* The one descriptor open now that was not open in before (the sender's new
+ * socket), or -1 when there is not exactly one. */
+static int new_fd(const bool before[FDS_SEEN])
+{
+	bool now[FDS_SEEN];
+	int i, fd = -1, found = 0;
+
+	open_fds(now);
+	for (i = 0; i < FDS_SEEN; i++) {
+		if (now[i] && !before[i]) {
+			fd = i;
+			found++;
+		}
+	}
+	return found == 1 ? fd : -1;
+}
+
 /* The program closes the sender's descriptor and reuses the number: the sender
  * notices, never writes into the program's descriptor, and still delivers. */
 START_TEST(test_fd_closed_behind_back)
 {
 	char msg[8192], body[4096];
-	int fd = -1, i, found = 0, pair[2];
+	bool before_emit[FDS_SEEN];
+	int fd, pair[2];
 	struct stat before, after;
 
 	configure(sink_path, LOG_AUTHPRIV, false);
+	open_fds(before_emit);
 	audit_emit(&block_ev);
 	receive(msg, sizeof(msg));
-	for (i = 0; i < 1024; i++) {
-		if (audit_owns_fd(i)) {
-			fd = i;
-			found++;
-		}
-	}
-	ck_assert_int_eq(found, 1);
+	fd = new_fd(before_emit);
 	ck_assert_int_gt(fd, STDERR_FILENO);
 
 	/* Closed: the next event opens a new socket. */
 	close(fd);
-	ck_assert(!audit_owns_fd(fd));
+	open_fds(before_emit);
 	audit_emit(&block_ev);
 	ck_assert_uint_gt(receive(msg, sizeof(msg)), 0);
+	fd = new_fd(before_emit);
+	ck_assert_int_gt(fd, STDERR_FILENO);
 
 	/* Closed again and the number given to a socket of the program's. */
-	for (i = 0, fd = -1; i < 1024; i++) {
-		fd = audit_owns_fd(i) ? i : fd;
-	}
-	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, pair), 0);
 	ck_assert_int_eq(dup2(pair[0], fd), fd);
-	ck_assert(!audit_owns_fd(fd));
 	ck_assert_int_eq(fstat(fd, &before), 0);
 	audit_emit(&block_ev);
 	receive(msg, sizeof(msg));
@@ -510,7 +532,6 @@ START_TEST(test_fd_closed_behind_back)
 	ck_assert_int_eq(recv(pair[1], msg, sizeof(msg), MSG_DONTWAIT), -1);
 	ck_assert_int_eq(fstat(fd, &after), 0);
 	ck_assert_uint_eq(after.st_ino, before.st_ino);
-	ck_assert(!audit_owns_fd(fd));
 }
 END_TEST
 
@@ -525,7 +546,6 @@ START_TEST(test_keeps_std_fds)
 	close(STDIN_FILENO);
 	audit_emit(&block_ev);
 	ck_assert_uint_gt(receive(msg, sizeof(msg)), 0);
-	ck_assert(!audit_owns_fd(STDIN_FILENO));
 	fd = open("/dev/null", O_RDONLY);
 	ck_assert_int_eq(fd, STDIN_FILENO);
 }

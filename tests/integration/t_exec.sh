@@ -40,6 +40,32 @@ del os.environ["LD_PRELOAD"]; del os.environ["TLSGUARD_POLICY"]
 os.system("/usr/bin/env")' | sed -n 's/^TLSGUARD_POLICY=//p')
 expect "system() after unsetenv: policy put back" "$POLICY" "$out"
 
+# A program that sets its process title (PostgreSQL, nginx) writes over the
+# strings of the environment it started with: the shim keeps copies.
+RETITLE='import ctypes, os, socket, sys
+libc = ctypes.CDLL(None)
+env = ctypes.POINTER(ctypes.c_void_p).in_dll(libc, "environ")
+i = 0
+while env[i]:
+    ctypes.memset(env[i], ord("x"), len(ctypes.string_at(env[i])))
+    i += 1
+'
+out=$(shimmed "$PY" -c "$RETITLE"'
+os.system("/usr/bin/env")' | sed -n 's/^TLSGUARD_POLICY=//p')
+expect "environment overwritten in place: the child still gets the policy" "$POLICY" "$out"
+write_policy "$T/deny.conf" <<EOF
+version = 1;
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+outbound = { default = "deny"; };
+EOF
+out=$(POLICY="$T/deny.conf" shimmed "$PY" -c "$RETITLE"'
+try:
+    socket.create_connection(("127.0.0.1", 9), timeout=5)
+    print("connected")
+except OSError as e:
+    print(e.errno)' 2>&1)
+expect "environment overwritten in place: its own policy still loads and denies" "13" "$out"
+
 # inherit = false: the operator chose to let children go.
 write_policy "$T/noinherit.conf" <<EOF
 version = 1;
