@@ -465,11 +465,20 @@ SHIM_EXPORT FILE *popen(const char *command, const char *type)
 	return real_popen(command, type);
 }
 
+/* The real functions are bound, and the start-up environment read, here in
+ * the parent: a shell's children (fork, then exec, a thousand times in a
+ * loop) inherit both instead of each binding some sixty symbols again. */
+SHIM_EXPORT pid_t fork(void)
+{
+	(void)shim_start_policy();
+	return real()->fork();
+}
+
 /* vfork's child shares the parent's memory, and the exec wrappers allocate: a
  * plain fork keeps the parent safe (POSIX allows vfork to be fork). */
 SHIM_EXPORT pid_t vfork(void)
 {
-	return real()->fork();
+	return fork();
 }
 
 void exec_adopt_inherited(const char *list)

@@ -59,10 +59,11 @@ enum { START_NONE, START_TAKING, START_TAKEN };
 
 static SHIM_STARTUP_DATA struct {
 	atomic_int state;
+	atomic_int secure;             /* AT_SECURE, once asked: -1 not yet */
 	const char *value[START_VARS]; /* into store; NULL: unset */
 	size_t used;
 	char store[PATH_MAX + 64 + 4096 + 4096];
-} start;
+} start = {.secure = -1};
 
 /* The value of entry when it is "prefix=value", else NULL. */
 static const char *value_if(const char *entry, const char *prefix)
@@ -139,7 +140,13 @@ static const char *start_value(enum start_var var)
 
 	take_start_env();
 	value = start.value[var];
-	return value != NULL && var != START_PRELOAD && getauxval(AT_SECURE) != 0 ? NULL : value;
+	if (value == NULL || var == START_PRELOAD) {
+		return value;
+	}
+	if (atomic_load(&start.secure) < 0) {
+		atomic_store(&start.secure, getauxval(AT_SECURE) != 0);
+	}
+	return atomic_load(&start.secure) ? NULL : value;
 }
 
 const char *shim_start_policy(void)
