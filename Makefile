@@ -31,7 +31,7 @@ SHIM_SRC   := $(sort $(wildcard shim/*.c))
 TOOLS_SRC  := $(sort $(wildcard tools/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/check_*.c))
 HELPER_SRC := $(sort $(wildcard tests/programs/*.c))
-BENCH_SRC  := $(sort $(wildcard bench/*.c))
+BENCH_SRC  := $(filter-out bench/empty_preload.c,$(sort $(wildcard bench/*.c)))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 STRESS_SRC := $(sort $(wildcard tests/stress/*.c))
 
@@ -43,7 +43,7 @@ SHIM_LIB_OBJ := $(filter-out $(SHIM_LAZY),$(SHIM_OBJ))
 TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/programs/%.c=$(BUILD)/tests/programs/%)
-BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%) $(BUILD)/bench/empty_preload.so
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 STRESS_BIN := $(STRESS_SRC:tests/stress/%.c=$(BUILD)/tests/stress/%)
 
@@ -109,6 +109,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
 		$(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
+
+$(BUILD)/bench/empty_preload.so: bench/empty_preload.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 -fPIC -shared -o $@ $<
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)

@@ -7,6 +7,16 @@
  *   calls socketpair N        N one-byte write+read pairs on an AF_UNIX
  *                             socketpair (2N calls)
  *   calls connect N PORT      N socket+connect+close to 127.0.0.1:PORT
+ *   calls connect-spread N BASEPORT SPAN
+ *                             N socket+connect+close, call i (0 to N - 1) to
+ *                             127.0.0.1:(BASEPORT + i % SPAN), after a warm-up
+ *                             call to BASEPORT + SPAN, a port the N calls never
+ *                             use: with N <= SPAN, every call goes to a
+ *                             destination the process has not seen before.
+ *                             Nothing needs to listen there: ECONNREFUSED
+ *                             counts as done (a port with a listener accepts
+ *                             and is closed); any other error, such as EACCES
+ *                             from a policy, fails the run
  *   calls listen PORTFILE     accepts and closes connections on a loopback port
  *                             the kernel picks, written to PORTFILE; runs until
  *                             killed (the peer of `connect`, never measured)
@@ -112,6 +122,43 @@ static int run_connect(long n, int port)
 	return 0;
 }
 
+/* socket+connect+close to 127.0.0.1:port; refused (nothing listens) is fine */
+static int connect_refused_ok(int port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		perror("calls: socket");
+		return -1;
+	}
+	loopback(&sin, port);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != ECONNREFUSED) {
+		fprintf(stderr, "calls: connect 127.0.0.1:%d: %s\n", port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The warm-up goes to BASEPORT + SPAN, never to a port of the N calls: with
+ * N <= SPAN no destination repeats, so no cache can answer any of them. */
+static int run_connect_spread(long n, int base, int span)
+{
+	long i;
+
+	if (connect_refused_ok(base + span) < 0) {
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (connect_refused_ok(base + (int)(i % span)) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int write_port(const char *path, int fd)
 {
 	struct sockaddr_in sin;
@@ -159,6 +206,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: calls write-null|socketpair N\n"
 	                "       calls connect N PORT\n"
+	                "       calls connect-spread N BASEPORT SPAN\n"
 	                "       calls listen PORTFILE\n");
 	return 2;
 }
@@ -188,6 +236,13 @@ int main(int argc, char **argv)
 			return usage();
 		}
 		rc = run_connect(n, (int)port);
+	} else if (strcmp(argv[1], "connect-spread") == 0 && argc == 5) {
+		long base = parse_count(argv[3]), span = parse_count(argv[4]);
+
+		if (base <= 0 || span <= 0 || base + span > 65535) {
+			return usage();
+		}
+		rc = run_connect_spread(n, (int)base, (int)span);
 	} else {
 		return usage();
 	}

@@ -14,16 +14,24 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BDIR=$BUILD ;; *) BDIR=$TOP/$BUILD ;; esac
 B=$BDIR/bench
 SHIM=$BDIR/libtlsguard.so
+EMPTY=$B/empty_preload.so
 RUNS=${BENCH_RUNS:-5}
 BULK_MIB=${BENCH_BULK_MIB:-1024}
 HANDSHAKES=500
 WRITES=1000000
 PAIRS=500000 # one write and one read each: 1M calls
 CONNECTS=2000
+SPREAD_CONNECTS=2000 # the cold connect row: every connect a new destination ...
+SPREAD_SPAN=2000     # ... out of this many ports, far more than the 256 cache slots
 RULES=1000
+# the instruction-count TLS rows: (Ir with N - Ir with N0) / (N - N0)
+HS_IR=60
+HS_IR0=10
+BULK_IR_MIB=64
+BULK_IR_MIB0=8
 JSON=$BDIR/bench.json
 
-for f in "$SHIM" "$B/calls" "$B/tls_pair" "$B/policy_load"; do
+for f in "$SHIM" "$EMPTY" "$B/calls" "$B/tls_pair" "$B/policy_load"; do
 	if [ ! -x "$f" ] && [ ! -f "$f" ]; then
 		echo "bench: $f is missing (run make bench)" >&2
 		exit 1
@@ -63,6 +71,31 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# spread_base SPAN: the first of 21000, 22000, ... whose SPAN + 1 ports (the
+# cold row's connects and its warm-up) stay below the ephemeral range (32768)
+# and start with a few ports nothing is bound to. A listener further in the
+# range does no harm (that connect succeeds).
+spread_base() {
+	python3 - "$1" <<'EOF'
+import socket, sys
+span = int(sys.argv[1])
+for base in range(21000, 32768 - span, 1000):
+    free = True
+    for port in range(base, base + 8):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            free = False
+        s.close()
+        if not free:
+            break
+    if free:
+        print(base)
+        break
+EOF
+}
+
 # ---------------------------------------------------------------------------
 # Fixtures: certificates (tests/certs.sh), the 1,000-rule policy, a small one.
 
@@ -82,34 +115,50 @@ if [ -z "$ALLOW_PORT" ]; then
 	echo "bench: the loopback listener did not start" >&2
 	exit 1
 fi
+SPREAD_BASE=$(spread_base "$SPREAD_SPAN")
+if [ -z "$SPREAD_BASE" ]; then
+	echo "bench: no free range of $SPREAD_SPAN ports between 21000 and 32767" >&2
+	exit 1
+fi
 POLICY=$W/policy-$RULES.conf
 SMALL=$W/policy-small.conf
-bash "$TOP/bench/gen_policy.sh" "$RULES" "$ALLOW_PORT" "$TLS_PORT" "$W/certs/root.pem" >"$POLICY"
+SPREAD_PORTS=$SPREAD_BASE-$((SPREAD_BASE + SPREAD_SPAN)) \
+	bash "$TOP/bench/gen_policy.sh" "$RULES" "$ALLOW_PORT" "$TLS_PORT" "$W/certs/root.pem" >"$POLICY"
 bash "$TOP/bench/gen_policy.sh" 5 "$ALLOW_PORT" "$TLS_PORT" "$W/certs/root.pem" >"$SMALL"
 chmod 0644 "$POLICY" "$SMALL"
 
 # ---------------------------------------------------------------------------
 # Per-call rows: callgrind instruction counts (Ir, user space, whole process).
 
-# ir LIB WORD ARGS...: total Ir of `calls ARGS` with LIB preloaded ("-": none),
-# through env so that both sides start the same way; with WORD, the measured
-# process must have an object matching WORD loaded (calls exits 77 otherwise).
-ir() {
-	local lib=$1 word=$2 out pre=()
-	shift 2
+# cg_total PROCS PROG LIB WORD ARGS...: total Ir of `$B/PROG ARGS` with LIB
+# preloaded ("-": none), through env so that both sides start the same way,
+# summed over the PROCS processes that ran PROG (1 for calls; 2 for tls_pair,
+# whose server is a forked child); with WORD, the measured process must have an
+# object matching WORD loaded (the program exits 77 otherwise).
+cg_total() {
+	local procs=$1 prog=$2 lib=$3 word=$4 out pre=() files=()
+	shift 4
 	out=$(mktemp -d "$W/cg.XXXXXX")
 	[ "$lib" != - ] && pre=("LD_PRELOAD=$lib")
 	if ! valgrind --tool=callgrind --dump-instr=no --trace-children=yes \
 		--callgrind-out-file="$out/cg.%p" /usr/bin/env "${pre[@]}" \
 		TLSGUARD_POLICY="$POLICY" BENCH_EXPECT="$word" PROXYCHAINS_CONF_FILE="$W/proxychains.conf" \
-		PROXYCHAINS_QUIET_MODE=1 "$B/calls" "$@" >"$out/log" 2>&1; then
-		echo "bench: calls $* under callgrind failed:" >&2
-		tail -5 "$out/log" >&2
+		PROXYCHAINS_QUIET_MODE=1 "$B/$prog" "$@" >"$out/log" 2>&1; then
+		echo "bench: $prog $* under callgrind failed:" >&2
+		grep -v '^==[0-9]*==' "$out/log" | tail -5 >&2 # the program's words, not valgrind's
 		return 1
 	fi
-	# the file of the process that ran calls (env exec'd it: same pid)
-	grep -l "^cmd: .*bench/calls" "$out"/cg.* | head -1 | xargs -r awk '/^totals:/ { print $2 }'
+	# the files of the processes that ran PROG (env exec'd it: same pid)
+	mapfile -t files < <(grep -l "^cmd: .*bench/$prog " "$out"/cg.*)
+	if [ "${#files[@]}" != "$procs" ]; then
+		echo "bench: $prog $*: ${#files[@]} callgrind profile(s) of $prog, expected $procs" >&2
+		return 1
+	fi
+	awk '/^totals:/ { s += $2 } END { print s }' "${files[@]}"
 }
+
+# ir LIB WORD ARGS...: total Ir of `calls ARGS` (cg_total, one process)
+ir() { cg_total 1 calls "$@"; }
 
 # per_call LIB WORD CALLS ARGS0... -- ARGSN...: (Ir with N calls - Ir with 0) / CALLS
 per_call() {
@@ -142,8 +191,14 @@ call_row() {
 
 call_row "write /dev/null, 1M calls" 10 "$WRITES" write-null 0 -- write-null "$WRITES"
 call_row "read+write socketpair, 1M calls" 10 $((PAIRS * 2)) socketpair 0 -- socketpair "$PAIRS"
-call_row "connect+close loopback allow, $RULES rules" 150 "$CONNECTS" \
+call_row "connect+close loopback allow, warm, $RULES rules" 150 "$CONNECTS" \
 	connect 0 "$ALLOW_PORT" -- connect "$CONNECTS" "$ALLOW_PORT"
+# every connect a new destination (SPREAD_SPAN ports from SPREAD_BASE; the
+# warm-up goes to SPREAD_BASE + SPREAD_SPAN), so the shim's 256-slot decision
+# cache never hits: the full policy match every time
+call_row "connect+close loopback allow, cold, $RULES rules" 150 "$SPREAD_CONNECTS" \
+	connect-spread 0 "$SPREAD_BASE" "$SPREAD_SPAN" -- \
+	connect-spread "$SPREAD_CONNECTS" "$SPREAD_BASE" "$SPREAD_SPAN"
 
 # The other preload libraries, for reference, only when installed.
 find_lib() {
@@ -226,6 +281,42 @@ else
 	row "$name" "per s" - - - ">= 0.97x" ERROR "tls_pair failed"
 fi
 
+# ---------------------------------------------------------------------------
+# The TLS workloads again, as instruction counts: stable where the wall-time rows
+# above swing by +-10% run to run on a 2-core machine.
+
+# tls_per LIB WORD MODE N0 N: (Ir with N - Ir with N0) / (N - N0), client and
+# server together, so set-up (policy, certificates, first connect) cancels out
+tls_per() {
+	local lib=$1 word=$2 mode=$3 n0=$4 n=$5 i0 iN
+	i0=$(cg_total 2 tls_pair "$lib" "$word" "$mode" "$n0" "$TLS_PORT" "$W/certs") || return 1
+	iN=$(cg_total 2 tls_pair "$lib" "$word" "$mode" "$n" "$TLS_PORT" "$W/certs") || return 1
+	[ -n "$i0" ] && [ -n "$iN" ] || return 1
+	calc "%.0f" "($iN - $i0) / ($n - $n0)"
+}
+
+# tls_ir_row NAME UNIT BUDGET MODE N0 N: the change is without/with, a
+# throughput-equivalent like the wall-time rows' with/without (user-space
+# instructions only: the kernel's share of the work is not in either figure)
+tls_ir_row() {
+	local name=$1 unit=$2 budget=$3 mode=$4 n0=$5 n=$6 plain shim ratio
+	echo "bench: $name, $mode $n and $n0 (callgrind)" >&2
+	if ! plain=$(tls_per - "" "$mode" "$n0" "$n") ||
+		! shim=$(tls_per "$SHIM" libtlsguard "$mode" "$n0" "$n"); then
+		row "$name" "$unit" - - - ">= ${budget}x" ERROR "see the messages above"
+		return
+	fi
+	ratio=$(calc "%.3f" "$plain / $shim")
+	row "$name" "$unit" "$plain" "$shim" "${ratio}x" ">= ${budget}x" "$(at_least "$ratio" "$budget")" \
+		"instructions, both processes"
+}
+
+tls_ir_row "TLS bulk, instructions" "Ir/MiB" 0.99 bulk "$BULK_IR_MIB0" "$BULK_IR_MIB"
+tls_ir_row "TLS handshakes, instructions" "Ir/hs" 0.97 handshakes "$HS_IR0" "$HS_IR"
+
+# ---------------------------------------------------------------------------
+# More wall-time rows: start-up (exec loop) and policy load.
+
 # wall CMD...: seconds CMD took
 wall() {
 	local t0 t1
@@ -239,19 +330,49 @@ echo "bench: exec loop, 1000 x /bin/true x $RUNS per side" >&2
 LOOP='for i in $(seq 1000); do /bin/true; done'
 name="exec /bin/true 1000 times (bash loop)"
 : >"$W/exec.plain"
+: >"$W/exec.empty"
 : >"$W/exec.shim"
 exec_ok=1
+# three sides, alternating: none, an empty preload (the floor), the shim
 for r in $(seq 1 "$RUNS"); do
 	wall bash -c "$LOOP" >>"$W/exec.plain" || exec_ok=0
+	wall env LD_PRELOAD="$EMPTY" bash -c "$LOOP" >>"$W/exec.empty" || exec_ok=0
 	wall env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$SMALL" bash -c "$LOOP" >>"$W/exec.shim" || exec_ok=0
 done
 if [ "$exec_ok" = 1 ]; then
 	plain=$(median <"$W/exec.plain")
+	empty=$(median <"$W/exec.empty")
 	shim=$(median <"$W/exec.shim")
 	ratio=$(calc "%.3f" "$shim / $plain")
 	row "$name" "s" "$plain" "$shim" "${ratio}x" "<= 1.05x" "$(at_most "$ratio" 1.05)" "median of $RUNS"
+	ratio=$(calc "%.3f" "$empty / $plain")
+	row "exec loop, an empty preload instead" "s" "$plain" "$empty" "${ratio}x" reference INFO \
+		"preloading any library; median of $RUNS"
 else
 	row "$name" "s" - - - "<= 1.05x" ERROR "the loop failed"
+fi
+
+# Page faults per exec of /bin/true: deterministic, unlike the wall time.
+faults_per_exec() {
+	/usr/bin/python3 - "$@" <<'PY'
+import os, resource, sys
+env = dict(os.environ)
+if sys.argv[1] != "-":
+    env["LD_PRELOAD"] = sys.argv[1]
+    env["TLSGUARD_POLICY"] = sys.argv[2]
+before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
+for _ in range(200):
+    os.waitpid(os.posix_spawn("/bin/true", ["/bin/true"], env), 0)
+print("%.1f" % ((resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt - before) / 200))
+PY
+}
+echo "bench: page faults per exec of /bin/true" >&2
+if plain=$(faults_per_exec -) && empty=$(faults_per_exec "$EMPTY" "$SMALL") &&
+	shim=$(faults_per_exec "$SHIM" "$SMALL"); then
+	row "page faults per exec of /bin/true" "faults" "$plain" "$shim" "$(calc "%+.1f" "$shim - $plain")" \
+		reference INFO "an empty preload: $(calc "%+.1f" "$empty - $plain")"
+else
+	row "page faults per exec of /bin/true" "faults" - - - reference ERROR "python3 failed"
 fi
 
 echo "bench: policy load, $RULES rules" >&2
@@ -267,15 +388,17 @@ fi
 # ---------------------------------------------------------------------------
 # The table and the JSON.
 
-printf '\n%-42s %-8s %12s %12s %10s %12s  %s\n' workload unit without with change budget result
-printf '%s\n' "$(printf '%.0s-' $(seq 1 108))"
+printf '\n%-47s %-8s %12s %12s %10s %12s  %s\n' workload unit without with change budget result
+printf '%s\n' "$(printf '%.0s-' $(seq 1 113))"
 for r in "${ROWS[@]}"; do
 	IFS='|' read -r name unit plain shim change budget result note <<<"$r"
-	printf '%-42s %-8s %12s %12s %10s %12s  %s%s\n' "$name" "$unit" "$plain" "$shim" "$change" \
+	printf '%-47s %-8s %12s %12s %10s %12s  %s%s\n' "$name" "$unit" "$plain" "$shim" "$change" \
 		"$budget" "$result" "${note:+ ($note)}"
 done
 echo
 echo "Ir/call: callgrind instructions per call, (Ir with N calls - Ir with 0) / N, user space."
+echo "Ir/MiB, Ir/hs: the same for tls_pair, client and server, (Ir(N) - Ir(N0)) / (N - N0);"
+echo "  their change is without/with, a throughput-equivalent like the wall-time rows' ratio."
 echo "$((${#ROWS[@]})) rows, $MISSES budget(s) missed, $ERRORS workload(s) not measured."
 
 json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
