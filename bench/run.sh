@@ -162,7 +162,7 @@ ir() { cg_total 1 calls "$@"; }
 
 # per_call LIB WORD CALLS ARGS0... -- ARGSN...: (Ir with N calls - Ir with 0) / CALLS
 per_call() {
-	local lib=$1 word=$2 calls=$3 zero=() full=() a i0 iN
+	local lib=$1 word=$2 calls=$3 zero=() full=() i0 iN
 	shift 3
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		zero+=("$1")
@@ -182,7 +182,7 @@ call_row() {
 	shift 3
 	echo "bench: $name (callgrind)" >&2
 	if ! plain=$(per_call - "" "$calls" "$@") || ! shim=$(per_call "$SHIM" libtlsguard "$calls" "$@"); then
-		row "$name" "Ir/call" - - - "+$budget Ir" ERROR "see the messages above"
+		row "$name" "Ir/call" - - - "<= +$budget Ir" ERROR "see the messages above"
 		return
 	fi
 	delta=$(calc "%+.1f" "$shim - $plain")
