@@ -36,8 +36,8 @@ static bool load_failed;
  * that set their process title (PostgreSQL, nginx) overwrite the strings of
  * the environment they started with, so pointers into them would not do, and
  * a static block needs no malloc. Every process runs this, /bin/true included,
- * so it is one pass over environ with no libc call, and its first access to
- * this memory is a write (one page fault, not a read fault then a copy). */
+ * so it is one pass over environ with no libc call, into .data (see
+ * SHIM_STARTUP_DATA). */
 enum start_var { START_POLICY, START_MODE, START_FDS, START_PRELOAD, START_VARS };
 
 /* Not const: in .data with the rest, so reading the prefixes at start-up
@@ -103,6 +103,10 @@ static void take_start_env(void)
 	enum start_var v;
 	char **e;
 
+	/* A load first: after fork, a write would copy the page. */
+	if (atomic_load(&start.state) == START_TAKEN) {
+		return;
+	}
 	if (!atomic_compare_exchange_strong(&start.state, &expected, START_TAKING)) {
 		while (expected != START_TAKEN) { /* another thread is taking it */
 			expected = atomic_load(&start.state);
