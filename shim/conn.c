@@ -1,11 +1,16 @@
 /*
  * The descriptor table: fd -> governed connection.
  *
- * Reads on the hot path are lock-free (two acquire loads); every change, and
- * every reference taken for the slow path, happens under one table lock, which
- * is the only way a conn is freed, so a conn is never used after its last
- * descriptor closed. Chunks of the table are allocated lazily, so a fork copies
- * only the pages of descriptors in use.
+ * Reads on the hot path are lock-free (two acquire loads), and so is taking a
+ * reference for the slow path: every I/O call on a governed socket does, so a
+ * lock there would serialise all the threads of a server. Conns are
+ * type-stable: one whose last reference goes is kept on a free list for reuse,
+ * never returned to malloc, so a reader that loaded a pointer from the table
+ * just before the conn was released still reads valid memory. It takes a
+ * reference only while the count is not zero, then checks that the table
+ * still holds that conn for its descriptor, and otherwise lets go. Changes to
+ * the table happen under one table lock. Chunks of the table are allocated
+ * lazily, so a fork copies only the pages of descriptors in use.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,41 +27,42 @@ _Atomic unsigned char fdt_flags[FDT_MAX];
 SHIM_STARTUP_DATA atomic_bool fdt_in_use; /* read at exit (stdio.c) */
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER; /* after table_lock */
+static struct conn *free_conns;
 static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
 static void register_fork_handlers(void);
 
-static void conn_unref_locked(struct conn *c)
-{
-	if (c != NULL && --c->refs == 0) {
-		pthread_mutex_destroy(&c->lock);
-		free(c);
-	}
-}
-
 struct conn *conn_acquire(int fd)
 {
-	struct conn *c = fdt_peek(fd);
+	struct conn *c;
+	unsigned refs;
 
-	if (c == NULL) {
-		return NULL;
+	while ((c = fdt_peek(fd)) != NULL) {
+		refs = atomic_load_explicit(&c->refs, memory_order_relaxed);
+		while (refs != 0 &&
+		       !atomic_compare_exchange_weak_explicit(
+		           &c->refs, &refs, refs + 1, memory_order_acquire, memory_order_relaxed)) {
+		}
+		if (refs != 0) {
+			if (fdt_peek(fd) == c) {
+				return c;
+			}
+			conn_release(c); /* reused for another descriptor meanwhile */
+		}
 	}
-	pthread_mutex_lock(&table_lock);
-	c = fdt_peek(fd); /* closed meanwhile? */
-	if (c != NULL) {
-		c->refs++;
-	}
-	pthread_mutex_unlock(&table_lock);
-	return c;
+	return NULL;
 }
 
 void conn_release(struct conn *c)
 {
-	if (c == NULL) {
+	if (c == NULL || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1) {
 		return;
 	}
-	pthread_mutex_lock(&table_lock);
-	conn_unref_locked(c);
-	pthread_mutex_unlock(&table_lock);
+	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_lock(&free_lock);
+	c->next = free_conns;
+	free_conns = c;
+	pthread_mutex_unlock(&free_lock);
 }
 
 /* The slot of fd, allocating its chunk; NULL when fd is out of range or memory
@@ -112,12 +118,12 @@ int fdt_set(int fd, struct conn *c)
 		return c != NULL ? -1 : 0;
 	}
 	if (c != NULL) {
-		c->refs++;
+		atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
 	}
 	old = atomic_exchange_explicit(slot, c, memory_order_acq_rel);
 	atomic_store_explicit(&fdt_flags[fd], c != NULL, memory_order_release);
-	conn_unref_locked(old);
 	pthread_mutex_unlock(&table_lock);
+	conn_release(old);
 	return 0;
 }
 
@@ -162,16 +168,26 @@ void fdt_copy(int from, int to)
 
 struct conn *conn_new(bool inbound, const struct policy_rule *rule)
 {
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c;
 
-	if (c == NULL) {
+	pthread_once(&fork_handlers_once, register_fork_handlers); /* free_lock */
+	pthread_mutex_lock(&free_lock);
+	c = free_conns;
+	if (c != NULL) {
+		free_conns = c->next;
+	}
+	pthread_mutex_unlock(&free_lock);
+	if (c == NULL && (c = calloc(1, sizeof(*c))) == NULL) {
 		return NULL;
 	}
+	/* Everything but refs, which a reader holding an old pointer may be
+	 * reading (it stays 0, so no reader can take this conn yet). */
+	memset((char *)c + sizeof(c->refs), 0, sizeof(*c) - sizeof(c->refs));
 	pthread_mutex_init(&c->lock, NULL);
-	c->refs = 1;
 	c->inbound = inbound;
 	c->rule = rule;
 	stream_init(&c->stream, rule != NULL ? rule->starttls : POLICY_STARTTLS_NONE, inbound);
+	atomic_store_explicit(&c->refs, 1, memory_order_release); /* the caller's */
 	return c;
 }
 
@@ -207,10 +223,12 @@ void conn_refuse(struct conn *c, int fd)
 static void before_fork(void)
 {
 	pthread_mutex_lock(&table_lock);
+	pthread_mutex_lock(&free_lock);
 }
 
 static void after_fork_parent(void)
 {
+	pthread_mutex_unlock(&free_lock);
 	pthread_mutex_unlock(&table_lock);
 }
 
@@ -230,6 +248,7 @@ static void after_fork_child(void)
 			}
 		}
 	}
+	pthread_mutex_init(&free_lock, NULL);
 	pthread_mutex_init(&table_lock, NULL);
 }
 

@@ -9,6 +9,7 @@
 #define TLSGUARD_CONN_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,8 +20,9 @@
 #define CONN_HOST_MAX 256
 
 struct conn {
+	atomic_uint refs;     /* 0: free (conns are kept for reuse, see conn.c) */
+	struct conn *next;    /* the free list */
 	pthread_mutex_t lock; /* serialises the stream state and the fields below */
-	unsigned refs;        /* protected by the table lock */
 	bool inbound;
 	const struct policy_rule *rule;
 	struct policy_addr peer;
@@ -28,10 +30,11 @@ struct conn {
 	uint16_t local_port;      /* inbound: the listener's port */
 	char host[CONN_HOST_MAX]; /* the name the program resolved for peer, or "" */
 	struct stream stream;
-	bool blocked;    /* refused: every later I/O fails */
-	void *ssl;       /* the SSL bound to this connection by the SSL layer, or NULL */
-	bool tls_closed; /* that SSL was shut down: no byte may follow on the socket */
-	dev_t dev;       /* identity of the socket, to recognise a stale entry */
+	uint64_t stream_changes; /* how often stream moved on (guard.c) */
+	bool blocked;            /* refused: every later I/O fails */
+	void *ssl;               /* the SSL bound to this connection by the SSL layer, or NULL */
+	bool tls_closed;         /* that SSL was shut down: no byte may follow on the socket */
+	dev_t dev;               /* identity of the socket, to recognise a stale entry */
 	ino_t ino;
 };
 

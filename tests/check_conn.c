@@ -4,6 +4,9 @@
  * first chunk. No preloading: the table is driven directly.
  */
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -81,6 +84,79 @@ START_TEST(test_dup_shares_and_close_forgets)
 }
 END_TEST
 
+/* A conn whose last reference goes is kept and handed out again, never taken
+ * through the descriptor it left. */
+START_TEST(test_released_conn_is_reused_not_reacquired)
+{
+	struct conn *c = track(60), *again;
+
+	fdt_clear(60); /* the table held the last reference */
+	ck_assert_ptr_null(conn_acquire(60));
+	again = conn_new(true, &rule);
+	ck_assert_ptr_eq(again, c);
+	ck_assert_uint_eq(atomic_load(&again->refs), 1);
+	ck_assert(again->inbound);
+	ck_assert_ptr_null(conn_acquire(60)); /* not in the table: still nobody's */
+	conn_release(again);
+}
+END_TEST
+
+#define CHURN_ROUNDS 20000
+
+static atomic_bool churn_done;
+
+/* Readers take and drop the conn of fd 70 while it is replaced and cleared:
+ * every conn they get is live and is one the table gave fd 70. */
+static void *churn_reader(void *arg)
+{
+	uintptr_t got = 0, wrong = 0;
+	struct conn *c;
+
+	(void)arg;
+	while (!atomic_load(&churn_done)) {
+		if ((c = conn_acquire(70)) == NULL) {
+			continue;
+		}
+		got++;
+		wrong += atomic_load(&c->refs) == 0 || c->port != 70;
+		conn_release(c);
+	}
+	return (void *)(wrong != 0 ? UINTPTR_MAX : got);
+}
+
+START_TEST(test_acquire_races_with_replace_and_clear)
+{
+	pthread_t readers[4];
+	struct conn *c;
+	uintptr_t got = 0;
+	void *result;
+	int i;
+
+	atomic_store(&churn_done, false);
+	for (i = 0; i < 4; i++) {
+		pthread_create(&readers[i], NULL, churn_reader, NULL);
+	}
+	for (i = 0; i < CHURN_ROUNDS; i++) {
+		c = conn_new(false, &rule);
+		ck_assert_ptr_nonnull(c);
+		c->port = 70;
+		ck_assert_int_eq(fdt_set(70, c), 0);
+		conn_release(c);
+		if (i % 2 == 0) {
+			fdt_clear(70);
+		}
+	}
+	atomic_store(&churn_done, true);
+	for (i = 0; i < 4; i++) {
+		pthread_join(readers[i], &result);
+		ck_assert((uintptr_t)result != UINTPTR_MAX);
+		got += (uintptr_t)result;
+	}
+	fdt_clear(70);
+	ck_assert_uint_gt(got, 0); /* the readers did meet conns */
+}
+END_TEST
+
 START_TEST(test_copy_from_untracked_clears_target)
 {
 	track(50);
@@ -142,6 +218,8 @@ int main(void)
 	tcase_add_loop_test(tc, test_range, 0, sizeof(range_cases) / sizeof(range_cases[0]));
 	tcase_add_test(tc, test_aliased_number_is_not_governed);
 	tcase_add_test(tc, test_dup_shares_and_close_forgets);
+	tcase_add_test(tc, test_released_conn_is_reused_not_reacquired);
+	tcase_add_test(tc, test_acquire_races_with_replace_and_clear);
 	tcase_add_test(tc, test_copy_from_untracked_clears_target);
 	tcase_add_test(tc, test_clear_range_crosses_chunks);
 	tcase_add_test(tc, test_stale_entry_is_recognised);
