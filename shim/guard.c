@@ -355,17 +355,22 @@ static enum stream_verdict feed_iov(struct stream *s, enum stream_dir dir, const
 	return v;
 }
 
-int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt)
+int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt,
+                     struct send_ticket *t)
 {
 	enum stream_verdict v;
 	bool random_done = false, blocked, closed;
-	struct stream peek;
+	size_t i;
 
 	pthread_mutex_lock(&c->lock);
 	blocked = c->blocked;
 	closed = c->tls_closed;
-	peek = c->stream;
+	t->after = c->stream;
+	t->changes = c->stream_changes;
 	pthread_mutex_unlock(&c->lock);
+	for (t->len = 0, i = 0; i < iovcnt; i++) {
+		t->len += iov[i].iov_len;
+	}
 	if (blocked) {
 		if (forget_if_stale(fd, c)) {
 			return 0;
@@ -376,7 +381,7 @@ int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 	if (closed && !forget_if_stale(fd, c)) {
 		return refuse_stream(fd, c, AUDIT_PLAINTEXT, "plaintext", EACCES);
 	}
-	v = feed_iov(&peek, STREAM_OUT, iov, iovcnt, SIZE_MAX, &random_done);
+	v = feed_iov(&t->after, STREAM_OUT, iov, iovcnt, SIZE_MAX, &random_done);
 	if (v != STREAM_OK) {
 		if (forget_if_stale(fd, c)) {
 			return 0;
@@ -384,17 +389,23 @@ int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 		return refuse_stream(fd, c, AUDIT_PLAINTEXT, stream_verdict_reason(v), EACCES);
 	}
 	if (random_done && !c->inbound) {
-		return check_hello(fd, c, peek.random, EACCES);
+		return check_hello(fd, c, t->after.random, EACCES);
 	}
 	return 0;
 }
 
-void guard_send_commit(struct conn *c, const struct iovec *iov, size_t iovcnt, size_t n)
+void guard_send_commit(struct conn *c, const struct iovec *iov, size_t iovcnt, size_t n,
+                       const struct send_ticket *t)
 {
 	bool random_done = false;
 
 	pthread_mutex_lock(&c->lock);
-	feed_iov(&c->stream, STREAM_OUT, iov, iovcnt, n, &random_done);
+	if (n == t->len && c->stream_changes == t->changes) {
+		c->stream = t->after; /* the same bytes from the same state */
+	} else {
+		feed_iov(&c->stream, STREAM_OUT, iov, iovcnt, n, &random_done);
+	}
+	c->stream_changes++;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -425,6 +436,7 @@ int guard_recv_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 		memcpy(random, copy.random, sizeof(random));
 	} else {
 		v = feed_iov(&c->stream, STREAM_IN, iov, iovcnt, n, &random_done);
+		c->stream_changes++;
 		memcpy(random, c->stream.random, sizeof(random));
 	}
 	pthread_mutex_unlock(&c->lock);

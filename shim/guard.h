@@ -29,10 +29,21 @@ void guard_adopt(int fd);
 /* The same when the direction is known (an exec'ed parent said so). */
 void guard_adopt_as(int fd, bool inbound);
 
+/* What guard_send_check saw, for guard_send_commit: when the call sent every
+ * byte and nothing else moved the stream meanwhile, the commit takes the
+ * checked state instead of reading the bytes again. */
+struct send_ticket {
+	struct stream after; /* the stream once every checked byte has gone */
+	size_t len;          /* the bytes checked */
+	uint64_t changes;    /* the connection's stream changes when checked */
+};
+
 /* The bytes a call is about to send on the governed fd (c from conn_acquire). */
-int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt);
+int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt,
+                     struct send_ticket *t);
 /* After the call sent n of them. */
-void guard_send_commit(struct conn *c, const struct iovec *iov, size_t iovcnt, size_t n);
+void guard_send_commit(struct conn *c, const struct iovec *iov, size_t iovcnt, size_t n,
+                       const struct send_ticket *t);
 
 /* The n bytes a call just received into iov on the governed fd; peek: they stay
  * in the socket (MSG_PEEK). On refusal the bytes are wiped from the buffers. */

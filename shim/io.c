@@ -19,18 +19,19 @@
 #define GUARDED_SEND(fd, iov, iovcnt, call)                                                        \
 	do {                                                                                       \
 		struct conn *c_ = conn_acquire(fd);                                                \
+		struct send_ticket t_;                                                             \
 		ssize_t n_;                                                                        \
 		if (c_ == NULL) {                                                                  \
 			return call;                                                               \
 		}                                                                                  \
-		if (guard_send_check(fd, c_, iov, iovcnt) < 0) {                                   \
+		if (guard_send_check(fd, c_, iov, iovcnt, &t_) < 0) {                              \
 			conn_release(c_);                                                          \
 			return -1;                                                                 \
 		}                                                                                  \
 		n_ = call;                                                                         \
 		if (n_ > 0) {                                                                      \
 			int saved_ = errno;                                                        \
-			guard_send_commit(c_, iov, iovcnt, (size_t)n_);                            \
+			guard_send_commit(c_, iov, iovcnt, (size_t)n_, &t_);                       \
 			errno = saved_;                                                            \
 		}                                                                                  \
 		conn_release(c_);                                                                  \

@@ -113,9 +113,17 @@ static int report_fenced(FILE *fp)
 	return -1;
 }
 
+/* A stream's buffered output, as checked before libc writes it. */
+struct pending {
+	struct iovec iov;
+	struct send_ticket ticket;
+};
+
 /* -1 when fp's pending output may not leave (the buffer is then discarded). */
-static int check_pending(FILE *fp, struct conn **committed, struct iovec *iov)
+static int check_pending(FILE *fp, struct conn **committed, struct pending *p)
 {
+	struct iovec *iov = &p->iov;
+
 	struct conn *c;
 	int fd;
 
@@ -131,7 +139,7 @@ static int check_pending(FILE *fp, struct conn **committed, struct iovec *iov)
 	}
 	iov->iov_base = fp->_IO_write_base;
 	iov->iov_len = (size_t)(fp->_IO_write_ptr - fp->_IO_write_base);
-	if (guard_send_check(fd, c, iov, 1) < 0) {
+	if (guard_send_check(fd, c, iov, 1, &p->ticket) < 0) {
 		fp->_IO_write_ptr = fp->_IO_write_base;
 		fp->_flags |= STDIO_ERR_SEEN;
 		conn_release(c);
@@ -142,13 +150,13 @@ static int check_pending(FILE *fp, struct conn **committed, struct iovec *iov)
 }
 
 /* The pending bytes were checked and libc wrote them: advance the stream. */
-static void commit_pending(struct conn *c, const struct iovec *iov, int rc)
+static void commit_pending(struct conn *c, const struct pending *p, int rc)
 {
 	if (c == NULL) {
 		return;
 	}
 	if (rc == 0) {
-		guard_send_commit(c, iov, 1, iov->iov_len);
+		guard_send_commit(c, &p->iov, 1, p->iov.iov_len, &p->ticket);
 	}
 	conn_release(c);
 }
@@ -156,7 +164,7 @@ static void commit_pending(struct conn *c, const struct iovec *iov, int rc)
 SHIM_EXPORT int fflush(FILE *fp)
 {
 	static int (*real_fflush)(FILE *);
-	struct iovec iov;
+	struct pending pending;
 	struct conn *c;
 	int rc;
 
@@ -171,18 +179,18 @@ SHIM_EXPORT int fflush(FILE *fp)
 		}
 		return real_fflush(NULL);
 	}
-	if (check_pending(fp, &c, &iov) < 0) {
+	if (check_pending(fp, &c, &pending) < 0) {
 		return EOF;
 	}
 	rc = real_fflush(fp);
-	commit_pending(c, &iov, rc);
+	commit_pending(c, &pending, rc);
 	return rc;
 }
 
 SHIM_EXPORT int fclose(FILE *fp)
 {
 	static int (*real_fclose)(FILE *);
-	struct iovec iov;
+	struct pending pending;
 	struct conn *c;
 	int rc = 0, saved;
 
@@ -190,7 +198,7 @@ SHIM_EXPORT int fclose(FILE *fp)
 		real_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
 	}
 	if (fp != NULL && fp->_fileno >= 0) {
-		rc = check_pending(fp, &c, &iov);
+		rc = check_pending(fp, &c, &pending);
 		saved = errno;
 		conn_release(c);
 		fdt_clear(fp->_fileno); /* libc closes it without the wrapper */
@@ -222,16 +230,16 @@ SHIM_EXPORT FILE *fdopen(int fd, const char *mode)
 /* exit() flushes every stream after the destructors ran. */
 __attribute__((destructor)) static void stdio_check_at_exit(void)
 {
-	struct iovec iov;
+	struct pending pending;
 	struct conn *c;
 
 	if (!atomic_load_explicit(&fdt_in_use, memory_order_acquire)) {
 		return; /* no descriptor was ever governed */
 	}
-	if (check_pending(stdout, &c, &iov) == 0) {
+	if (check_pending(stdout, &c, &pending) == 0) {
 		conn_release(c);
 	}
-	if (check_pending(stderr, &c, &iov) == 0) {
+	if (check_pending(stderr, &c, &pending) == 0) {
 		conn_release(c);
 	}
 }

@@ -1,0 +1,99 @@
+/*
+ * The send bookkeeping of governed sockets (shim/guard.c): what a check saw is
+ * committed as is only when nothing moved the stream in between.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn_internal.h"
+#include "guard.h"
+
+static const struct policy_rule rule = {
+    .index = 1,
+    .action = POLICY_ACTION_REQUIRE_TLS,
+    .starttls = POLICY_STARTTLS_NONE,
+    .tls = {.unmanaged = POLICY_UNMANAGED_ALLOW},
+};
+
+/* A minimal ClientHello record: a 38-byte handshake body. */
+static const uint8_t hello[] = {
+    0x16, 0x03, 0x01, 0x00, 0x2a, 0x01, 0x00, 0x00, 0x26, 0x03, 0x03, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4,
+    0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf, 0xb0, 0xb1, 0xb2, 0xb3, 0xb4,
+    0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf, 0x00, 0x00, 0x02, 0x13,
+};
+
+static struct conn *governed(int fd)
+{
+	struct conn *c = conn_new(false, &rule);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(conn_identify(c, fd), 0);
+	ck_assert_int_eq(fdt_set(fd, c), 0);
+	return c;
+}
+
+/* Two threads check a send each from the same state, then both commit: the
+ * second commit reads its bytes again instead of taking what it saw, or the
+ * first record would be lost from the count. */
+START_TEST(test_second_commit_rereads)
+{
+	struct iovec iov = {(void *)hello, sizeof(hello)};
+	struct send_ticket first, second;
+	int sv[2];
+	struct conn *c;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = governed(sv[0]);
+	ck_assert_int_eq(guard_send_check(sv[0], c, &iov, 1, &first), 0);
+	ck_assert_int_eq(guard_send_check(sv[0], c, &iov, 1, &second), 0);
+	guard_send_commit(c, &iov, 1, sizeof(hello), &first);
+	ck_assert_uint_eq(c->stream.out.records, 1);
+	guard_send_commit(c, &iov, 1, sizeof(hello), &second);
+	ck_assert_uint_eq(c->stream.out.records, 2);
+	conn_release(c);
+	fdt_clear(sv[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* A call that sent part of what was checked commits only that part. */
+START_TEST(test_partial_send_commits_the_part)
+{
+	struct iovec iov = {(void *)hello, sizeof(hello)};
+	struct send_ticket t;
+	int sv[2];
+	struct conn *c;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = governed(sv[0]);
+	ck_assert_int_eq(guard_send_check(sv[0], c, &iov, 1, &t), 0);
+	guard_send_commit(c, &iov, 1, 3, &t); /* three bytes of the header went */
+	ck_assert_uint_eq(c->stream.out.records, 0);
+	ck_assert_uint_eq(c->stream.out.header_len, 3);
+	conn_release(c);
+	fdt_clear(sv[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("guard");
+	TCase *tc = tcase_create("send");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_second_commit_rereads);
+	tcase_add_test(tc, test_partial_send_commits_the_part);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
