@@ -25,14 +25,25 @@ static const uint8_t hello[] = {
     0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf, 0x00, 0x00, 0x02, 0x13,
 };
 
-static struct conn *governed(int fd)
+/* One end of a new socketpair in sv, governed by rule. */
+static struct conn *governed(int sv[2])
 {
-	struct conn *c = conn_new(false, &rule);
+	struct conn *c;
 
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = conn_new(false, &rule);
 	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(conn_identify(c, fd), 0);
-	ck_assert_int_eq(fdt_set(fd, c), 0);
+	ck_assert_int_eq(conn_identify(c, sv[0]), 0);
+	ck_assert_int_eq(fdt_set(sv[0], c), 0);
 	return c;
+}
+
+static void ungoverned(struct conn *c, int sv[2])
+{
+	conn_release(c);
+	fdt_clear(sv[0]);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* Two threads check a send each from the same state, then both commit: the
@@ -45,18 +56,14 @@ START_TEST(test_second_commit_rereads)
 	int sv[2];
 	struct conn *c;
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	c = governed(sv[0]);
+	c = governed(sv);
 	ck_assert_int_eq(guard_send_check(sv[0], c, &iov, 1, &first), 0);
 	ck_assert_int_eq(guard_send_check(sv[0], c, &iov, 1, &second), 0);
 	guard_send_commit(c, &iov, 1, sizeof(hello), &first);
 	ck_assert_uint_eq(c->stream.out.records, 1);
 	guard_send_commit(c, &iov, 1, sizeof(hello), &second);
 	ck_assert_uint_eq(c->stream.out.records, 2);
-	conn_release(c);
-	fdt_clear(sv[0]);
-	close(sv[0]);
-	close(sv[1]);
+	ungoverned(c, sv);
 }
 END_TEST
 
@@ -68,16 +75,12 @@ START_TEST(test_partial_send_commits_the_part)
 	int sv[2];
 	struct conn *c;
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	c = governed(sv[0]);
+	c = governed(sv);
 	ck_assert_int_eq(guard_send_check(sv[0], c, &iov, 1, &t), 0);
 	guard_send_commit(c, &iov, 1, 3, &t); /* three bytes of the header went */
 	ck_assert_uint_eq(c->stream.out.records, 0);
 	ck_assert_uint_eq(c->stream.out.header_len, 3);
-	conn_release(c);
-	fdt_clear(sv[0]);
-	close(sv[0]);
-	close(sv[1]);
+	ungoverned(c, sv);
 }
 END_TEST
 
