@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "audit_internal.h"
+#include "check_run.h"
 
 static const struct policy_addr v4 = {.family = AF_INET, .bytes = {192, 0, 2, 7}};
 static const struct policy_addr v6 = {.family = AF_INET6, .bytes = {[15] = 1}};
@@ -687,11 +688,5 @@ static Suite *audit_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(audit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(audit_suite());
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conn_internal.h"
+#include "check_run.h"
 
 static struct policy_rule rule = {.index = 1, .action = POLICY_ACTION_REQUIRE_TLS};
 
@@ -212,8 +213,6 @@ int main(void)
 {
 	Suite *s = suite_create("conn");
 	TCase *tc = tcase_create("table");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_range, 0, sizeof(range_cases) / sizeof(range_cases[0]));
 	tcase_add_test(tc, test_aliased_number_is_not_governed);
@@ -224,9 +223,5 @@ int main(void)
 	tcase_add_test(tc, test_clear_range_crosses_chunks);
 	tcase_add_test(tc, test_stale_entry_is_recognised);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -24,6 +24,7 @@
 #include "fuzz/fuzz_audit.c"
 #include "fuzz/fuzz_policy.c"
 #include "fuzz/fuzz_stream.c"
+#include "check_run.h"
 
 struct target {
 	const char *name; /* fuzz_NAME, corpus/NAME, regressions/NAME */
@@ -263,8 +264,7 @@ static Suite *fuzz_suite(void)
 int main(void)
 {
 	const char *env = getenv("TLSGUARD_FUZZ_DIR");
-	SRunner *runner;
-	int failed, t;
+	int status, t;
 
 	if (env != NULL) {
 		fuzz_dir = env;
@@ -281,10 +281,7 @@ int main(void)
 		        fuzz_dir);
 		return 1;
 	}
-	runner = srunner_create(fuzz_suite());
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
+	status = check_run(fuzz_suite());
 	free(replays);
-	return failed == 0 ? 0 : 1;
+	return status;
 }

@@ -10,6 +10,7 @@
 
 #include "conn_internal.h"
 #include "guard.h"
+#include "check_run.h"
 
 static const struct policy_rule rule = {
     .index = 1,
@@ -88,15 +89,9 @@ int main(void)
 {
 	Suite *s = suite_create("guard");
 	TCase *tc = tcase_create("send");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_second_commit_rereads);
 	tcase_add_test(tc, test_partial_send_commits_the_part);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(s);
 }

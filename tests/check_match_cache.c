@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "match_cache.h"
+#include "check_run.h"
 
 static struct policy *policy;
 
@@ -124,8 +125,6 @@ int main(void)
 {
 	Suite *s = suite_create("match_cache");
 	TCase *tc = tcase_create("cache");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -133,9 +132,5 @@ int main(void)
 	tcase_add_test(tc, test_names_and_ipv6_bypass_the_cache);
 	tcase_add_test(tc, test_threads_never_see_a_torn_slot);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

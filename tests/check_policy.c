@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "check_run.h"
 
 static char fixture_dir[PATH_MAX];
 static char pki_dir[PATH_MAX];
@@ -1077,17 +1078,13 @@ static Suite *policy_suite(void)
 
 int main(void)
 {
-	SRunner *runner;
 	char cmd[PATH_MAX + 16];
-	int failed;
+	int status;
 
 	setup_dirs();
-	runner = srunner_create(policy_suite());
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
+	status = check_run(policy_suite());
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "check_policy: could not remove %s\n", tmp_dir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "stream.h"
+#include "check_run.h"
 
 /* openssl s_client -tls1_2: its ClientHello, captured on loopback */
 static const uint8_t hello_s_client12[] = {
@@ -964,11 +965,5 @@ static Suite *stream_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(stream_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(stream_suite());
 }
