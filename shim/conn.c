@@ -13,6 +13,7 @@
  * lazily, so a fork copies only the pages of descriptors in use.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -58,7 +59,6 @@ void conn_release(struct conn *c)
 	if (c == NULL || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1) {
 		return;
 	}
-	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_lock(&free_lock);
 	c->next = free_conns;
 	free_conns = c;
@@ -183,7 +183,7 @@ struct conn *conn_new(bool inbound, const struct policy_rule *rule)
 	/* Everything but refs, which a reader holding an old pointer may be
 	 * reading (it stays 0, so no reader can take this conn yet). */
 	memset((char *)c + sizeof(c->refs), 0, sizeof(*c) - sizeof(c->refs));
-	pthread_mutex_init(&c->lock, NULL);
+	lock_reset(&c->lock);
 	c->inbound = inbound;
 	c->rule = rule;
 	stream_init(&c->stream, rule != NULL ? rule->starttls : POLICY_STARTTLS_NONE, inbound);
@@ -212,9 +212,9 @@ bool conn_is_stale(const struct conn *c, int fd)
 
 void conn_refuse(struct conn *c, int fd)
 {
-	pthread_mutex_lock(&c->lock);
+	lock_take(&c->lock);
 	c->blocked = true;
-	pthread_mutex_unlock(&c->lock);
+	lock_give(&c->lock);
 	real()->shutdown(fd, SHUT_RDWR);
 }
 
@@ -244,7 +244,7 @@ static void after_fork_child(void)
 		for (j = 0; j < FDT_CHUNK_SIZE; j++) {
 			c = atomic_load_explicit(&fdt_chunks[i][j], memory_order_relaxed);
 			if (c != NULL) {
-				pthread_mutex_init(&c->lock, NULL);
+				lock_reset(&c->lock);
 			}
 		}
 	}

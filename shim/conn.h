@@ -8,21 +8,21 @@
 #ifndef TLSGUARD_CONN_H
 #define TLSGUARD_CONN_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lock.h"
 #include "policy.h"
 #include "stream.h"
 
 #define CONN_HOST_MAX 256
 
 struct conn {
-	atomic_uint refs;     /* 0: free (conns are kept for reuse, see conn.c) */
-	struct conn *next;    /* the free list */
-	pthread_mutex_t lock; /* serialises the stream state and the fields below */
+	atomic_uint refs;  /* 0: free (conns are kept for reuse, see conn.c) */
+	struct conn *next; /* the free list */
+	struct lock lock;  /* serialises the stream state and the fields below */
 	bool inbound;
 	const struct policy_rule *rule;
 	struct policy_addr peer;

@@ -362,12 +362,12 @@ int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 	bool random_done = false, blocked, closed;
 	size_t i;
 
-	pthread_mutex_lock(&c->lock);
+	lock_take(&c->lock);
 	blocked = c->blocked;
 	closed = c->tls_closed;
 	t->after = c->stream;
 	t->changes = c->stream_changes;
-	pthread_mutex_unlock(&c->lock);
+	lock_give(&c->lock);
 	for (t->len = 0, i = 0; i < iovcnt; i++) {
 		t->len += iov[i].iov_len;
 	}
@@ -399,14 +399,14 @@ void guard_send_commit(struct conn *c, const struct iovec *iov, size_t iovcnt, s
 {
 	bool random_done = false;
 
-	pthread_mutex_lock(&c->lock);
+	lock_take(&c->lock);
 	if (n == t->len && c->stream_changes == t->changes) {
 		c->stream = t->after; /* the same bytes from the same state */
 	} else {
 		feed_iov(&c->stream, STREAM_OUT, iov, iovcnt, n, &random_done);
 	}
 	c->stream_changes++;
-	pthread_mutex_unlock(&c->lock);
+	lock_give(&c->lock);
 }
 
 static void wipe_iov(const struct iovec *iov, size_t iovcnt, size_t n)
@@ -428,7 +428,7 @@ int guard_recv_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 	struct stream copy;
 	uint8_t random[STREAM_RANDOM_LEN];
 
-	pthread_mutex_lock(&c->lock);
+	lock_take(&c->lock);
 	blocked = c->blocked;
 	if (peek) {
 		copy = c->stream;
@@ -439,7 +439,7 @@ int guard_recv_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 		c->stream_changes++;
 		memcpy(random, c->stream.random, sizeof(random));
 	}
-	pthread_mutex_unlock(&c->lock);
+	lock_give(&c->lock);
 	if (blocked) {
 		if (forget_if_stale(fd, c)) {
 			return 0;

@@ -256,9 +256,9 @@ SHIM_EXPORT int SSL_shutdown(SSL *ssl)
 	fd = st != NULL && st->fd >= 0 ? st->fd : f->SSL_get_fd(ssl);
 	c = conn_acquire(fd);
 	if (c != NULL) {
-		pthread_mutex_lock(&c->lock);
+		lock_take(&c->lock);
 		c->tls_closed = c->ssl == ssl;
-		pthread_mutex_unlock(&c->lock);
+		lock_give(&c->lock);
 		conn_release(c);
 	}
 	return ret;

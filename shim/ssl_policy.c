@@ -259,9 +259,9 @@ void sslg_apply(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, enum s
 	st->fd = fd;
 	if (c != NULL) {
 		from_conn(st, c, fd);
-		pthread_mutex_lock(&c->lock);
+		lock_take(&c->lock);
 		c->ssl = ssl;
-		pthread_mutex_unlock(&c->lock);
+		lock_give(&c->lock);
 		conn_release(c);
 	} else if (st->server || is_socket(fd)) {
 		/* A socket the socket layer does not govern (an allowed destination,

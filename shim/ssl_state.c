@@ -254,9 +254,9 @@ bool sslg_claim_hello(struct conn *c, int fd, const uint8_t random[STREAM_RANDOM
 	pthread_mutex_unlock(&reg_lock);
 	if (ssl != NULL && sslg_active()) {
 		sslg_bind(f, ssl, st, c, fd);
-		pthread_mutex_lock(&c->lock);
+		lock_take(&c->lock);
 		c->ssl = ssl;
-		pthread_mutex_unlock(&c->lock);
+		lock_give(&c->lock);
 	}
 	errno = saved;
 	return ssl != NULL || any;
