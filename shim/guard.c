@@ -339,20 +339,26 @@ static bool forget_if_stale(int fd, struct conn *c)
 	return true;
 }
 
-static enum stream_verdict feed_iov(struct stream *s, enum stream_dir dir, const struct iovec *iov,
-                                    size_t iovcnt, size_t limit, bool *random_done)
+/* Feeds the first limit bytes of iov; *random_done is set when the client
+ * random became complete on the way (and left alone otherwise). */
+static inline enum stream_verdict feed_iov(struct stream *s, enum stream_dir dir,
+                                           const struct iovec *iov, size_t iovcnt, size_t limit,
+                                           bool *random_done)
 {
-	enum stream_verdict v = STREAM_OK;
-	bool done = false;
+	enum stream_verdict v;
+	bool done;
 	size_t i, take;
 
-	for (i = 0; i < iovcnt && limit > 0 && v == STREAM_OK; i++) {
+	for (i = 0; i < iovcnt && limit > 0; i++) {
 		take = iov[i].iov_len < limit ? iov[i].iov_len : limit;
 		v = stream_feed(s, dir, iov[i].iov_base, take, &done);
+		if (v != STREAM_OK) {
+			return v;
+		}
 		*random_done = *random_done || done;
 		limit -= take;
 	}
-	return v;
+	return STREAM_OK;
 }
 
 int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt,
@@ -433,11 +439,15 @@ int guard_recv_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 	if (peek) {
 		copy = c->stream;
 		v = feed_iov(&copy, STREAM_IN, iov, iovcnt, n, &random_done);
-		memcpy(random, copy.random, sizeof(random));
+		if (random_done) {
+			memcpy(random, copy.random, sizeof(random));
+		}
 	} else {
 		v = feed_iov(&c->stream, STREAM_IN, iov, iovcnt, n, &random_done);
 		c->stream_changes++;
-		memcpy(random, c->stream.random, sizeof(random));
+		if (random_done) {
+			memcpy(random, c->stream.random, sizeof(random));
+		}
 	}
 	lock_give(&c->lock);
 	if (blocked) {

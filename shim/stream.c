@@ -214,8 +214,10 @@ static enum stream_verdict feed_preamble(struct stream *s, enum stream_dir dir, 
 }
 
 /* Checks the n bytes of a record header seen so far: a wrong byte is refused as
- * soon as it arrives. */
-static bool header_prefix_ok(const uint8_t *h, size_t n, const struct record_rules *rules)
+ * soon as it arrives. Inlined, so that a whole header checked against constant
+ * rules (feed_framed) is a handful of compares. */
+static inline __attribute__((always_inline)) bool header_prefix_ok(const uint8_t *h, size_t n,
+                                                                   const struct record_rules *rules)
 {
 	unsigned body_len;
 
@@ -370,35 +372,105 @@ static enum stream_verdict feed_tls(struct stream *s, enum stream_dir dir, const
 	return STREAM_OK;
 }
 
-enum stream_verdict stream_feed(struct stream *s, enum stream_dir dir, const uint8_t *buf,
-                                size_t len, bool *random_completed)
+/* Once the ClientHello is complete and the peer's first record has been seen,
+ * every record in this direction is held to framing_rules, whatever came
+ * before: nothing but the framing is left to follow. */
+static bool framed(const struct stream *s, const struct stream_records *r, bool hello_dir)
+{
+	return s->hello_done && (hello_dir || r->records > 0);
+}
+
+/* The steady state of a framed direction, on the hot path of every TLS read
+ * and write: skips bodies and checks headers that arrive whole. Leaves *buf
+ * and *len at the first byte it did not take (a header split across calls),
+ * for feed_tls, which would have judged every taken byte the same way. */
+static bool feed_framed(struct stream_records *r, const uint8_t **buf, size_t *len)
+{
+	const uint8_t *p = *buf;
+	size_t n = *len;
+
+	while (n > r->body_left) {
+		p += r->body_left;
+		n -= r->body_left;
+		r->body_left = 0;
+		if (r->header_len != 0 || n < RECORD_HEADER_LEN) {
+			break;
+		}
+		if (!header_prefix_ok(p, RECORD_HEADER_LEN, &framing_rules)) {
+			return false;
+		}
+		memcpy(r->header, p, RECORD_HEADER_LEN);
+		r->body_left = (uint32_t)p[3] << 8 | p[4];
+		if (r->records < UINT32_MAX) {
+			r->records++;
+		}
+		p += RECORD_HEADER_LEN;
+		n -= RECORD_HEADER_LEN;
+	}
+	if (n <= r->body_left) {
+		r->body_left -= n;
+		p += n;
+		n = 0;
+	}
+	*buf = p;
+	*len = n;
+	return true;
+}
+
+static enum stream_verdict fail(struct stream *s, enum stream_verdict verdict)
+{
+	s->failed = true;
+	s->failure = verdict;
+	return verdict;
+}
+
+/* Everything but the steady state: the preamble, the handshake's opening
+ * records, a header split across calls, and the verdict once given. */
+static __attribute__((noinline)) enum stream_verdict feed_general(struct stream *s,
+                                                                  enum stream_dir dir,
+                                                                  const uint8_t *buf, size_t len,
+                                                                  bool *random_completed)
 {
 	enum stream_verdict verdict;
 	bool completed = false;
 
-	if (random_completed != NULL) {
-		*random_completed = false;
-	}
 	if (s->failed) {
 		return s->failure;
 	}
 	if (dir != STREAM_OUT && dir != STREAM_IN) {
-		verdict = STREAM_PLAINTEXT;
-	} else {
-		verdict = feed_preamble(s, dir, &buf, &len);
+		return fail(s, STREAM_PLAINTEXT);
 	}
+	verdict = feed_preamble(s, dir, &buf, &len);
 	if (verdict == STREAM_OK) {
 		verdict = feed_tls(s, dir, buf, len, &completed);
 	}
 	if (verdict != STREAM_OK) {
-		s->failed = true;
-		s->failure = verdict;
-		return verdict;
+		return fail(s, verdict);
 	}
 	if (random_completed != NULL) {
 		*random_completed = completed;
 	}
 	return STREAM_OK;
+}
+
+enum stream_verdict stream_feed(struct stream *s, enum stream_dir dir, const uint8_t *buf,
+                                size_t len, bool *random_completed)
+{
+	struct stream_records *r = dir == STREAM_OUT ? &s->out : &s->in;
+
+	if (random_completed != NULL) {
+		*random_completed = false;
+	}
+	if (!s->failed && (dir == STREAM_OUT || dir == STREAM_IN) &&
+	    framed(s, r, (dir == STREAM_OUT) != s->inbound)) {
+		if (!feed_framed(r, &buf, &len)) {
+			return fail(s, STREAM_PLAINTEXT);
+		}
+		if (len == 0) {
+			return STREAM_OK;
+		}
+	}
+	return feed_general(s, dir, buf, len, random_completed);
 }
 
 const char *stream_verdict_reason(enum stream_verdict verdict)
