@@ -20,6 +20,21 @@
 
 static SHIM_THREAD int depth;
 
+/* The SSL whose handshake this thread last saw pass the shim's checks, and
+ * sslg_state_frees then. While the count holds, that SSL was not freed (nor
+ * another made at its address) and its state is final: applied, checked, not
+ * failed, with nothing left for the shim to do on its calls. */
+static SHIM_THREAD struct {
+	const SSL *ssl;
+	unsigned frees;
+} settled;
+
+static bool is_settled(const SSL *ssl)
+{
+	return ssl == settled.ssl && ssl != NULL &&
+	       settled.frees == atomic_load_explicit(&sslg_state_frees, memory_order_acquire);
+}
+
 static bool enforced(const struct sslg_state *st)
 {
 	return st != NULL && st->applied && st->governed && shim_mode() == POLICY_MODE_ENFORCE;
@@ -55,12 +70,22 @@ static bool call_enter(const struct ssl_fns *f, SSL *ssl, enum sslg_side side,
 /* After it: ret, or failed when the finished handshake broke the policy. */
 static int call_leave(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, int ret, int failed)
 {
+	unsigned frees;
+
 	depth--;
-	if (st == NULL || sslg_after(f, ssl, st, ret)) {
+	if (st == NULL) {
 		return ret;
 	}
-	sslg_push_error(f, st);
-	return failed;
+	frees = atomic_load_explicit(&sslg_state_frees, memory_order_acquire);
+	if (!sslg_after(f, ssl, st, ret)) {
+		sslg_push_error(f, st);
+		return failed;
+	}
+	if (st->applied && st->checked && !st->failed) {
+		settled.ssl = ssl;
+		settled.frees = frees;
+	}
+	return ret;
 }
 
 typedef int (*handshake_fn)(SSL *);
@@ -144,6 +169,33 @@ enum io_op {
 	IO_WRITE,
 };
 
+static inline int real_io_int(const struct ssl_fns *f, SSL *ssl, enum io_op op, void *buf, int num)
+{
+	switch (op) {
+	case IO_READ:
+		return f->SSL_read(ssl, buf, num);
+	case IO_PEEK:
+		return f->SSL_peek(ssl, buf, num);
+	case IO_WRITE:
+	default:
+		return f->SSL_write(ssl, buf, num);
+	}
+}
+
+static inline int real_io_ex(const struct ssl_fns *f, SSL *ssl, enum io_op op, void *buf,
+                             size_t num, size_t *done)
+{
+	switch (op) {
+	case IO_READ:
+		return f->SSL_read_ex(ssl, buf, num, done);
+	case IO_PEEK:
+		return f->SSL_peek_ex(ssl, buf, num, done);
+	case IO_WRITE:
+	default:
+		return f->SSL_write_ex(ssl, buf, num, done);
+	}
+}
+
 static int io_int(SSL *ssl, enum io_op op, void *buf, int num)
 {
 	const struct ssl_fns *f = ssl_fns();
@@ -153,21 +205,16 @@ static int io_int(SSL *ssl, enum io_op op, void *buf, int num)
 	if (f == NULL) {
 		return -1;
 	}
+	if (depth == 0 && is_settled(ssl)) {
+		depth++;
+		ret = real_io_int(f, ssl, op, buf, num);
+		depth--;
+		return ret;
+	}
 	if (!call_enter(f, ssl, SSLG_SIDE_ASK_SSL, &st)) {
 		return -1;
 	}
-	switch (op) {
-	case IO_READ:
-		ret = f->SSL_read(ssl, buf, num);
-		break;
-	case IO_PEEK:
-		ret = f->SSL_peek(ssl, buf, num);
-		break;
-	case IO_WRITE:
-	default:
-		ret = f->SSL_write(ssl, buf, num);
-		break;
-	}
+	ret = real_io_int(f, ssl, op, buf, num);
 	return call_leave(f, ssl, st, ret, -1);
 }
 
@@ -180,21 +227,16 @@ static int io_ex(SSL *ssl, enum io_op op, void *buf, size_t num, size_t *done)
 	if (f == NULL) {
 		return 0;
 	}
+	if (depth == 0 && is_settled(ssl)) {
+		depth++;
+		ret = real_io_ex(f, ssl, op, buf, num, done);
+		depth--;
+		return ret;
+	}
 	if (!call_enter(f, ssl, SSLG_SIDE_ASK_SSL, &st)) {
 		return 0;
 	}
-	switch (op) {
-	case IO_READ:
-		ret = f->SSL_read_ex(ssl, buf, num, done);
-		break;
-	case IO_PEEK:
-		ret = f->SSL_peek_ex(ssl, buf, num, done);
-		break;
-	case IO_WRITE:
-	default:
-		ret = f->SSL_write_ex(ssl, buf, num, done);
-		break;
-	}
+	ret = real_io_ex(f, ssl, op, buf, num, done);
 	ret = call_leave(f, ssl, st, ret, 0);
 	if (ret == 0 && done != NULL) {
 		*done = 0;

@@ -12,7 +12,7 @@
 #define OPENSSL_VERSION_NODE "OPENSSL_3.0.0"
 
 static struct ssl_fns fns;
-static _Atomic(const struct ssl_fns *) bound;
+_Atomic(const struct ssl_fns *) ssl_fns_bound;
 static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
 
 /* The libssl already mapped into the process. RTLD_NOLOAD never loads it: a
@@ -158,17 +158,12 @@ static void bind_all(void)
 	bind_ssl(&fns, h, &ssl_missing);
 	bind_crypto(&fns, h, &crypto_missing);
 	if (!ssl_missing && !crypto_missing) {
-		atomic_store_explicit(&bound, &fns, memory_order_release);
+		atomic_store_explicit(&ssl_fns_bound, &fns, memory_order_release);
 	}
 }
 
-const struct ssl_fns *ssl_fns(void)
+const struct ssl_fns *ssl_fns_bind(void)
 {
 	pthread_once(&bind_once, bind_all);
-	return atomic_load_explicit(&bound, memory_order_acquire);
-}
-
-const struct ssl_fns *ssl_fns_if_bound(void)
-{
-	return atomic_load_explicit(&bound, memory_order_acquire);
+	return ssl_fns_if_bound();
 }

@@ -12,6 +12,8 @@
 #ifndef TLSGUARD_SSL_FNS_H
 #define TLSGUARD_SSL_FNS_H
 
+#include <stdatomic.h>
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -118,13 +120,27 @@ struct ssl_fns {
 	unsigned long (*ERR_peek_last_error)(void);
 };
 
-/* The table, bound once (pthread_once) on the first call; NULL when libssl is
- * not loaded in this process or a name is missing (not OpenSSL 3). Call only
- * from an interposed OpenSSL function or from a path that found one running. */
-const struct ssl_fns *ssl_fns(void);
+/* The table once bound (ssl_fns.c); read through the two functions below. */
+extern _Atomic(const struct ssl_fns *) ssl_fns_bound;
+
+/* Binds the table (once, pthread_once) and returns it: ssl_fns() below. */
+const struct ssl_fns *ssl_fns_bind(void);
 
 /* The table if it was already bound, else NULL; never binds (for the socket
  * layer's questions in a process that may have no libssl). */
-const struct ssl_fns *ssl_fns_if_bound(void);
+static inline const struct ssl_fns *ssl_fns_if_bound(void)
+{
+	return atomic_load_explicit(&ssl_fns_bound, memory_order_acquire);
+}
+
+/* The table, bound on the first call; NULL when libssl is not loaded in this
+ * process or a name is missing (not OpenSSL 3). Call only from an interposed
+ * OpenSSL function or from a path that found one running. Once bound, a load. */
+static inline const struct ssl_fns *ssl_fns(void)
+{
+	const struct ssl_fns *f = ssl_fns_if_bound();
+
+	return f != NULL ? f : ssl_fns_bind();
+}
 
 #endif

@@ -10,6 +10,7 @@
 #ifndef TLSGUARD_SSL_INTERNAL_H
 #define TLSGUARD_SSL_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -56,6 +57,9 @@ struct sslg_state {
 };
 
 /* ssl_state.c */
+/* How many states have been freed (with their SSL): while it holds, an SSL
+ * seen earlier is still the same SSL with the same state. */
+extern atomic_uint sslg_state_frees;
 struct sslg_state *sslg_state_get(const struct ssl_fns *f, const SSL *ssl);
 struct sslg_state *sslg_state_make(const struct ssl_fns *f, SSL *ssl);
 /* The program's cert-verify callback of ctx (stored by the interposed

@@ -14,6 +14,7 @@ static int ssl_index = -1;
 static int ctx_index = -1;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 static const struct ssl_fns *index_fns;
+atomic_uint sslg_state_frees;
 
 /* ctx ex_data: the program's SSL_CTX_set_cert_verify_callback arguments, and
  * the context store the policy's anchors were added to (trust "policy+app"). */
@@ -31,6 +32,7 @@ static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lon
 	if (st == NULL) {
 		return;
 	}
+	atomic_fetch_add_explicit(&sslg_state_frees, 1, memory_order_release);
 	sslg_registry_remove(parent, st);
 	if (st->store != NULL) {
 		index_fns->X509_STORE_free(st->store);

@@ -166,6 +166,24 @@ expect_match "tls_seclevel0_null: control negotiates a NULL cipher" "HANDSHAKE_O
 attempt tls_set_verify_result_ok "$UNTRUSTED_PORT"
 expect_match "tls_set_verify_result_ok: SSL_get_verify_result keeps the truth" "^VERIFY_RESULT 20$" "$OUT"
 
+# A new SSL at the address of one whose session passed the checks: the shim's
+# note of that session must not cover it. Its handshake runs inside SSL_write,
+# so only the shim's own check records it.
+GOOD_PORT=$(new_port)
+tls_server "$GOOD_PORT" "$CERTS/valid.pem" "$CERTS/valid.key" -cert_chain "$CERTS/inter.pem" ||
+	not_ok "verifying server" "did not start"
+out=$("$BYP/tls_reused_ssl_address" "$GOOD_PORT" "$UNTRUSTED_PORT" 2>&1)
+expect_match "tls_reused_ssl_address: control, without the shim the second session works" \
+	"^RESPONSE HTTP/1.0 200.*" "$(printf '%s\n' "$out" | tail -1)"
+attempt tls_reused_ssl_address "$GOOD_PORT" "$UNTRUSTED_PORT"
+expect_match "tls_reused_ssl_address: the verified session works" "^HANDSHAKE_OK TLSv1.3 .*
+RESPONSE HTTP/1.0 200 ok" "$OUT"
+expect_match "tls_reused_ssl_address: the new SSL has the freed one's address" "^SAME_ADDRESS yes$" "$OUT"
+expect_match "tls_reused_ssl_address: no response from the untrusted server" "^NO_RESPONSE 1$" "$OUT"
+expect "tls_reused_ssl_address: exit status 1" 1 "$RC"
+expect_match "tls_reused_ssl_address: audit reason=cert_verify for the second server" \
+	"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cert_verify" "$EV"
+
 # A server that speaks only TLS 1.0, with a good certificate: the program's
 # cap is raised to the policy's floor and the server refuses it.
 OLD_PORT=$(new_port)
