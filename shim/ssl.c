@@ -306,6 +306,27 @@ SHIM_EXPORT int SSL_shutdown(SSL *ssl)
 	return ret;
 }
 
+/* SSL_clear(3ssl) readies an SSL for another connection: the shim's state
+ * for it starts over, so that the next handshake is held to the rule of its
+ * own connection. libssl clears an SSL itself as a handshake begins, mostly
+ * inside a call the shim wraps (depth > 0): nothing to start over then. */
+SHIM_EXPORT int SSL_clear(SSL *ssl)
+{
+	const struct ssl_fns *f = ssl_fns();
+	int ret;
+
+	if (f == NULL) {
+		return 0;
+	}
+	depth++;
+	ret = f->SSL_clear(ssl);
+	depth--;
+	if (ret == 1 && depth == 0 && ssl != NULL && sslg_active()) {
+		sslg_state_reset(f, ssl);
+	}
+	return ret;
+}
+
 /* The state of an SSL the policy governs in enforce mode, else NULL. */
 static struct sslg_state *enforced_state(const struct ssl_fns *f, const SSL *ssl)
 {

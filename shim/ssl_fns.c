@@ -56,6 +56,7 @@ static void bind_ssl(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(SSL_write);
 	BIND(SSL_write_ex);
 	BIND(SSL_shutdown);
+	BIND(SSL_clear);
 	BIND(SSL_set_verify);
 	BIND(SSL_CTX_set_cert_verify_callback);
 	BIND(SSL_set_verify_result);

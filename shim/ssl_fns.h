@@ -32,6 +32,7 @@ struct ssl_fns {
 	int (*SSL_write)(SSL *, const void *, int);
 	int (*SSL_write_ex)(SSL *, const void *, size_t, size_t *);
 	int (*SSL_shutdown)(SSL *);
+	int (*SSL_clear)(SSL *);
 	void (*SSL_set_verify)(SSL *, int, SSL_verify_cb);
 	void (*SSL_CTX_set_cert_verify_callback)(SSL_CTX *, int (*)(X509_STORE_CTX *, void *),
 	                                         void *);

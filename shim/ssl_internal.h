@@ -57,11 +57,15 @@ struct sslg_state {
 };
 
 /* ssl_state.c */
-/* How many states have been freed (with their SSL): while it holds, an SSL
- * seen earlier is still the same SSL with the same state. */
+/* How many states have been freed (with their SSL, or reset by SSL_clear): while
+ * it holds, an SSL seen earlier is still the same SSL with the same state. */
 extern atomic_uint sslg_state_frees;
 struct sslg_state *sslg_state_get(const struct ssl_fns *f, const SSL *ssl);
 struct sslg_state *sslg_state_make(const struct ssl_fns *f, SSL *ssl);
+/* ssl was cleared (SSL_clear) after its handshake ended, for another
+ * connection: its state starts over, to be applied again at the next
+ * handshake call. */
+void sslg_state_reset(const struct ssl_fns *f, SSL *ssl);
 /* The program's cert-verify callback of ctx (stored by the interposed
  * SSL_CTX_set_cert_verify_callback), or false if it set none. */
 bool sslg_ctx_app_verify(const struct ssl_fns *f, const SSL_CTX *ctx,

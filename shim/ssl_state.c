@@ -66,6 +66,13 @@ struct sslg_state *sslg_state_get(const struct ssl_fns *f, const SSL *ssl)
 	return f->SSL_get_ex_data(ssl, ssl_index);
 }
 
+/* A zeroed state as it starts: no socket yet, nothing wrong. */
+static void state_start(struct sslg_state *st)
+{
+	st->fd = -1;
+	st->verify_result = X509_V_OK;
+}
+
 struct sslg_state *sslg_state_make(const struct ssl_fns *f, SSL *ssl)
 {
 	struct sslg_state *st = sslg_state_get(f, ssl);
@@ -77,13 +84,37 @@ struct sslg_state *sslg_state_make(const struct ssl_fns *f, SSL *ssl)
 	if (st == NULL) {
 		return NULL;
 	}
-	st->fd = -1;
-	st->verify_result = X509_V_OK;
+	state_start(st);
 	if (f->SSL_set_ex_data(ssl, ssl_index, st) != 1) {
 		free(st);
 		return NULL;
 	}
 	return st;
+}
+
+void sslg_state_reset(const struct ssl_fns *f, SSL *ssl)
+{
+	struct sslg_state *st = sslg_state_get(f, ssl);
+	SSL_verify_cb prog_cb;
+
+	/* Only a state whose handshake ended (checked, or refused) belongs to a
+	 * finished connection: libssl clears an SSL itself as its first handshake
+	 * begins, inside a BIO read the shim does not wrap, with the policy
+	 * already applied for that handshake. */
+	if (st == NULL || !(st->checked || st->failed)) {
+		return;
+	}
+	atomic_fetch_add_explicit(&sslg_state_frees, 1, memory_order_release);
+	sslg_registry_remove(ssl, st);
+	if (st->store != NULL) {
+		f->X509_STORE_free(st->store);
+	}
+	/* The program's verify callback lives on in the SSL behind the shim's
+	 * own (SSL_get_verify_callback now returns sslg_verify_cb). */
+	prog_cb = st->prog_cb;
+	memset(st, 0, sizeof(*st));
+	state_start(st);
+	st->prog_cb = prog_cb;
 }
 
 bool sslg_ctx_app_verify(const struct ssl_fns *f, const SSL_CTX *ctx,

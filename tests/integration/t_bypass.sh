@@ -184,6 +184,23 @@ expect "tls_reused_ssl_address: exit status 1" 1 "$RC"
 expect_match "tls_reused_ssl_address: audit reason=cert_verify for the second server" \
 	"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cert_verify" "$EV"
 
+# One SSL, SSL_clear'ed and reused for a second connection: a trusted server
+# still works (the second handshake is the shim's, not "unmanaged"), and the
+# untrusted one is refused as the first SSL would have been.
+out=$("$BYP/tls_clear_reuse" "$GOOD_PORT" "$UNTRUSTED_PORT" 2>&1)
+expect "tls_clear_reuse: control, without the shim the second session works" \
+	"RESPONSE HTTP/1.0 200 ok" "$(printf '%s\n' "$out" | tail -1)"
+attempt tls_clear_reuse "$GOOD_PORT" "$GOOD_PORT"
+expect "tls_clear_reuse: a trusted server twice, both sessions work" 0 "$RC"
+expect "tls_clear_reuse: two responses" 2 "$(grep -c '^RESPONSE HTTP/1.0 200 ok$' <<<"$OUT")"
+expect_no_match "tls_clear_reuse: no event for the trusted server" "verdict=block" "$EV"
+attempt tls_clear_reuse "$GOOD_PORT" "$UNTRUSTED_PORT"
+expect_match "tls_clear_reuse: the second handshake fails with the real X509 reason (20)" \
+	"^HANDSHAKE_FAILED 1 20$" "$OUT"
+expect "tls_clear_reuse: exit status 1" 1 "$RC"
+expect_match "tls_clear_reuse: audit reason=cert_verify for the second server" \
+	"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cert_verify" "$EV"
+
 # A server that speaks only TLS 1.0, with a good certificate: the program's
 # cap is raised to the policy's floor and the server refuses it.
 OLD_PORT=$(new_port)
