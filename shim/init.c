@@ -32,12 +32,13 @@ static bool load_failed;
  * was started: a program that edits its environment (env -i, setenv before
  * exec) changes neither the policy it is held to nor the one its children get.
  *
- * The values are copied, one after another, into one static block: programs
- * that set their process title (PostgreSQL, nginx) overwrite the strings of
- * the environment they started with, so pointers into them would not do, and
- * a static block needs no malloc. Every process runs this, /bin/true included,
- * so it is one pass over environ with no libc call, into .data (see
- * SHIM_STARTUP_DATA). */
+ * The values are copied into static blocks: programs that set their process
+ * title (PostgreSQL, nginx) overwrite the strings of the environment they
+ * started with, so pointers into them would not do, and a static block needs
+ * no malloc. Every process runs this, /bin/true included, so it is one pass
+ * over environ with no libc call, into a small block in .data (see
+ * SHIM_STARTUP_DATA) that shares its page with what the loader writes anyway;
+ * only values too long for it go to a larger block in .bss, a page of its own. */
 enum start_var { START_POLICY, START_MODE, START_FDS, START_PRELOAD, START_VARS };
 
 /* Not const: in .data with the rest, so reading the prefixes at start-up
@@ -57,13 +58,26 @@ static SHIM_STARTUP_DATA struct {
 
 enum { START_NONE, START_TAKING, START_TAKEN };
 
+/* Where values are copied: the first block a value fits in whole. */
+struct start_store {
+	size_t used;
+	size_t size;
+	char *bytes;
+};
+
+static SHIM_STARTUP_DATA char start_near_bytes[512];
+static char start_far_bytes[PATH_MAX + 64 + 4096 + 4096]; /* every value at its longest */
+
 static SHIM_STARTUP_DATA struct {
 	atomic_int state;
 	atomic_int secure;             /* AT_SECURE, once asked: -1 not yet */
-	const char *value[START_VARS]; /* into store; NULL: unset */
-	size_t used;
-	char store[PATH_MAX + 64 + 4096 + 4096];
-} start = {.secure = -1};
+	const char *value[START_VARS]; /* into a store; NULL: unset */
+	struct start_store near, far;
+} start = {
+    .secure = -1,
+    .near = {.size = sizeof(start_near_bytes), .bytes = start_near_bytes},
+    .far = {.size = sizeof(start_far_bytes), .bytes = start_far_bytes},
+};
 
 /* The value of entry when it is "prefix=value", else NULL. */
 static const char *value_if(const char *entry, const char *prefix)
@@ -77,6 +91,7 @@ static const char *value_if(const char *entry, const char *prefix)
 
 static void keep(enum start_var var, const char *value)
 {
+	struct start_store *store;
 	size_t n = 0;
 
 	if (start.value[var] != NULL) {
@@ -89,11 +104,12 @@ static void keep(enum start_var var, const char *value)
 		start.value[var] = start_vars[var].too_long;
 		return;
 	}
-	start.value[var] = &start.store[start.used];
+	store = start.near.size - start.near.used > n ? &start.near : &start.far;
+	start.value[var] = &store->bytes[store->used];
 	while (n-- > 0) {
-		start.store[start.used++] = *value++;
+		store->bytes[store->used++] = *value++;
 	}
-	start.store[start.used++] = '\0';
+	store->bytes[store->used++] = '\0';
 }
 
 static void take_start_env(void)
