@@ -29,10 +29,14 @@
 
 extern char **environ;
 
-#define ENV_PRELOAD "LD_PRELOAD"
-#define ENV_POLICY  "TLSGUARD_POLICY"
-#define ENV_MODE    "TLSGUARD_MODE"
-#define ENV_FDS     "TLSGUARD_FDS"
+/* The names every exec compares, even a shell's forked child on its way to
+ * /bin/true. In .data (SHIM_STARTUP_DATA), whose page the child shares with
+ * its parent: as string literals they would sit in .rodata, a page the child
+ * must fault in again. */
+static SHIM_STARTUP_DATA char env_preload[] = "LD_PRELOAD";
+static SHIM_STARTUP_DATA char env_policy[] = "TLSGUARD_POLICY";
+static SHIM_STARTUP_DATA char env_mode[] = "TLSGUARD_MODE";
+static SHIM_STARTUP_DATA char env_fds[] = "TLSGUARD_FDS";
 
 /* This shim's own path, for the child's LD_PRELOAD: the name the loader opened
  * it by, kept as the loader's own string when it is absolute (the usual case:
@@ -207,15 +211,15 @@ static char *format_var(const char *name, const char *value)
  * "NAME=" means NAME must be absent. Returns how many, -1 when out of memory. */
 static int wanted_entries(char *const envp[], char *out[4])
 {
-	const char *preload = env_value(envp, ENV_PRELOAD);
+	const char *preload = env_value(envp, env_preload);
 	const char *fds = NULL;
 	char *list = NULL;
 	int n = 0;
 
 	if (!preloads_self(preload) && self_path[0] != '\0') {
 		if (preload == NULL || *preload == '\0') {
-			out[n++] = format_var(ENV_PRELOAD, self_path);
-		} else if (asprintf(&out[n++], "%s=%s:%s", ENV_PRELOAD, self_path, preload) < 0) {
+			out[n++] = format_var(env_preload, self_path);
+		} else if (asprintf(&out[n++], "%s=%s:%s", env_preload, self_path, preload) < 0) {
 			out[n - 1] = NULL;
 		}
 	}
@@ -223,11 +227,11 @@ static int wanted_entries(char *const envp[], char *out[4])
 	 * another policy file. */
 	const char *start_policy = shim_start_policy(), *start_mode = shim_start_mode();
 
-	if (!same_value(env_value(envp, ENV_POLICY), start_policy)) {
-		out[n++] = format_var(ENV_POLICY, start_policy != NULL ? start_policy : "");
+	if (!same_value(env_value(envp, env_policy), start_policy)) {
+		out[n++] = format_var(env_policy, start_policy != NULL ? start_policy : "");
 	}
-	if (!same_value(env_value(envp, ENV_MODE), start_mode)) {
-		out[n++] = format_var(ENV_MODE, start_mode != NULL ? start_mode : "");
+	if (!same_value(env_value(envp, env_mode), start_mode)) {
+		out[n++] = format_var(env_mode, start_mode != NULL ? start_mode : "");
 	}
 	/* A process that never governed a descriptor has no table to list. */
 	if (atomic_load_explicit(&fdt_in_use, memory_order_acquire) &&
@@ -235,8 +239,8 @@ static int wanted_entries(char *const envp[], char *out[4])
 		governed_fds(list, GOVERNED_LIST_MAX);
 		fds = list[0] != '\0' ? list : NULL;
 	}
-	if (!same_value(env_value(envp, ENV_FDS), fds)) {
-		out[n++] = format_var(ENV_FDS, fds != NULL ? fds : "");
+	if (!same_value(env_value(envp, env_fds), fds)) {
+		out[n++] = format_var(env_fds, fds != NULL ? fds : "");
 	}
 	if (list != NULL) {
 		free(list);
