@@ -71,9 +71,13 @@ $(BUILD)/libshim.a: $(SHIM_LIB_OBJ)
 # libssl/libcrypto are looked up only in processes that already loaded them.
 # Lazy binding: resolving every symbol at start-up (-z now) cost more than
 # every other part of the shim in a process that execs often.
+# No DT_FINI: it would name crtn's _fini, which does nothing on x86-64 and sits
+# alone on the last page of text, so calling it cost every process a page
+# fault at exit. ld writes DT_FINI only for a defined symbol, and none has the
+# name given here; destructors still run, from .fini_array.
 $(LIB): $(SHIM_OBJ) $(BUILD)/libpolicy.a shim/exports.map
 	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a -Wl,--version-script=shim/exports.map \
-		-Wl,-z,relro -Wl,--no-undefined $(XLDFLAGS) -ldl -pthread
+		-Wl,-z,relro -Wl,--no-undefined -Wl,-fini=tlsguard_no_dt_fini $(XLDFLAGS) -ldl -pthread
 
 $(CLI): $(TOOLS_OBJ) $(BUILD)/libpolicy.a
 	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libpolicy.a $(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)
