@@ -5,6 +5,7 @@
  * policy says inherit = false. Governed sockets a child inherits are named in
  * TLSGUARD_FDS, so the child governs them from its first byte.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +39,13 @@ static SHIM_STARTUP_DATA char env_preload[] = "LD_PRELOAD";
 static SHIM_STARTUP_DATA char env_policy[] = "TLSGUARD_POLICY";
 static SHIM_STARTUP_DATA char env_mode[] = "TLSGUARD_MODE";
 static SHIM_STARTUP_DATA char env_fds[] = "TLSGUARD_FDS";
+
+/* TLSGUARD_FDS: at most this long (what the child's start-up snapshot keeps),
+ * entries "FD:o" or "FD:i" of at most GOVERNED_ENTRY_MAX bytes with their
+ * comma, and INHERITED_MORE last when not every one fitted. */
+#define GOVERNED_LIST_MAX  4096
+#define GOVERNED_ENTRY_MAX 16
+#define INHERITED_MORE     "*"
 
 /* This shim's own path, for the child's LD_PRELOAD: the name the loader opened
  * it by, kept as the loader's own string when it is absolute (the usual case:
@@ -150,37 +159,51 @@ static bool preloads_self(const char *value)
 	return preloads_self_by_path(value);
 }
 
-/* "3:o,7:i": the governed descriptors an exec'ed image keeps (not close-on-exec). */
+/* Appends "FD:o" (or "FD:i") to the list in out, or, when it would leave no
+ * room for the marker, the marker: false once the list is closed that way. */
+static bool list_add(char *out, size_t len, size_t *used, int fd, bool inbound)
+{
+	const char *comma = *used != 0 ? "," : "";
+
+	if (*used + GOVERNED_ENTRY_MAX + 2 >= len) {
+		snprintf(out + *used, len - *used, "%s" INHERITED_MORE, comma);
+		return false;
+	}
+	*used +=
+	    (size_t)snprintf(out + *used, len - *used, "%s%d:%c", comma, fd, inbound ? 'i' : 'o');
+	return true;
+}
+
+/* "3:o,7:i": the governed descriptors an exec'ed image keeps (not
+ * close-on-exec). When they do not all fit in len, the list ends with "*": the
+ * child then decides every other socket it inherited from its addresses. */
 static void governed_fds(char *out, size_t len)
 {
 	unsigned int i, j;
 	struct conn *c;
 	size_t used = 0;
-	int fd, flags, n;
+	bool room = true;
+	int fd, flags;
 
 	out[0] = '\0';
-	for (i = 0; i < FDT_CHUNKS; i++) {
+	for (i = 0; i < FDT_CHUNKS && room; i++) {
 		if (fdt_chunks[i] == NULL) {
 			continue;
 		}
-		for (j = 0; j < FDT_CHUNK_SIZE; j++) {
+		for (j = 0; j < FDT_CHUNK_SIZE && room; j++) {
 			fd = (int)(i << FDT_CHUNK_BITS | j);
 			c = conn_acquire(fd);
 			if (c == NULL) {
 				continue;
 			}
 			flags = real()->fcntl(fd, F_GETFD);
-			if (flags >= 0 && (flags & FD_CLOEXEC) == 0 && used + 16 < len) {
-				n = snprintf(out + used, len - used, "%s%d:%c", used ? "," : "", fd,
-				             c->inbound ? 'i' : 'o');
-				used += (size_t)n;
+			if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
+				room = list_add(out, len, &used, fd, c->inbound);
 			}
 			conn_release(c);
 		}
 	}
 }
-
-#define GOVERNED_LIST_MAX 4096
 
 struct child_env {
 	char **envp; /* NULL: the caller's environment is already right */
@@ -485,12 +508,47 @@ SHIM_EXPORT pid_t vfork(void)
 	return fork();
 }
 
+/* After the listed descriptors, when the list was cut short: every other
+ * descriptor the child holds, each decided from its addresses (guard_adopt
+ * leaves alone what is not a connected IP socket). */
+static void adopt_unlisted(void)
+{
+	struct rlimit rl;
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *d;
+	long fd, last;
+
+	if (dir != NULL) {
+		while ((d = readdir(dir)) != NULL) {
+			fd = strtol(d->d_name, NULL, 10);
+			if (d->d_name[0] >= '0' && d->d_name[0] <= '9' && fd != dirfd(dir) &&
+			    fdt_peek((int)fd) == NULL) {
+				guard_adopt((int)fd);
+			}
+		}
+		closedir(dir);
+		return;
+	}
+	/* No /proc: every number up to the descriptor limit. */
+	last = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FDT_MAX ? (long)rl.rlim_cur
+	                                                                   : FDT_MAX;
+	for (fd = 0; fd < last; fd++) {
+		if (real()->fcntl((int)fd, F_GETFD) >= 0 && fdt_peek((int)fd) == NULL) {
+			guard_adopt((int)fd);
+		}
+	}
+}
+
 void exec_adopt_inherited(const char *list)
 {
 	char *end;
 	long fd;
 
 	while (list != NULL && *list != '\0') {
+		if (strcmp(list, INHERITED_MORE) == 0) {
+			adopt_unlisted();
+			break;
+		}
 		fd = strtol(list, &end, 10);
 		if (end == list || end[0] != ':' || fd < 0 || fd > INT_MAX) {
 			return;

@@ -30,26 +30,25 @@ free_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# wait_port PORT [HOST]: waits (up to 10 s) until something accepts on PORT.
-wait_port() {
-	local host=${2:-127.0.0.1} i
+# wait_until CMD...: runs CMD until it succeeds, for up to 10 s; 1 if it never did.
+wait_until() {
+	local i
 	for i in $(seq 1 200); do
-		if "$PY" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' "$host" "$1" 2>/dev/null; then
-			return 0
-		fi
+		"$@" && return 0
 		sleep 0.05
 	done
 	return 1
 }
 
+# wait_port PORT [HOST]: waits (up to 10 s) until something accepts on PORT.
+wait_port() {
+	wait_until "$PY" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' \
+		"${2:-127.0.0.1}" "$1" 2>/dev/null
+}
+
 # wait_file PATH: waits (up to 10 s) until PATH exists.
 wait_file() {
-	local i
-	for i in $(seq 1 200); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_until test -e "$1"
 }
 
 # start_audit_sink: binds $T/audit.sock; events land one per line in $T/audit.log.

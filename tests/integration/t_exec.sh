@@ -96,3 +96,53 @@ expect "inherit = false: an untouched environment still passes through" "$SHIM" 
 # The process itself keeps the policy it was started with, whatever it sets.
 err=$(shimmed env TLSGUARD_POLICY=/tmp/lenient.conf /usr/bin/env 2>&1 >/dev/null)
 expect "a program's own TLSGUARD_POLICY edit is not loaded" "" "$err"
+
+# More inherited governed sockets than TLSGUARD_FDS can name (it keeps to 4 KB,
+# about 450 entries): the list ends with "*" and the child decides every other
+# socket it holds from its addresses, so the last one is still governed.
+run_bg "$PY" "$(dirname "$0")/sink_server.py" "$T/many.port" "$T/many.bytes"
+wait_file "$T/many.port"
+MANY_PORT=$(cat "$T/many.port")
+write_policy "$T/many.conf" <<EOF
+version = 1;
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+outbound = { rules = ( { to = "127.0.0.1"; port = $MANY_PORT; action = "require_tls"; } ); };
+EOF
+# many_flushed: a last connection to the sink says END; returns once the sink
+# has written it, so the bytes of every earlier connection are in the file too.
+many_flushed() {
+	"$PY" -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"END")
+s.close()' "$MANY_PORT"
+	wait_until grep -q END "$T/many.bytes"
+}
+MANY_PARENT='import os, socket, sys
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(900)]
+for s in socks:
+    os.set_inheritable(s.fileno(), True)
+child = "import os\ntry:\n    os.write(%d, b\"PLAINTEXT\")\n    print(\"sent\")\nexcept OSError as e:\n    print(e.errno)\nprint(os.environ[\"TLSGUARD_FDS\"][-2:])"
+os.execv(sys.executable, [sys.executable, "-c", child % socks[-1].fileno()])'
+out=$( (ulimit -n 1024 && POLICY="$T/many.conf" shimmed "$PY" -c "$MANY_PARENT" "$MANY_PORT") 2>&1)
+expect "900 inherited governed sockets: TLSGUARD_FDS ends with \"*\"" ",*" "$(tail -1 <<<"$out")"
+expect "900 inherited governed sockets: plaintext on the last is refused (EACCES)" "13" \
+	"$(head -1 <<<"$out")"
+many_flushed
+expect_no_match "900 inherited governed sockets: the server got no plaintext" "PLAINTEXT" \
+	"$(cat "$T/many.bytes" 2>/dev/null)"
+# The same without /proc (a private mount namespace hides it): the child tries
+# every descriptor number up to its limit instead.
+if unshare -m true 2>/dev/null; then
+	: >"$T/many.bytes"
+	out=$( (ulimit -n 1024 && POLICY="$T/many.conf" unshare -m bash -c \
+		'mount -t tmpfs none /proc && exec "$@"' - \
+		env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/many.conf" timeout 60 "$PY" -c "$MANY_PARENT" \
+		"$MANY_PORT") 2>&1)
+	expect "900 inherited governed sockets, no /proc: plaintext on the last is refused" "13" \
+		"$(head -1 <<<"$out")"
+	many_flushed
+	expect_no_match "900 inherited governed sockets, no /proc: the server got no plaintext" \
+		"PLAINTEXT" "$(cat "$T/many.bytes" 2>/dev/null)"
+else
+	skip "900 inherited governed sockets, no /proc" "unshare -m is not permitted here"
+fi
