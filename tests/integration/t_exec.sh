@@ -50,37 +50,39 @@ while env[i]:
     ctypes.memset(env[i], ord("x"), len(ctypes.string_at(env[i])))
     i += 1
 '
-out=$(shimmed "$PY" -c "$RETITLE"'
-os.system("/usr/bin/env")' | sed -n 's/^TLSGUARD_POLICY=//p')
-expect "environment overwritten in place: the child still gets the policy" "$POLICY" "$out"
+# retitled_child POLICY: the TLSGUARD_POLICY a child of such a program sees
+retitled_child() {
+	POLICY=$1 shimmed "$PY" -c "$RETITLE"'
+os.system("/usr/bin/env")' | sed -n 's/^TLSGUARD_POLICY=//p'
+}
+# retitled_connect POLICY: what such a program's connect to 127.0.0.1:9 gives
+retitled_connect() {
+	POLICY=$1 shimmed "$PY" -c "$RETITLE"'
+try:
+    socket.create_connection(("127.0.0.1", 9), timeout=5)
+    print("connected")
+except OSError as e:
+    print(e.errno)' 2>&1
+}
+expect "environment overwritten in place: the child still gets the policy" "$POLICY" \
+	"$(retitled_child "$POLICY")"
 write_policy "$T/deny.conf" <<EOF
 version = 1;
 audit = { socket = "$AUDIT_SOCK"; stderr = false; };
 outbound = { default = "deny"; };
 EOF
-out=$(POLICY="$T/deny.conf" shimmed "$PY" -c "$RETITLE"'
-try:
-    socket.create_connection(("127.0.0.1", 9), timeout=5)
-    print("connected")
-except OSError as e:
-    print(e.errno)' 2>&1)
-expect "environment overwritten in place: its own policy still loads and denies" "13" "$out"
+expect "environment overwritten in place: its own policy still loads and denies" "13" \
+	"$(retitled_connect "$T/deny.conf")"
 
 # Values too long for the small block the shim keeps in .data go to a larger
 # one: a policy path of about 1 KB, overwritten in place as above.
 LONG_DIR=$T/$(printf 'd%.0s' {1..250})/$(printf 'e%.0s' {1..250})/$(printf 'f%.0s' {1..250})/$(printf 'g%.0s' {1..250})
 mkdir -p "$LONG_DIR"
 write_policy "$LONG_DIR/deny.conf" <"$T/deny.conf"
-out=$(POLICY="$LONG_DIR/deny.conf" shimmed "$PY" -c "$RETITLE"'
-os.system("/usr/bin/env")' | sed -n 's/^TLSGUARD_POLICY=//p')
-expect "a policy path of ${#LONG_DIR} bytes: the child still gets it whole" "$LONG_DIR/deny.conf" "$out"
-out=$(POLICY="$LONG_DIR/deny.conf" shimmed "$PY" -c "$RETITLE"'
-try:
-    socket.create_connection(("127.0.0.1", 9), timeout=5)
-    print("connected")
-except OSError as e:
-    print(e.errno)' 2>&1)
-expect "a policy path of ${#LONG_DIR} bytes: it loads and denies" "13" "$out"
+expect "a policy path of ${#LONG_DIR} bytes: the child still gets it whole" "$LONG_DIR/deny.conf" \
+	"$(retitled_child "$LONG_DIR/deny.conf")"
+expect "a policy path of ${#LONG_DIR} bytes: it loads and denies" "13" \
+	"$(retitled_connect "$LONG_DIR/deny.conf")"
 
 # inherit = false: the operator chose to let children go.
 write_policy "$T/noinherit.conf" <<EOF
