@@ -171,7 +171,7 @@ deps:
 		build-essential pkg-config libssl-dev libconfig-dev check \
 		clang llvm libclang-rt-14-dev clang-format mandoc valgrind \
 		openssl ca-certificates curl wget python3 socat iproute2 libcap2-bin \
-		postgresql postgresql-client
+		postgresql postgresql-client proxychains4 torsocks
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/tlsguard $(DESTDIR)$(PREFIX)/bin

@@ -143,7 +143,7 @@ cg_total() {
 	if ! valgrind --tool=callgrind --dump-instr=no --trace-children=yes \
 		--callgrind-out-file="$out/cg.%p" /usr/bin/env "${pre[@]}" \
 		TLSGUARD_POLICY="$POLICY" BENCH_EXPECT="$word" PROXYCHAINS_CONF_FILE="$W/proxychains.conf" \
-		PROXYCHAINS_QUIET_MODE=1 "$B/$prog" "$@" >"$out/log" 2>&1; then
+		PROXYCHAINS_QUIET_MODE=1 TORSOCKS_CONF_FILE="$W/torsocks.conf" "$B/$prog" "$@" >"$out/log" 2>&1; then
 		echo "bench: $prog $* under callgrind failed:" >&2
 		grep -v '^==[0-9]*==' "$out/log" | tail -5 >&2 # the program's words, not valgrind's
 		return 1
@@ -231,6 +231,13 @@ if command -v proxychains4 >/dev/null && [ -n "$lib" ]; then
 else
 	row "connect+close loopback, proxychains4" "Ir/call" - - - reference SKIP "not installed"
 fi
+# torsocks refuses loopback destinations unless told otherwise; nothing listens
+# on its Tor port, and nothing needs to: a loopback connect goes direct.
+cat >"$W/torsocks.conf" <<EOF
+TorAddress 127.0.0.1
+TorPort 9
+AllowOutboundLocalhost 1
+EOF
 lib=$(find_lib torsocks 'libtorsocks\.so')
 if command -v torsocks >/dev/null && [ -n "$lib" ]; then
 	reference_row "connect+close loopback, torsocks" "$lib" torsocks
