@@ -51,6 +51,17 @@ wait_file() {
 	wait_until test -e "$1"
 }
 
+# sink_flushed PORT FILE: one last connection to the recording server on PORT
+# (sink_server.py) says END; returns once FILE holds it, so every byte sent
+# to the server earlier has been written too.
+sink_flushed() {
+	"$PY" -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"END")
+s.close()' "$1"
+	wait_until grep -q END "$2"
+}
+
 # start_audit_sink: binds $T/audit.sock; events land one per line in $T/audit.log.
 AUDIT_SOCK="$T/audit.sock"
 AUDIT_LOG="$T/audit.log"

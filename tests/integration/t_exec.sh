@@ -110,15 +110,6 @@ version = 1;
 audit = { socket = "$AUDIT_SOCK"; stderr = false; };
 outbound = { rules = ( { to = "127.0.0.1"; port = $MANY_PORT; action = "require_tls"; } ); };
 EOF
-# many_flushed: a last connection to the sink says END; returns once the sink
-# has written it, so the bytes of every earlier connection are in the file too.
-many_flushed() {
-	"$PY" -c 'import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"END")
-s.close()' "$MANY_PORT"
-	wait_until grep -q END "$T/many.bytes"
-}
 MANY_PARENT='import os, socket, sys
 socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(900)]
 for s in socks:
@@ -129,7 +120,7 @@ out=$( (ulimit -n 1024 && POLICY="$T/many.conf" shimmed "$PY" -c "$MANY_PARENT" 
 expect "900 inherited governed sockets: TLSGUARD_FDS ends with \"*\"" ",*" "$(tail -1 <<<"$out")"
 expect "900 inherited governed sockets: plaintext on the last is refused (EACCES)" "13" \
 	"$(head -1 <<<"$out")"
-many_flushed
+sink_flushed "$MANY_PORT" "$T/many.bytes"
 expect_no_match "900 inherited governed sockets: the server got no plaintext" "PLAINTEXT" \
 	"$(cat "$T/many.bytes" 2>/dev/null)"
 # The same without /proc (a private mount namespace hides it): the child tries
@@ -142,7 +133,7 @@ if unshare -m true 2>/dev/null; then
 		"$MANY_PORT") 2>&1)
 	expect "900 inherited governed sockets, no /proc: plaintext on the last is refused" "13" \
 		"$(head -1 <<<"$out")"
-	many_flushed
+	sink_flushed "$MANY_PORT" "$T/many.bytes"
 	expect_no_match "900 inherited governed sockets, no /proc: the server got no plaintext" \
 		"PLAINTEXT" "$(cat "$T/many.bytes" 2>/dev/null)"
 else
