@@ -268,17 +268,48 @@ int guard_inbound(int fd)
 	return 0;
 }
 
+/* The rule of an adopted socket the policy refused: no byte moves on it, and
+ * the SSL layer leaves it alone. */
+static const struct policy_rule refused_rule = {
+    .index = POLICY_RULE_DEFAULT,
+    .action = POLICY_ACTION_DENY,
+};
+
+/* A socket that arrived already connected to a destination the policy
+ * refuses: its connect was never seen, so the refusal holds its I/O instead.
+ * The decision recorded the event. */
+static void refuse_adopted(int fd, bool inbound)
+{
+	struct conn *c = conn_new(inbound, &refused_rule);
+
+	if (c != NULL) {
+		conn_identify(c, fd);
+		if (fdt_set(fd, c) == 0) {
+			conn_refuse(c, fd);
+			conn_release(c);
+			return;
+		}
+		conn_release(c);
+	}
+	(void)real()->shutdown(fd, SHUT_RDWR); /* cannot follow it: nothing moves at all */
+}
+
 void guard_adopt_as(int fd, bool inbound)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
+	int saved = errno, rc = 0;
 
 	fdt_clear(fd);
 	if (inbound) {
-		guard_inbound(fd);
+		rc = guard_inbound(fd);
 	} else if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
-		guard_outbound(fd, (struct sockaddr *)&ss, len);
+		rc = guard_outbound(fd, (struct sockaddr *)&ss, len);
 	}
+	if (rc < 0) {
+		refuse_adopted(fd, inbound);
+	}
+	errno = saved;
 }
 
 void guard_adopt(int fd)

@@ -24,7 +24,9 @@ int guard_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int guard_inbound(int fd);
 
 /* A socket that arrived from elsewhere (SCM_RIGHTS, an exec'ed parent): decides
- * it from its addresses, as outbound or inbound by its local port. */
+ * it from its addresses, as outbound or inbound by its local port. One the
+ * policy refuses (deny, or no policy) is shut down and every later read or
+ * write on it fails, as its connect or accept would have. */
 void guard_adopt(int fd);
 /* The same when the direction is known (an exec'ed parent said so). */
 void guard_adopt_as(int fd, bool inbound);

@@ -132,6 +132,44 @@ else
 	skip "asm_syscall_write" "x86-64 only"
 fi
 
+# --- a socket connected to a denied destination by a process the shim does not
+# watch, handed over SCM_RIGHTS: the refused connect never ran under the shim.
+sink scm_denied
+SCM_PORT=$(cat "$T/scm_denied.port")
+cat >"$T/fd_passer.py" <<'PYEOF'
+import os, socket, sys
+path, port = sys.argv[1], int(sys.argv[2])
+u = socket.socket(socket.AF_UNIX)
+u.bind(path + ".tmp")
+u.listen(4)
+os.rename(path + ".tmp", path)
+while True:
+    c, _ = u.accept()
+    conn = socket.create_connection(("127.0.0.1", port))
+    socket.send_fds(c, [b"x"], [conn.fileno()])
+    conn.close()
+    c.close()
+PYEOF
+run_bg "$PY" "$T/fd_passer.py" "$T/passer.sock" "$SCM_PORT"
+wait_file "$T/passer.sock"
+write_policy "$T/scm.conf" <<CONF
+version = 1;
+mode = "enforce";
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+outbound = { rules = ( { to = "127.0.0.1"; port = $SCM_PORT; action = "deny"; } ); };
+CONF
+out=$("$BYP/scm_denied_peer" "$T/passer.sock" 2>&1)
+expect "scm_denied_peer: control, without the shim the plaintext goes" "SENT 17" "$out"
+wait_until grep -q "PLAINTEXT SECRET" "$T/scm_denied.bytes"
+: >"$T/scm_denied.bytes"
+POLICY="$T/scm.conf" attempt scm_denied_peer "$T/passer.sock"
+expect "scm_denied_peer: the write is refused (EACCES)" "REFUSED EACCES" "$OUT"
+expect "scm_denied_peer: exit status 1" 1 "$RC"
+expect_match "scm_denied_peer: audit line names the deny rule" \
+	"event=connect verdict=block dir=out peer=127\.0\.0\.1:$SCM_PORT host=- rule=1 reason=denied" "$EV"
+sink_flushed "$SCM_PORT" "$T/scm_denied.bytes"
+expect "scm_denied_peer: the denied server got nothing" "END" "$(received scm_denied)"
+
 # --- TLS: a server whose certificate chains to a root the policy does not trust.
 # It also accepts TLS 1.0 and NULL ciphers, so every attempt works without the
 # shim (the controls) and only the shim stops it.
