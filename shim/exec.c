@@ -539,6 +539,32 @@ static void adopt_unlisted(void)
 	}
 }
 
+/* A super-server that runs without the shim (inetd, xinetd, socat, systemd's
+ * StandardInput=socket) hands its child the accepted connection as standard
+ * input and output, where no TLSGUARD_FDS names it: descriptors 0 to 2 are
+ * always decided from their addresses. A terminal, pipe or file costs one
+ * failing getsockopt. */
+static void adopt_standard_streams(void)
+{
+	int fd, type;
+	socklen_t len;
+
+	for (fd = 0; fd <= 2; fd++) {
+		len = sizeof(type);
+		/* fdt_in_use first: until a descriptor is governed, the table's
+		 * pages have never been touched, and reading them costs a fault. */
+		if ((atomic_load_explicit(&fdt_in_use, memory_order_acquire) &&
+		     fdt_peek(fd) != NULL) ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+			continue; /* governed already (listed), or not a stream socket */
+		}
+		guard_adopt(fd);
+		if (fdt_peek(fd) != NULL) {
+			stdio_guard_fd(fd);
+		}
+	}
+}
+
 void exec_adopt_inherited(const char *list)
 {
 	char *end;
@@ -551,7 +577,7 @@ void exec_adopt_inherited(const char *list)
 		}
 		fd = strtol(list, &end, 10);
 		if (end == list || end[0] != ':' || fd < 0 || fd > INT_MAX) {
-			return;
+			break;
 		}
 		guard_adopt_as((int)fd, end[1] == 'i');
 		if (fd <= 2) {
@@ -560,4 +586,5 @@ void exec_adopt_inherited(const char *list)
 		list = strchr(end, ',');
 		list = list != NULL ? list + 1 : NULL;
 	}
+	adopt_standard_streams();
 }

@@ -139,3 +139,71 @@ if unshare -m true 2>/dev/null; then
 else
 	skip "900 inherited governed sockets, no /proc" "unshare -m is not permitted here"
 fi
+
+# An inetd-style super-server, running without the shim, hands its child the
+# accepted connection as standard input and output: no TLSGUARD_FDS names it,
+# and the child governs it by the inbound rule of the service's port all the
+# same (a port below the ephemeral range, as services have).
+. "$(dirname "$0")/lib_tls.sh"
+make_certs || not_ok "certificate factory" "tests/certs.sh failed"
+cat >"$T/inetd.py" <<'PYEOF'
+import os, random, socket, subprocess, sys
+port_file, shim, policy, argv = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+srv = socket.socket()
+while True:
+    try:
+        srv.bind(("127.0.0.1", random.randrange(20000, 32000)))
+        break
+    except OSError:
+        pass
+srv.listen(8)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+os.rename(port_file + ".tmp", port_file)
+env = dict(os.environ, LD_PRELOAD=shim, TLSGUARD_POLICY=policy)
+while True:
+    conn, _ = srv.accept()
+    subprocess.Popen(argv, stdin=conn, stdout=conn, env=env)
+    conn.close()
+PYEOF
+cat >"$T/tls_service.py" <<'PYEOF'
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s = ctx.wrap_socket(socket.socket(fileno=0), server_side=True)
+s.recv(4096)
+s.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello from inetd\n")
+s.close()
+PYEOF
+write_policy "$T/inetd.conf" <<EOF
+version = 1;
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+inbound = { default = "require_tls"; };
+EOF
+write_policy "$T/inetd-allow.conf" <<EOF
+version = 1;
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+inbound = { default = "allow"; };
+EOF
+# inetd_client PORT: what a plain client receives from the service
+inetd_client() {
+	"$PY" -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+print(s.recv(100).decode().strip())' "$1"
+}
+run_bg "$PY" "$T/inetd.py" "$T/inetd-plain.port" "$SHIM" "$T/inetd.conf" /bin/echo PLAINTEXT
+run_bg "$PY" "$T/inetd.py" "$T/inetd-allow.port" "$SHIM" "$T/inetd-allow.conf" /bin/echo PLAINTEXT
+run_bg "$PY" "$T/inetd.py" "$T/inetd-tls.port" "$SHIM" "$T/inetd.conf" \
+	"$PY" "$T/tls_service.py" "$CERTS/valid.pem" "$CERTS/valid.key"
+wait_file "$T/inetd-plain.port" && wait_file "$T/inetd-allow.port" && wait_file "$T/inetd-tls.port"
+expect "inetd-style service, inbound allow: the plaintext answer arrives" "PLAINTEXT" \
+	"$(inetd_client "$(cat "$T/inetd-allow.port")")"
+audit_mark
+port=$(cat "$T/inetd-plain.port")
+expect "inetd-style service, inbound require_tls: no plaintext leaves" "" "$(inetd_client "$port")"
+wait_until grep -q "event=plaintext verdict=block dir=in" "$AUDIT_LOG"
+expect_match "inetd-style service: audit line for its standard output" \
+	"event=plaintext verdict=block dir=in .*exe=/usr/bin/echo" "$(audit_since)"
+port=$(cat "$T/inetd-tls.port")
+expect_match "inetd-style TLS service, inbound require_tls: curl is served" "hello from inetd" \
+	"$(curl -sS --max-time 10 --cacert "$CERTS/root.pem" "https://localhost:$port/" 2>&1)"
