@@ -10,10 +10,13 @@
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "conn_internal.h"
+#include "guard.h"
 #include "real.h"
 #include "shim.h"
 #include "stdio_guard.h"
@@ -76,6 +79,20 @@ SHIM_EXPORT int dup(int fd)
 
 	if (copy >= 0) {
 		fdt_copy(fd, copy);
+	}
+	return copy;
+}
+
+/* pidfd_getfd(2) copies a descriptor out of another process, where the shim
+ * may have governed it, or never seen its connect: the copy is decided on
+ * arrival, as a socket received over SCM_RIGHTS is. Through the real
+ * syscall(): glibc before 2.36 has no pidfd_getfd to bind. */
+SHIM_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
+{
+	int copy = (int)real()->syscall(SYS_pidfd_getfd, pidfd, targetfd, flags);
+
+	if (copy >= 0) {
+		guard_adopt(copy);
 	}
 	return copy;
 }

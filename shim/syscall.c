@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/pidfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -64,6 +65,8 @@ static long routed(long nr, long a[6])
 		return dup2((int)a[0], (int)a[1]);
 	case SYS_dup3:
 		return dup3((int)a[0], (int)a[1], (int)a[2]);
+	case SYS_pidfd_getfd:
+		return pidfd_getfd((int)a[0], (int)a[1], (unsigned int)a[2]);
 	case SYS_write:
 		return write((int)a[0], (const void *)a[1], (size_t)a[2]);
 	case SYS_writev:

@@ -77,6 +77,26 @@ for name in raw_syscall_sendto raw_syscall_write sendfile_file splice_pipe fork_
 done
 expect_match "unset_preload_reexec: the re-executed process has the shim back" "^PRELOAD set" "$OUT"
 
+# pidfd_getfd(2) copies a socket a child connected (under the shim, governed
+# there) into this process; needs ptrace access to the child, which a parent
+# has unless Yama forbids it (ptrace_scope 2 or 3).
+for how in function syscall; do
+	name=pidfd_getfd_copy_$how
+	sink "$name"
+	port=$(cat "$T/$name.port")
+	attempt pidfd_getfd_copy 127.0.0.1 "$port" "$how"
+	if [[ $OUT == *"SETUP_FAILED pidfd_getfd EPERM"* ]]; then
+		skip "$name" "pidfd_getfd is not permitted here (kernel.yama.ptrace_scope)"
+		continue
+	fi
+	expect_match "$name: refused with EACCES" "^REFUSED EACCES$" "$OUT"
+	expect "$name: exit status 1" 1 "$RC"
+	expect_match "$name: audit line" \
+		"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/pidfd_getfd_copy " "$EV"
+	sink_flushed "$port" "$T/$name.bytes"
+	expect "$name: the server received nothing" "END" "$(received "$name")"
+done
+
 # stderr is unbuffered: the fenced stream refuses inside stdio, before any call
 # the shim sees, so fprintf fails (EBADF) and no event is needed.
 sink dup2_stderr_fprintf
