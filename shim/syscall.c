@@ -67,6 +67,15 @@ static long routed(long nr, long a[6])
 		return dup3((int)a[0], (int)a[1], (int)a[2]);
 	case SYS_pidfd_getfd:
 		return pidfd_getfd((int)a[0], (int)a[1], (unsigned int)a[2]);
+	case SYS_fcntl:
+		return fcntl((int)a[0], (int)a[1], a[2]);
+	case SYS_close_range:
+		return close_range((unsigned int)a[0], (unsigned int)a[1], (int)a[2]);
+	case SYS_socketpair:
+		return socketpair((int)a[0], (int)a[1], (int)a[2], (int *)a[3]);
+	case SYS_setsockopt:
+		return setsockopt((int)a[0], (int)a[1], (int)a[2], (const void *)a[3],
+		                  (socklen_t)a[4]);
 	case SYS_write:
 		return write((int)a[0], (const void *)a[1], (size_t)a[2]);
 	case SYS_writev:
@@ -78,6 +87,9 @@ static long routed(long nr, long a[6])
 		return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
 	case SYS_sendmmsg:
 		return sendmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3]);
+	case SYS_pwritev2: /* x86-64 passes the offset as (low, high): low is all of it */
+		return pwritev2((int)a[0], (const struct iovec *)a[1], (int)a[2], (off_t)a[3],
+		                (int)a[5]);
 	case SYS_sendfile:
 		return sendfile((int)a[0], (int)a[1], (off_t *)a[2], (size_t)a[3]);
 	case SYS_splice:
@@ -92,6 +104,12 @@ static long routed(long nr, long a[6])
 		                (struct sockaddr *)a[4], (socklen_t *)a[5]);
 	case SYS_recvmsg:
 		return recvmsg((int)a[0], (struct msghdr *)a[1], (int)a[2]);
+	case SYS_recvmmsg:
+		return recvmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3],
+		                (struct timespec *)a[4]);
+	case SYS_preadv2:
+		return preadv2((int)a[0], (const struct iovec *)a[1], (int)a[2], (off_t)a[3],
+		               (int)a[5]);
 	case SYS_io_uring_setup:
 		rc = refuse_io_uring();
 		return rc;

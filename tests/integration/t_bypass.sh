@@ -65,15 +65,17 @@ expect_match "v4mapped_connect: audit line names the deny rule" \
 	"event=connect verdict=block dir=out .*$DENY_PORT host=- rule=1 reason=denied" "$EV"
 
 # --- plaintext on a require_tls connection, one attempt per way of writing ---
-for name in raw_syscall_sendto raw_syscall_write sendfile_file splice_pipe fork_child_write \
-	dup2_stdout_printf msg_fastopen unset_preload_reexec; do
+for name in raw_syscall_sendto raw_syscall_write raw_syscall_dupfd raw_syscall_pwritev2 \
+	sendfile_file splice_pipe fork_child_write dup2_stdout_printf msg_fastopen \
+	unset_preload_reexec; do
 	sink "$name"
 	port=$(cat "$T/$name.port")
 	attempt "$name" 127.0.0.1 "$port"
 	expect_match "$name: refused with EACCES" "^REFUSED EACCES$" "$OUT"
 	expect "$name: exit status 1" 1 "$RC"
 	blocked_plaintext "$name" "$port"
-	expect "$name: the server received nothing" "" "$(received "$name")"
+	sink_flushed "$port" "$T/$name.bytes"
+	expect "$name: the server received nothing" "END" "$(received "$name")"
 done
 expect_match "unset_preload_reexec: the re-executed process has the shim back" "^PRELOAD set" "$OUT"
 
