@@ -25,9 +25,23 @@ expect_no_match() {
 	if printf '%s' "$3" | grep -Eq -- "$2"; then not_ok "$1" "[$3] matches /$2/"; else ok "$1"; fi
 }
 
-# free_port: prints a TCP port nobody listens on (bound and released by the kernel).
+# free_port: prints a TCP port nothing is bound to, below the ephemeral range
+# (ip_local_port_range starts at 32768): a port the kernel picked would be
+# free again once released, and any client connection of the suite could take
+# it as its own local port before the server that was meant to bind it does.
 free_port() {
-	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	"$PY" -c 'import random, socket
+while True:
+    port = random.randrange(20000, 32768)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break'
 }
 
 # wait_until CMD...: runs CMD until it succeeds, for up to 10 s; 1 if it never did.
