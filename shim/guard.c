@@ -521,3 +521,16 @@ int guard_opaque_io(int fd, struct conn *c, const char *call)
 	errno = EACCES;
 	return -1;
 }
+
+int guard_opaque(int fd, const char *call)
+{
+	struct conn *c = conn_acquire(fd);
+	int rc;
+
+	if (c == NULL) {
+		return 0;
+	}
+	rc = guard_opaque_io(fd, c, call);
+	conn_release(c);
+	return rc;
+}

@@ -55,5 +55,7 @@ int guard_recv_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 /* A call that would move bytes on fd that the shim cannot see (sendfile and
  * splice into or out of a governed socket). */
 int guard_opaque_io(int fd, struct conn *c, const char *call);
+/* The same for a descriptor not looked up yet: 0 when fd is not governed. */
+int guard_opaque(int fd, const char *call);
 
 #endif

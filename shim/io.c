@@ -184,23 +184,10 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int fl
 
 /* sendfile and splice hand the kernel bytes the shim never sees: on a socket
  * that must carry TLS they can only be plaintext (kernel TLS is refused), so
- * they are refused there. */
-static int opaque_io_allowed(int fd, const char *call)
-{
-	struct conn *c = conn_acquire(fd);
-	int rc;
-
-	if (c == NULL) {
-		return 0;
-	}
-	rc = guard_opaque_io(fd, c, call);
-	conn_release(c);
-	return rc;
-}
-
+ * they are refused there (guard_opaque). */
 SHIM_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 {
-	if (fdt_governed(out_fd) && opaque_io_allowed(out_fd, "sendfile") < 0) {
+	if (fdt_governed(out_fd) && guard_opaque(out_fd, "sendfile") < 0) {
 		return -1;
 	}
 	return real()->sendfile(out_fd, in_fd, offset, count);
@@ -208,7 +195,7 @@ SHIM_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 
 SHIM_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off_t *offset, size_t count)
 {
-	if (fdt_governed(out_fd) && opaque_io_allowed(out_fd, "sendfile") < 0) {
+	if (fdt_governed(out_fd) && guard_opaque(out_fd, "sendfile") < 0) {
 		return -1;
 	}
 	return real()->sendfile64(out_fd, in_fd, offset, count);
@@ -217,8 +204,8 @@ SHIM_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off_t *offset, size_t coun
 SHIM_EXPORT ssize_t splice(int fd_in, off_t *off_in, int fd_out, off_t *off_out, size_t len,
                            unsigned int flags)
 {
-	if ((fdt_governed(fd_out) && opaque_io_allowed(fd_out, "splice") < 0) ||
-	    (fdt_governed(fd_in) && opaque_io_allowed(fd_in, "splice") < 0)) {
+	if ((fdt_governed(fd_out) && guard_opaque(fd_out, "splice") < 0) ||
+	    (fdt_governed(fd_in) && guard_opaque(fd_in, "splice") < 0)) {
 		return -1;
 	}
 	return real()->splice(fd_in, off_in, fd_out, off_out, len, flags);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/aio_abi.h>
 #include <stdarg.h>
 #include <sys/pidfd.h>
 #include <sys/sendfile.h>
@@ -18,6 +19,8 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "conn_internal.h"
+#include "guard.h"
 #include "real.h"
 #include "shim.h"
 
@@ -41,6 +44,41 @@ static long refuse_io_uring(void)
 	}
 	errno = ENOSYS;
 	return -1;
+}
+
+/* Linux AIO (io_submit(2)) reads and writes sockets too, behind every
+ * wrapper: a submission with an iocb that moves bytes on a governed
+ * descriptor is refused whole, as sendfile is (nothing was queued); -2 lets
+ * the real call run. The iocbs are read only once some descriptor was ever
+ * governed: disk AIO in a process without governed sockets is never looked
+ * at. */
+static long submit_aio(long nr_iocbs, struct iocb **iocbs)
+{
+	long i;
+	int fd;
+
+	if (!atomic_load_explicit(&fdt_in_use, memory_order_acquire) || iocbs == NULL) {
+		return -2;
+	}
+	for (i = 0; i < nr_iocbs; i++) {
+		if (iocbs[i] == NULL) {
+			continue;
+		}
+		fd = (int)iocbs[i]->aio_fildes;
+		switch (iocbs[i]->aio_lio_opcode) {
+		case IOCB_CMD_PREAD:
+		case IOCB_CMD_PWRITE:
+		case IOCB_CMD_PREADV:
+		case IOCB_CMD_PWRITEV:
+			if (fdt_governed(fd) && guard_opaque(fd, "io_submit") < 0) {
+				return -1;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return -2;
 }
 
 /* The named wrapper for a socket-related number; -2 when there is none. */
@@ -110,6 +148,8 @@ static long routed(long nr, long a[6])
 	case SYS_preadv2:
 		return preadv2((int)a[0], (const struct iovec *)a[1], (int)a[2], (off_t)a[3],
 		               (int)a[5]);
+	case SYS_io_submit:
+		return submit_aio(a[1], (struct iocb **)a[2]);
 	case SYS_io_uring_setup:
 		rc = refuse_io_uring();
 		return rc;

@@ -66,8 +66,8 @@ expect_match "v4mapped_connect: audit line names the deny rule" \
 
 # --- plaintext on a require_tls connection, one attempt per way of writing ---
 for name in raw_syscall_sendto raw_syscall_write raw_syscall_dupfd raw_syscall_pwritev2 \
-	sendfile_file splice_pipe fork_child_write dup2_stdout_printf msg_fastopen \
-	unset_preload_reexec; do
+	raw_syscall_io_submit sendfile_file splice_pipe fork_child_write dup2_stdout_printf \
+	msg_fastopen unset_preload_reexec; do
 	sink "$name"
 	port=$(cat "$T/$name.port")
 	attempt "$name" 127.0.0.1 "$port"
