@@ -509,8 +509,9 @@ SHIM_EXPORT pid_t vfork(void)
 }
 
 /* After the listed descriptors, when the list was cut short: every other
- * descriptor the child holds, each decided from its addresses (guard_adopt
- * leaves alone what is not a connected IP socket). */
+ * descriptor above 2 the child holds, each decided from its addresses
+ * (guard_adopt leaves alone what is not a connected IP socket). 0 to 2 are
+ * adopt_standard_streams', which also fences their stdio streams. */
 static void adopt_unlisted(void)
 {
 	struct rlimit rl;
@@ -521,8 +522,8 @@ static void adopt_unlisted(void)
 	if (dir != NULL) {
 		while ((d = readdir(dir)) != NULL) {
 			fd = strtol(d->d_name, NULL, 10);
-			if (d->d_name[0] >= '0' && d->d_name[0] <= '9' && fd != dirfd(dir) &&
-			    fdt_peek((int)fd) == NULL) {
+			if (d->d_name[0] >= '0' && d->d_name[0] <= '9' && fd > 2 &&
+			    fd != dirfd(dir) && fdt_peek((int)fd) == NULL) {
 				guard_adopt((int)fd);
 			}
 		}
@@ -532,7 +533,7 @@ static void adopt_unlisted(void)
 	/* No /proc: every number up to the descriptor limit. */
 	last = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FDT_MAX ? (long)rl.rlim_cur
 	                                                                   : FDT_MAX;
-	for (fd = 0; fd < last; fd++) {
+	for (fd = 3; fd < last; fd++) {
 		if (real()->fcntl((int)fd, F_GETFD) >= 0 && fdt_peek((int)fd) == NULL) {
 			guard_adopt((int)fd);
 		}
