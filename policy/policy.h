@@ -87,6 +87,7 @@ struct policy_tls {
 	size_t npins;
 	const char *client_cert; /* outbound mTLS: presented when the program has none */
 	const char *client_key;
+	int client_key_line;      /* the policy line that set client_key, for messages */
 	const char *server_name;  /* outbound: the name the certificate must carry */
 	bool require_client_cert; /* inbound */
 	const char *client_ca_file;
@@ -111,6 +112,7 @@ struct policy_rule {
 
 struct policy_audit {
 	const char *socket; /* datagram socket, default /dev/log */
+	int socket_line;    /* the policy line that set it; 0: the default */
 	int facility;       /* syslog facility code, already shifted (LOG_AUTHPRIV) */
 	bool to_stderr;
 	bool log_allowed;
@@ -195,6 +197,15 @@ bool policy_has_host_rules(const struct policy *policy);
  * peer (peer may be NULL: only rules without `from` match). Never NULL. */
 const struct policy_rule *policy_match_in(const struct policy *policy, uint16_t local_port,
                                           const struct policy_addr *peer);
+
+/* Warnings about a valid policy ("FILE:LINE: warning: ..."): a rule an earlier
+ * rule shadows, an audit socket that is missing. Returns how many. */
+typedef void (*policy_warn_fn)(void *arg, const char *msg);
+size_t policy_lint(const struct policy *policy, policy_warn_fn warn, void *arg);
+
+/* Calls fn on the top-level tls group, then on every rule's effective one. */
+typedef void (*policy_tls_fn)(void *arg, const struct policy_tls *tls);
+void policy_each_tls(const struct policy *policy, policy_tls_fn fn, void *arg);
 
 /* The effective policy, every default filled in, as valid libconfig text that
  * policy_load_string accepts and that compiles to the same policy. */

@@ -81,6 +81,15 @@ static inline char policy_ascii_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
+/* ---- PEM files (policy_pem.c) ---- */
+enum policy_pem_need {
+	POLICY_PEM_CERTIFICATE,
+	POLICY_PEM_PRIVATE_KEY, /* unencrypted: the shim has no passphrase */
+};
+/* Reads fd to the first block of the kind needed. -1 with the reason in why
+ * ("holds no PEM certificate (it holds a PRIVATE KEY)"). */
+int policy_pem_check(int fd, enum policy_pem_need need, char *why, size_t whylen);
+
 /* ---- pins (policy_pin.c) ---- */
 
 /* Strict RFC 4648 section 4 base64 of exactly POLICY_PIN_LEN bytes. */

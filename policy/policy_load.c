@@ -379,7 +379,7 @@ struct policy *policy_load_file(const char *path, struct policy_error *err)
 	if (err != NULL)
 		err->sys_errno = 0;
 	if (path == NULL || path[0] == '\0') {
-		policy_set_error(err, "(policy): no policy path given");
+		policy_set_error(err, "(policy): no policy path given (TLSGUARD_POLICY is empty?)");
 		return NULL;
 	}
 	/* Never a path relative to whatever directory the program runs in. */

@@ -148,6 +148,7 @@ static int parse_audit(struct parse *ps, const config_setting_t *group)
 		audit->socket = arena_strdup(&ps->policy->arena, text);
 		if (audit->socket == NULL)
 			return parse_error(ps, s, "out of memory");
+		audit->socket_line = config_setting_source_line(s);
 	}
 	if ((s = config_setting_get_member(group, "facility")) != NULL &&
 	    parse_enum(ps, s, policy_facility_names, &audit->facility) != 0)

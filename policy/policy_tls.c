@@ -51,16 +51,19 @@ static const struct key_reason tls_in_reasons[] = {
 };
 
 enum path_kind {
-	PATH_FILE,
 	PATH_DIR,
+	PATH_CERTS, /* a PEM file of certificates */
+	PATH_KEY,   /* a PEM file holding a private key */
 };
 
-/* The file must be there and readable now: a missing CA file would otherwise
- * surface as a handshake failure far from the typo. */
+/* The file must be there, readable and of the right kind now: a missing CA
+ * file, or a key given where certificates belong, would otherwise surface as a
+ * handshake failure far from the typo. */
 static int tls_path(struct parse *ps, const config_setting_t *s, enum path_kind kind,
                     const char **out)
 {
 	const char *path = NULL;
+	char why[128];
 	struct stat st;
 	int fd;
 
@@ -74,10 +77,16 @@ static int tls_path(struct parse *ps, const config_setting_t *s, enum path_kind 
 	if (fd < 0)
 		return parse_error(ps, s, "%s '%.200s': %s", config_setting_name(s), path,
 		                   strerror(errno));
-	if (fstat(fd, &st) != 0 || (kind == PATH_FILE && !S_ISREG(st.st_mode))) {
+	if (fstat(fd, &st) != 0 || (kind != PATH_DIR && !S_ISREG(st.st_mode))) {
 		close(fd);
 		return parse_error(ps, s, "%s '%.200s': not a regular file", config_setting_name(s),
 		                   path);
+	}
+	if (kind != PATH_DIR &&
+	    policy_pem_check(fd, kind == PATH_KEY ? POLICY_PEM_PRIVATE_KEY : POLICY_PEM_CERTIFICATE,
+	                     why, sizeof(why)) != 0) {
+		close(fd);
+		return parse_error(ps, s, "%s '%.200s': %s", config_setting_name(s), path, why);
 	}
 	close(fd);
 	*out = arena_strdup(&ps->policy->arena, path);
@@ -175,9 +184,10 @@ static int tls_client_pair(struct parse *ps, const config_setting_t *group, stru
 		return parse_error(ps, key, "client_key is set without client_cert");
 	if (cert == NULL)
 		return 0;
-	if (tls_path(ps, cert, PATH_FILE, &tls->client_cert) != 0 ||
-	    tls_path(ps, key, PATH_FILE, &tls->client_key) != 0)
+	if (tls_path(ps, cert, PATH_CERTS, &tls->client_cert) != 0 ||
+	    tls_path(ps, key, PATH_KEY, &tls->client_key) != 0)
 		return -1;
+	tls->client_key_line = config_setting_source_line(key);
 	return 0;
 }
 
@@ -194,7 +204,7 @@ static int tls_client_auth(struct parse *ps, const config_setting_t *group, stru
 		return parse_error(ps, ca,
 		                   "client_ca_file is only used with "
 		                   "require_client_cert = true");
-	if (ca != NULL && tls_path(ps, ca, PATH_FILE, &tls->client_ca_file) != 0)
+	if (ca != NULL && tls_path(ps, ca, PATH_CERTS, &tls->client_ca_file) != 0)
 		return -1;
 	return 0;
 }
@@ -226,7 +236,7 @@ int parse_tls(struct parse *ps, const config_setting_t *group, enum tls_where wh
 	if (tls_enums(ps, group, tls) != 0)
 		return -1;
 	if ((s = config_setting_get_member(group, "ca_file")) != NULL &&
-	    tls_path(ps, s, PATH_FILE, &tls->ca_file) != 0)
+	    tls_path(ps, s, PATH_CERTS, &tls->ca_file) != 0)
 		return -1;
 	if ((s = config_setting_get_member(group, "ca_path")) != NULL &&
 	    tls_path(ps, s, PATH_DIR, &tls->ca_path) != 0)

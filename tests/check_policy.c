@@ -267,6 +267,27 @@ static const struct error_case {
     /* relative path */
     {NULL, V "tls = { ca_file = \"pki/ca.pem\"; };\n", 0,
      "t:2: ", "ca_file must be an absolute path"},
+    /* a private key given as the CA file */
+    {NULL, V "tls = { ca_file = \"@PKI@/me.key\"; };\n", 0,
+     "t:2: ", "holds no PEM certificate (it holds a PRIVATE KEY)"},
+    /* an empty CA file */
+    {NULL, V "tls = { ca_file = \"@PKI@/empty.pem\"; };\n", 0, "t:2: ", "holds no PEM certificate"},
+    /* a certificate given as the client key */
+    {NULL, V "tls = {\n client_cert = \"@PKI@/me.pem\";\n client_key = \"@PKI@/me.pem\"; };\n", 0,
+     "t:4: ", "holds no PEM private key (it holds a CERTIFICATE)"},
+    /* a PKCS#8 encrypted key: the shim has no passphrase (and must not prompt) */
+    {NULL,
+     V "tls = { client_cert = \"@PKI@/me.pem\"; client_key = \"@PKI@/pkcs8-encrypted.key\"; };\n",
+     0, "t:2: ", "holds an encrypted private key"},
+    /* a traditional (RFC 1421 Proc-Type) encrypted key */
+    {NULL,
+     V "tls = { client_cert = \"@PKI@/me.pem\"; client_key = \"@PKI@/legacy-encrypted.key\"; };\n",
+     0, "t:2: ", "holds an encrypted private key"},
+    /* a client_ca_file that is a key */
+    {NULL,
+     IN1("{ port = 1; action = \"require_tls\"; tls = { require_client_cert = true; client_ca_file "
+         "= \"@PKI@/me.key\"; }; }"),
+     0, "t:2: ", "client_ca_file '"},
     /* ca_path must be a directory */
     {NULL, V "tls = { ca_path = \"@PKI@/me.pem\"; };\n", 0, "t:2: ", "Not a directory"},
     /* ca_file must be a regular file */
@@ -380,6 +401,28 @@ static const struct error_case {
      V "a = {\nb = {\nc = ( ( ( ( ( ( ( ( ( ( ( ( ( ( ( 1 ) ) ) ) ) ) ) ) ) ) ) ) ) ) );};};\n", 0,
      "t:4: ", "nested deeper than 16 levels"},
 };
+
+/* PEM files the policy engine must accept: what OpenSSL's PEM readers read. */
+static const struct pem_case {
+	const char *text;
+} pem_cases[] = {
+    /* a key file written on Windows (CRLF line ends) */
+    {V "tls = { client_cert = \"@PKI@/me.pem\"; client_key = \"@PKI@/crlf-rsa.key\"; };\n"},
+    /* a CA file whose last line has no newline */
+    {V "tls = { ca_file = \"@PKI@/no-final-newline.pem\"; };\n"},
+    /* comment text before the armour, as openssl x509 -text writes it */
+    {V "tls = { ca_file = \"@PKI@/public-ca.pem\"; };\n"},
+};
+
+START_TEST(test_pem_accepted)
+{
+	struct policy_error err = {0};
+	struct policy *policy = load_text(pem_cases[_i].text, 0, &err);
+
+	ck_assert_msg(policy != NULL, "refused: %s", err.msg);
+	policy_free(policy);
+}
+END_TEST
 
 static void check_error(const struct error_case *c, struct policy *policy,
                         const struct policy_error *err)
@@ -1054,6 +1097,7 @@ static Suite *policy_suite(void)
 
 	tc = tcase_create("errors");
 	tcase_add_loop_test(tc, test_error, 0, N(error_cases));
+	tcase_add_loop_test(tc, test_pem_accepted, 0, N(pem_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");

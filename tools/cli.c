@@ -19,7 +19,7 @@ static struct policy *cli_policy_load_arg(const char *path, struct policy_error 
 	char cwd[PATH_MAX], abspath[PATH_MAX + 1];
 	int n;
 
-	if (path[0] == '/') {
+	if (path[0] == '/' || path[0] == '\0') {
 		return policy_load_file(path, err);
 	}
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
@@ -39,13 +39,14 @@ struct policy *cli_policy_load(const char *path, struct policy_error *err)
 {
 	struct stat st;
 
-	if (path != NULL && *path != '\0') {
+	if (path != NULL) {
 		return cli_policy_load_arg(path, err);
 	}
 	/* secure_getenv: the shim ignores TLSGUARD_* in secure execution. Taken as
-	 * is, so check reports what the shim would. */
+	 * is, so check reports what the shim would: set but empty is an error
+	 * (fail closed), never the default. */
 	path = secure_getenv("TLSGUARD_POLICY");
-	if (path != NULL && *path != '\0') {
+	if (path != NULL) {
 		return policy_load_file(path, err);
 	}
 	/* Only a missing file means "use the built-in default"; a file that exists

@@ -1,7 +1,21 @@
-/* tlsguard check [-v] [POLICY]: validates a policy; -v prints the effective one. */
+/*
+ * tlsguard check [-v] [POLICY]: validates a policy with the code the shim loads
+ * it with, then what only cryptography can tell (does each client key match its
+ * certificate?), then warnings about a policy that loads but is probably not
+ * meant (a shadowed rule, a missing audit socket, a directory others can write
+ * to); -v prints the effective policy.
+ */
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "cli.h"
 
@@ -21,6 +35,117 @@ static void check_print_ok(const struct policy *policy, FILE *out)
 	} else {
 		fprintf(out, "policy OK: %s\n", policy_source(policy));
 	}
+}
+
+/* Never a passphrase prompt: the shim has none to give either. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+static X509 *read_cert(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *cert = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+
+	if (f != NULL)
+		fclose(f);
+	return cert;
+}
+
+static EVP_PKEY *read_key(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *key = f != NULL ? PEM_read_PrivateKey(f, NULL, no_passphrase, NULL) : NULL;
+
+	if (f != NULL)
+		fclose(f);
+	return key;
+}
+
+/* Why cert_path and key_path cannot be a client certificate and its key, or
+ * NULL when they can. */
+static const char *pair_problem(const char *cert_path, const char *key_path)
+{
+	X509 *cert = read_cert(cert_path);
+	EVP_PKEY *key = read_key(key_path);
+	const char *why = NULL;
+
+	if (cert == NULL)
+		why = "the client certificate cannot be read as a PEM certificate";
+	else if (key == NULL)
+		why = "the client key cannot be read as a PEM private key";
+	else if (X509_check_private_key(cert, key) != 1)
+		why = "the client key does not belong to the client certificate";
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return why;
+}
+
+struct pair_check {
+	const char *source;
+	int failures;
+	const char *last_cert, *last_key; /* rules inherit the top-level pair: check it once */
+};
+
+static void check_pair(void *arg, const struct policy_tls *tls)
+{
+	struct pair_check *pc = arg;
+	const char *why;
+
+	if (tls->client_cert == NULL ||
+	    (tls->client_cert == pc->last_cert && tls->client_key == pc->last_key))
+		return;
+	pc->last_cert = tls->client_cert;
+	pc->last_key = tls->client_key;
+	why = pair_problem(tls->client_cert, tls->client_key);
+	if (why == NULL)
+		return;
+	fprintf(stderr, "%s:%d: client_key '%s': %s '%s'\n", pc->source, tls->client_key_line,
+	        tls->client_key, why, tls->client_cert);
+	pc->failures++;
+}
+
+static void print_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* Whoever can write to the policy's directory can replace the policy. */
+static void warn_directory(const struct policy *policy)
+{
+	char copy[PATH_MAX];
+	const char *dir;
+	struct stat st;
+
+	snprintf(copy, sizeof(copy), "%s", policy_source(policy));
+	dir = dirname(copy);
+	if (stat(dir, &st) != 0 || !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		return;
+	fprintf(stderr,
+	        "%s: warning: directory '%s' is writable by %s%s: keep policies where only "
+	        "root can write\n",
+	        policy_source(policy), dir, (st.st_mode & S_IWOTH) ? "others" : "its group",
+	        (st.st_mode & S_ISVTX) ? " (sticky: they cannot replace this file, but can "
+	                                 "plant others beside it)"
+	                               : ": they can replace the policy file");
+}
+
+/* 0 when the policy's key pairs are sound; warnings never fail it. */
+static int check_beyond_parsing(const struct policy *policy)
+{
+	struct pair_check pc = {.source = policy_source(policy)};
+
+	policy_each_tls(policy, check_pair, &pc);
+	if (pc.failures > 0)
+		return -1;
+	if (!cli_policy_is_builtin(policy))
+		warn_directory(policy);
+	(void)policy_lint(policy, print_warning, NULL);
+	return 0;
 }
 
 static int run_check(int argc, char **argv)
@@ -56,6 +181,10 @@ static int run_check(int argc, char **argv)
 	policy = cli_policy_load(argc > optind ? argv[optind] : NULL, &err);
 	if (policy == NULL) {
 		fprintf(stderr, "%s\n", err.msg);
+		return CLI_EXIT_INVALID;
+	}
+	if (check_beyond_parsing(policy) != 0) {
+		policy_free(policy);
 		return CLI_EXIT_INVALID;
 	}
 	if (!verbose) {

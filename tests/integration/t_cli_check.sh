@@ -49,11 +49,20 @@ declare -A BAD_LINE=(
 	[bad_unknown_key]=4    # verify_hostnme typo
 )
 
+# Real certificates and keys: check opens the client pair with OpenSSL (the
+# fixtures' pki/ holds placeholders only the policy engine accepts).
+PKI="$T/pki"
+mkdir -p "$PKI"
+for n in public-ca internal-ca clients-ca me; do
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=$n" -keyout "$PKI/$n.key" -out "$PKI/$n.pem" 2>/dev/null
+done
+
 # Copied: a checkout may carry any mode, and policy files must not be writable.
 mkdir -p "$T/policy"
 for f in "$FIX/policy"/*.conf; do
 	[ -e "$f" ] || continue
-	sed "s|@PKI@|$FIX/policy/pki|g" "$f" >"$T/policy/$(basename "$f")"
+	sed "s|@PKI@|$PKI|g" "$f" >"$T/policy/$(basename "$f")"
 	chmod 0644 "$T/policy/$(basename "$f")"
 done
 nvalid=0 nbad=0
@@ -69,7 +78,9 @@ for f in "$T/policy"/*.conf; do
 	run_cli check -v "$f"
 	cp "$T/out" "$T/v1.conf"
 	chmod 0644 "$T/v1.conf"
-	expect_match "check -v $name: OK line on stderr only" "^0:policy OK: $f$" "$RC:$ERR"
+	# (settings.conf names an audit socket that does not exist: tested below)
+	expect_match "check -v $name: OK line on stderr only" "^0:policy OK: $f$" \
+		"$RC:$(grep -v "warning: audit socket" "$T/err")"
 	expect_no_match "check -v $name: stdout is only the policy" "policy OK" "$OUT"
 	run_cli check -v "$f"
 	expect "check -v $name is stable" "$(cat "$T/v1.conf")" "$OUT"
@@ -105,7 +116,8 @@ else
 	run_cli check -v
 	cp "$T/out" "$T/builtin.conf"
 	chmod 0644 "$T/builtin.conf"
-	expect "check -v of the built-in default: OK on stderr" "0:built-in default policy OK" "$RC:$ERR"
+	expect "check -v of the built-in default: OK on stderr" "0:built-in default policy OK" \
+		"$RC:$(without_devlog_warning <"$T/err")"
 	run_cli check "$T/builtin.conf"
 	expect "the printed built-in default reloads" "0" "$RC"
 	expect_match "the built-in default requires TLS 1.2 outbound" \
@@ -130,6 +142,87 @@ expect_match "check refuses a world-writable policy (names chmod)" "^1:$T/open.c
 chmod 0664 "$T/open.conf"
 run_cli check "$T/open.conf"
 expect_match "check refuses a group-writable policy" "^1:$T/open.conf: " "$RC:$ERR"
+
+# --- what check finds beyond the syntax ----------------------------------------------------------
+# Each is reported with FILE:LINE: a private key given as CA file, a client key
+# that belongs to another certificate, an encrypted key, an audit socket that
+# does not exist, a rule an earlier rule shadows, a policy in a directory
+# others can write to, and an empty policy path.
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj "/CN=other" -keyout "$PKI/other.key" -out "$PKI/other.pem" 2>/dev/null
+openssl pkey -in "$PKI/me.key" -aes128 -passout pass:secret -out "$PKI/me-encrypted.key"
+mkdir -p "$T/lint"
+printf 'version = 1;\ntls = {\n  ca_file = "%s";\n};\n' "$PKI/me.key" |
+	write_policy "$T/lint/key_as_ca.conf"
+run_cli check "$T/lint/key_as_ca.conf"
+expect "check: a private key as ca_file is an error at its line" \
+	"1:$T/lint/key_as_ca.conf:3: ca_file '$PKI/me.key': holds no PEM certificate (it holds a PRIVATE KEY)" \
+	"$RC:$ERR"
+
+printf '%s\n' 'version = 1;' 'outbound = { rules = (' \
+	'  { to = "db.example"; action = "require_tls";' \
+	"    tls = { client_cert = \"$PKI/me.pem\";" \
+	"            client_key = \"$PKI/other.key\"; }; }" ') ; };' |
+	write_policy "$T/lint/mismatch.conf"
+run_cli check "$T/lint/mismatch.conf"
+expect "check: a client key of another certificate is an error at its line" \
+	"1:$T/lint/mismatch.conf:5: client_key '$PKI/other.key': the client key does not belong to the client certificate '$PKI/me.pem'" \
+	"$RC:$ERR"
+
+printf 'version = 1;\ntls = { client_cert = "%s"; client_key = "%s"; };\n' \
+	"$PKI/me.pem" "$PKI/me-encrypted.key" | write_policy "$T/lint/encrypted.conf"
+run_cli check "$T/lint/encrypted.conf" </dev/null
+expect_match "check: an encrypted client key is an error, with no passphrase prompt" \
+	"^1:$T/lint/encrypted.conf:2: client_key .*holds an encrypted private key" "$RC:$ERR"
+
+printf 'version = 1;\ntls = { client_cert = "%s"; client_key = "%s"; };\n' \
+	"$PKI/me.pem" "$PKI/me.key" | write_policy "$T/lint/good_pair.conf"
+run_cli check "$T/lint/good_pair.conf"
+expect "check: a matching client pair is valid" "0:policy OK: $T/lint/good_pair.conf" "$RC:$OUT"
+
+printf 'version = 1;\naudit = {\n  socket = "%s";\n};\n' "$T/lint/no-such.sock" |
+	write_policy "$T/lint/no_socket.conf"
+run_cli check "$T/lint/no_socket.conf"
+expect "check: a missing audit socket is a warning at its line, still valid" \
+	"0:policy OK: $T/lint/no_socket.conf:$T/lint/no_socket.conf:3: warning: audit socket '$T/lint/no-such.sock' does not exist: events will go to stderr only (is a syslog daemon running?)" \
+	"$RC:$OUT:$ERR"
+
+printf '%s\n' 'version = 1;' "audit = { socket = \"$T/lint/audit.sock\"; };" \
+	'outbound = { rules = (' \
+	'  { to = "10.0.0.0/8"; action = "deny"; },' \
+	'  { to = "10.1.0.0/16"; port = 443; action = "allow"; },' \
+	'  { to = "*.example.com"; port = "1-1000"; action = "allow"; },' \
+	'  { to = "a.b.example.com"; port = [ 80, 443 ]; action = "deny"; },' \
+	'  { to = "example.com"; port = 80; action = "deny"; },' \
+	'  { to = "*.example.com"; port = "1-2000"; action = "deny"; },' \
+	'  { to = "10.0.0.0/8"; proto = "udp"; action = "allow"; }' \
+	') ; };' 'inbound = { rules = (' \
+	'  { port = 22; action = "allow"; },' \
+	'  { port = 22; from = "10.0.0.0/8"; action = "deny"; },' \
+	'  { port = 23; from = "10.0.0.0/8"; action = "deny"; }' \
+	') ; };' | write_policy "$T/lint/shadowed.conf"
+"$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(sys.argv[1])' \
+	"$T/lint/audit.sock"
+run_cli check "$T/lint/shadowed.conf"
+expect "check: shadowed rules are warnings naming both rules; the rest is quiet" \
+	"0|$T/lint/shadowed.conf:5: warning: outbound rule 2 can never match: rule 1 (line 4) takes every connection it names|$T/lint/shadowed.conf:7: warning: outbound rule 4 can never match: rule 3 (line 6) takes every connection it names|$T/lint/shadowed.conf:14: warning: inbound rule 2 can never match: rule 1 (line 13) takes every connection it names" \
+	"$RC|$(printf '%s' "$ERR" | paste -sd '|')"
+
+mkdir -p "$T/lint/open"
+chmod 0777 "$T/lint/open"
+cp "$T/lint/good_pair.conf" "$T/lint/open/p.conf"
+chmod 0644 "$T/lint/open/p.conf"
+run_cli check "$T/lint/open/p.conf"
+expect_match "check: a policy in a directory others can write to is a warning" \
+	"^0:$T/lint/open/p.conf: warning: directory '$T/lint/open' is writable by others: they can replace the policy file" \
+	"$RC:$ERR"
+
+run_cli check ""
+expect_match "check '': an empty path is an error, not the default" "^1:.*no policy path given" "$RC:$ERR"
+TLSGUARD_POLICY="" run_cli check
+expect_match "check with TLSGUARD_POLICY set but empty fails as the shim does" \
+	"^1:.*no policy path given" "$RC:$ERR"
 
 # --- explain against tests/fixtures/cli/explain.conf ------------------------------------
 
@@ -195,12 +288,6 @@ explain_case "--in from a peer outside from" "default" deny --in "[::1]:9100"
 
 # --- explain against the contract's example policy ------------------------------------------
 
-PKI="$T/pki"
-mkdir -p "$PKI"
-for n in public-ca internal-ca clients-ca me; do
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-		-subj "/CN=$n" -keyout "$PKI/$n.key" -out "$PKI/$n.pem" 2>/dev/null
-done
 PIN=$(openssl x509 -in "$PKI/me.pem" -pubkey -noout | openssl pkey -pubin -outform der |
 	openssl dgst -sha256 -binary | base64)
 P="$T/contract.conf"
@@ -233,12 +320,13 @@ expect_match "contract: --in 443 external" "^yes" "$(field external)"
 
 # --- the policies printed in tlsguard.conf(5) are valid ---------------------------------------
 # Each literal block from "The built-in default policy" on is a policy; /etc/pki
-# paths point at placeholder files here. The first is the built-in default.
+# paths point at the test's certificates here. The first is the built-in default.
 
 mkdir -p "$T/man/pki"
-for f in internal-ca.pem me.pem me.key clients-ca.pem db-ca.pem; do
-	echo placeholder >"$T/man/pki/$f"
+for f in internal-ca.pem me.pem me.key clients-ca.pem; do
+	cp "$PKI/$f" "$T/man/pki/$f"
 done
+cp "$PKI/public-ca.pem" "$T/man/pki/db-ca.pem"
 awk -v dir="$T/man" '
 	/^\.Ss The built-in default/ { on = 1 }
 	on && /^\.Bd -literal/ { n++; out = sprintf("%s/example%d.conf", dir, n); next }

@@ -137,6 +137,7 @@ for f in "$T"/example*.conf; do
 	chmod 0644 "$f"
 	out=$("$CLI" check "$f" 2>&1)
 	rc=$?
+	out=$(printf '%s\n' "$out" | without_devlog_warning)
 	expect "docs_example_$(basename "$f" .conf)_checks" "0 policy OK: $f" "$rc $out"
 done
 if [ "$nex" -ge 1 ]; then ok docs_examples_found; else not_ok docs_examples_found "no policy example in tlsguard.8"; fi
