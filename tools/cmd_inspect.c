@@ -53,7 +53,9 @@ static int run_inspect(int argc, char **argv)
 		return 1;
 	case 127:
 	default:
-		fprintf(stderr, "%s inspect: %s: command not found\n", CLI_NAME, argv[optind]);
+		fprintf(stderr, "%s inspect: %s: %s\n", CLI_NAME, argv[optind],
+		        strchr(argv[optind], '/') != NULL ? "No such file or directory"
+		                                          : "command not found");
 		return 1;
 	}
 	if (inspect_program(path, &rep) != 0) {

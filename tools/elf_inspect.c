@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "elf_inspect.h"
+#include "elf_inspect_internal.h"
 #include "elf_read.h"
 
 /* The machine the shim is built for, and what the loader substitutes for $LIB
@@ -66,9 +67,20 @@ static const char *const openssl_tls_symbols[] = {
     "OPENSSL_init_ssl",
 };
 
-/* Programs that load modules at run time (python3's _ssl opens libssl.so.3). */
-static const char *const interpreters[] = {
-    "python", "perl", "ruby", "php", "node", "lua", "tclsh", "java", "guile", "Rscript",
+/* Programs that load modules at run time, and what their TLS module loads. */
+static const struct {
+	const char *prefix;
+	const char *tls; /* NULL: nothing known */
+} interpreters[] = {
+    {"python", "python3's ssl module loads libssl.so.3"},
+    {"perl", "Net::SSLeay, under IO::Socket::SSL, loads libssl.so.3"},
+    {"ruby", "ruby's openssl extension loads libssl.so.3"},
+    {"php", "php's openssl extension loads libssl.so.3"},
+    {"lua", "LuaSec loads libssl.so.3"},
+    {"tclsh", "the tls package loads libssl.so.3"},
+    {"guile", "guile-gnutls loads GnuTLS"},
+    {"Rscript", NULL},
+    {"java", NULL},
 };
 
 struct inspect_obj {
@@ -106,11 +118,8 @@ const char *inspect_verdict_name(enum inspect_level verdict)
 
 /* Records a finding; reason (may be NULL) is the short form the verdict line
  * carries when this finding is among the worst. */
-static void inspect_add(struct inspect_report *rep, enum inspect_level level, const char *reason,
-                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void inspect_add(struct inspect_report *rep, enum inspect_level level, const char *reason,
-                        const char *fmt, ...)
+void inspect_add(struct inspect_report *rep, enum inspect_level level, const char *reason,
+                 const char *fmt, ...)
 {
 	size_t used;
 	va_list ap;
@@ -638,11 +647,13 @@ static bool check_secure(struct inspect_report *rep, const char *path, const str
 	return !script && ((st->st_mode & (S_ISUID | S_ISGID)) || caps);
 }
 
-static void check_loader(struct inspect_report *rep, const struct elf_file *elf)
+static void check_loader(struct inspect_report *rep, const struct elf_file *elf, bool secure)
 {
 	if (strncmp(base_name(elf->interp), "ld-linux", 8) == 0) {
-		inspect_add(rep, INSPECT_INFO, NULL,
-		            "loader: %s: dynamically linked: LD_PRELOAD applies", elf->interp);
+		inspect_add(rep, INSPECT_INFO, NULL, "loader: %s: dynamically linked%s",
+		            elf->interp,
+		            secure ? ", but in secure execution it ignores LD_PRELOAD"
+		                   : ": LD_PRELOAD applies");
 		return;
 	}
 	inspect_add(
@@ -653,16 +664,20 @@ static void check_loader(struct inspect_report *rep, const struct elf_file *elf)
 
 static void note_interpreter(struct inspect_report *rep, const char *path)
 {
+	const char *name = base_name(path);
 	size_t i;
 
 	for (i = 0; i < sizeof(interpreters) / sizeof(interpreters[0]); i++) {
-		if (strncmp(base_name(path), interpreters[i], strlen(interpreters[i])) == 0) {
-			inspect_add(
-			    rep, INSPECT_NOTE, NULL,
-			    "note: an interpreter may load TLS libraries later with dlopen(3) "
-			    "(python3's _ssl module loads libssl.so.3): inspect cannot see those");
-			return;
+		if (strncmp(name, interpreters[i].prefix, strlen(interpreters[i].prefix)) != 0) {
+			continue;
 		}
+		inspect_add(rep, INSPECT_NOTE, NULL,
+		            "note: %s loads modules later with dlopen(3)%s%s%s: inspect cannot see "
+		            "what a script will load",
+		            name, interpreters[i].tls != NULL ? " (" : "",
+		            interpreters[i].tls != NULL ? interpreters[i].tls : "",
+		            interpreters[i].tls != NULL ? ")" : "");
+		return;
 	}
 }
 
@@ -700,7 +715,7 @@ static int inspect_elf(const char *path, const struct stat *st, struct inspect_r
 		elf_close(&elf);
 		return 0;
 	}
-	check_loader(rep, &elf);
+	check_loader(rep, &elf, ctx.secure);
 	if (elf.go_runtime) {
 		inspect_add(rep, INSPECT_NOT, "Go program",
 		            "go: the Go runtime makes its own system calls and does its own TLS: "
@@ -803,8 +818,17 @@ static int inspect_file(const char *path, struct inspect_report *rep, int depth)
 	return 0;
 }
 
-int inspect_program(const char *path, struct inspect_report *rep)
+int inspect_one(const char *path, struct inspect_report *rep)
 {
 	memset(rep, 0, sizeof(*rep));
 	return inspect_file(path, rep, 0);
+}
+
+int inspect_program(const char *path, struct inspect_report *rep)
+{
+	if (inspect_one(path, rep) != 0) {
+		return -1;
+	}
+	inspect_helpers(path, rep);
+	return 0;
 }

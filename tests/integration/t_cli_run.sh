@@ -193,3 +193,45 @@ run_cli inspect "$T"
 expect_match "inspect a directory: exit 1" "^1:.*not a regular file" "$RC:$ERR"
 run_cli inspect tlsguard-no-such-command
 expect_match "inspect unknown command: exit 1" "^1:.*command not found" "$RC:$ERR"
+run_cli inspect /nonexistent/tlsguard-no-such-file
+expect_match "inspect a missing path: no such file, not 'command not found'" \
+	"^1:.*tlsguard-no-such-file: No such file or directory$" "$RC:$ERR"
+run_cli inspect "$T/suid"
+expect_no_match "inspect setuid: never says LD_PRELOAD applies" "LD_PRELOAD applies" "$OUT"
+expect_match "inspect setuid: the loader line says it ignores LD_PRELOAD" \
+	"loader: .*in secure execution it ignores LD_PRELOAD" "$OUT"
+for interp in /usr/bin/perl /usr/bin/node /usr/bin/bash; do
+	[ -x "$interp" ] || continue
+	run_cli inspect "$interp"
+	expect_no_match "inspect $(basename "$interp"): no note about python's module" "python3|_ssl" "$OUT"
+done
+if [ -x /usr/bin/perl ]; then
+	run_cli inspect /usr/bin/perl
+	expect_match "inspect perl: its own TLS module named" "note: perl loads modules .*Net::SSLeay" "$OUT"
+fi
+# git's https goes through git-remote-https, which links libcurl-gnutls.
+if [ -x /usr/lib/git-core/git-remote-http ] && [ -x /usr/bin/git ]; then
+	run_cli inspect git
+	expect_match "inspect git: names its https helper and its GnuTLS, partly" \
+		"^1:.*helper: /usr/lib/git-core/git-remote-http \(git's http\(s\) and ftp\(s\) transport\): partly enforceable: .*GnuTLS.*verdict: partly enforceable: helper git-remote-http" \
+		"$RC:$(echo $OUT)"
+else
+	skip "inspect git" "git or its http helper is not installed"
+fi
+if [ -x /usr/lib/apt/methods/http ]; then
+	run_cli inspect apt
+	expect_match "inspect apt: names apt's https method and its GnuTLS, partly" \
+		"^1:.*helper: /usr/lib/apt/methods/http \(apt's http and https method\): partly enforceable: .*GnuTLS" \
+		"$RC:$(echo $OUT)"
+else
+	skip "inspect apt" "apt's http method is not installed"
+fi
+# Debian's psql is pg_wrapper (perl): the verdict says so and covers the client.
+if [ "$(basename "$(readlink -f /usr/bin/psql 2>/dev/null)")" = pg_wrapper ]; then
+	run_cli inspect psql
+	expect_match "inspect psql: says it is pg_wrapper and inspects the real client" \
+		"^0:.*wrapper: /usr/bin/psql is Debian's pg_wrapper.*helper: /usr/lib/postgresql/[0-9]+/bin/psql .*enforceable.*verdict: enforceable$" \
+		"$RC:$(echo $OUT)"
+else
+	skip "inspect psql" "psql is not Debian's pg_wrapper here"
+fi
