@@ -188,7 +188,8 @@ deps:
 # directory, so that tlsguard run and enable find the one built for this
 # machine. uninstall removes these files, and the directories install made
 # when they are left empty.
-MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $(CC) -print-multiarch)
+MULTIARCH ?= $(eval MULTIARCH := $$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || \
+	$(CC) -print-multiarch))$(MULTIARCH)
 LIBDIR  = $(PREFIX)/lib/$(MULTIARCH)/tlsguard
 BINDIR  = $(PREFIX)/bin
 MANDIR  = $(PREFIX)/share/man
