@@ -88,8 +88,10 @@ $(LIB): $(SHIM_OBJ) $(BUILD)/libpolicy.a shim/exports.map
 	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a -Wl,--version-script=shim/exports.map \
 		-Wl,-z,relro -Wl,--no-undefined -Wl,-fini=tlsguard_no_dt_fini $(XLDFLAGS) -ldl -pthread
 
+# The command is never preloaded: it binds everything at start-up, so its
+# relocations can be read-only (full RELRO).
 $(CLI): $(TOOLS_OBJ) $(BUILD)/libpolicy.a
-	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libpolicy.a $(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)
+	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libpolicy.a -Wl,-z,relro,-z,now $(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)
 
 $(BUILD)/tests/check_%: tests/check_%.c $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
 		$(wildcard tests/*.h policy/*.h shim/*.h tests/fuzz/*.c)
