@@ -178,6 +178,8 @@ fuzz-run: $(FUZZ_BIN)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # No -qq: the first install takes minutes and shows its progress.
 deps:
+	@if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
+		echo "make deps: apt-get needs root: run make deps as root, or install sudo" >&2; exit 1; fi
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		build-essential pkg-config libssl-dev libconfig-dev check \
