@@ -198,8 +198,9 @@ LIBDIR  = $(PREFIX)/lib/$(MULTIARCH)/tlsguard
 BINDIR  = $(PREFIX)/bin
 MANDIR  = $(PREFIX)/share/man
 MAN_PAGES := $(sort $(wildcard man/*.[0-9]))
-# Where tlsguard run/enable look for the shim, relative to the command.
-$(BUILD)/tools/%.o: XCFLAGS += -DTLSGUARD_MULTIARCH='"$(MULTIARCH)"'
+# Where tlsguard run/enable look for the shim, relative to the command (override:
+# kept when XCFLAGS is given on the command line).
+$(BUILD)/tools/%.o: override XCFLAGS += -DTLSGUARD_MULTIARCH='"$(MULTIARCH)"'
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR)
