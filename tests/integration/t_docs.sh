@@ -98,6 +98,15 @@ done <<ROWS
 1|inspect_not_found|inspect tlsguard-no-such-command
 0|report_ok|report $T/events.log
 1|report_unreadable|report $T/no-such-file
+0|enable_ok|enable svc -p $T/good.conf --root $T/units
+1|enable_invalid_policy|enable svc -p $T/bad.conf --root $T/units
+2|enable_bad_service|enable ../svc -p $T/good.conf --root $T/units
+0|disable_ok|disable svc --root $T/units
+2|disable_usage|disable
+0|status_ok|status
+2|status_usage|status extra
+0|help_ok|help run
+2|help_unknown|help no-such-command
 ROWS
 
 # Every name in shim/exports.map is in tlsguard.8 as a function (.Fn NAME).
