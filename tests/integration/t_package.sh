@@ -48,7 +48,7 @@ arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 deb="$TOP/$BUILD/tlsguard_${version}_${arch}.deb"
 dbgsym="$TOP/$BUILD/tlsguard-dbgsym_${version}_${arch}.deb"
 # Reused when newer than every source file (CI runs make deb first).
-stale=$([ -e "$deb" ] && cd "$TOP" && find Makefile debian etc man policy shim tools examples \
+stale=$([ -e "$deb" ] && cd "$TOP" && find Makefile README.md debian etc man policy shim tools examples \
 	-newer "$deb" -type f 2>/dev/null | head -n 1)
 if [ ! -e "$deb" ] || [ ! -e "$dbgsym" ] || [ -n "$stale" ]; then
 	if ! out=$(submake deb 2>&1); then
