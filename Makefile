@@ -229,8 +229,7 @@ deb:
 	rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
 	tar -c --exclude=./.git --exclude='./build*' --exclude=./$(BUILD) . | tar -x -C $(DEB_SRC)
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
-	cp $(BUILD)/deb/tlsguard_$(DEB_VERSION)_$(DEB_ARCH).deb \
-		$(BUILD)/deb/tlsguard-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).deb $(BUILD)/
+	cp $(BUILD)/deb/*_$(DEB_VERSION)_$(DEB_ARCH).deb $(BUILD)/
 	@echo "built $(BUILD)/tlsguard_$(DEB_VERSION)_$(DEB_ARCH).deb"
 
 # A self-contained demonstration on loopback: plaintext and TLS servers, real
