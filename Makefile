@@ -4,7 +4,8 @@
 #   make check        unit suites (Check) and integration suites (real programs)
 #   make check-asan   the unit suites under AddressSanitizer + UBSan
 #   make deps         install the Debian packages needed to build and test
-#   make install      PREFIX (default /usr/local) and DESTDIR honoured
+#   make install      PREFIX (default /usr/local) and DESTDIR honoured; make uninstall
+#   make deb          build/tlsguard_VERSION_ARCH.deb, built with dpkg-buildpackage
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -12,17 +13,25 @@ BUILD   ?= build
 CC      ?= cc
 
 PKG_CONFIG ?= pkg-config
-CONFIG_CFLAGS := $(shell $(PKG_CONFIG) --cflags libconfig)
-CONFIG_LIBS   := $(shell $(PKG_CONFIG) --libs libconfig)
-SSL_CFLAGS    := $(shell $(PKG_CONFIG) --cflags openssl)
-SSL_LIBS      := $(shell $(PKG_CONFIG) --libs openssl)
-CHECK_CFLAGS  := $(shell $(PKG_CONFIG) --cflags check)
-CHECK_LIBS    := $(shell $(PKG_CONFIG) --libs check)
+# pkg-config is asked when a recipe first needs the flags, not when the Makefile
+# is read: in `make deps demo` the libraries exist only once deps has run.
+# lazy_pkg VAR,ARGS: VAR becomes the answer on first use, then keeps it.
+lazy_pkg = $(eval $1 := $$(shell $$(PKG_CONFIG) $2))$($1)
+CONFIG_CFLAGS = $(call lazy_pkg,CONFIG_CFLAGS,--cflags libconfig)
+CONFIG_LIBS   = $(call lazy_pkg,CONFIG_LIBS,--libs libconfig)
+SSL_CFLAGS    = $(call lazy_pkg,SSL_CFLAGS,--cflags openssl)
+SSL_LIBS      = $(call lazy_pkg,SSL_LIBS,--libs openssl)
+CHECK_CFLAGS  = $(call lazy_pkg,CHECK_CFLAGS,--cflags check)
+CHECK_LIBS    = $(call lazy_pkg,CHECK_LIBS,--libs check)
+# Goals after deps wait for it, even under -j: they need what it installs.
+ifneq ($(filter deps,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 CFLAGS   ?= -O2 -g
 XCFLAGS  ?=
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
 	-fno-strict-aliasing $(CFLAGS) $(XCFLAGS) -Ipolicy -Ishim $(CONFIG_CFLAGS)
 XLDFLAGS ?=
 
@@ -51,7 +60,7 @@ LIB := $(BUILD)/libtlsguard.so
 CLI := $(BUILD)/tlsguard
 
 .PHONY: all check check-unit check-unit-only check-integration check-asan check-tsan \
-	check-tsan-run deps install clean bench demo format fuzz fuzz-run
+	check-tsan-run deps install uninstall deb clean bench demo format fuzz fuzz-run
 
 all: $(LIB) $(CLI)
 
@@ -79,8 +88,10 @@ $(LIB): $(SHIM_OBJ) $(BUILD)/libpolicy.a shim/exports.map
 	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a -Wl,--version-script=shim/exports.map \
 		-Wl,-z,relro -Wl,--no-undefined -Wl,-fini=tlsguard_no_dt_fini $(XLDFLAGS) -ldl -pthread
 
+# The command is never preloaded: it binds everything at start-up, so its
+# relocations can be read-only (full RELRO).
 $(CLI): $(TOOLS_OBJ) $(BUILD)/libpolicy.a
-	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libpolicy.a $(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)
+	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libpolicy.a -Wl,-z,relro,-z,now $(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)
 
 $(BUILD)/tests/check_%: tests/check_%.c $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
 		$(wildcard tests/*.h policy/*.h shim/*.h tests/fuzz/*.c)
@@ -165,23 +176,61 @@ fuzz-run: $(FUZZ_BIN)
 # (curl, python3, openssl, PostgreSQL, wget, setcap), mandoc, valgrind.
 # Only apt-get needs root: through sudo when make runs as a normal user.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# No -qq: the first install takes minutes and shows its progress.
 deps:
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	@if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
+		echo "make deps: apt-get needs root: run make deps as root, or install sudo" >&2; exit 1; fi
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		build-essential pkg-config libssl-dev libconfig-dev check \
 		clang llvm libclang-rt-14-dev clang-format mandoc valgrind \
 		openssl ca-certificates curl wget python3 socat iproute2 libcap2-bin \
-		postgresql postgresql-client proxychains4 torsocks
+		postgresql postgresql-client proxychains4 torsocks \
+		debhelper dpkg-dev fakeroot lintian systemd
+
+# The installed layout (tlsguard.1 FILES): the shim in a per-architecture
+# directory, so that tlsguard run and enable find the one built for this
+# machine. uninstall removes these files, and the directories install made
+# when they are left empty.
+MULTIARCH ?= $(eval MULTIARCH := $$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || \
+	$(CC) -print-multiarch))$(MULTIARCH)
+LIBDIR  = $(PREFIX)/lib/$(MULTIARCH)/tlsguard
+BINDIR  = $(PREFIX)/bin
+MANDIR  = $(PREFIX)/share/man
+MAN_PAGES := $(sort $(wildcard man/*.[0-9]))
+# Where tlsguard run/enable look for the shim, relative to the command (override:
+# kept when XCFLAGS is given on the command line).
+$(BUILD)/tools/%.o: override XCFLAGS += -DTLSGUARD_MULTIARCH='"$(MULTIARCH)"'
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/tlsguard $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/tlsguard/libtlsguard.so
-	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/tlsguard
-	for page in man/*.[0-9]; do \
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libtlsguard.so
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/tlsguard
+	for page in $(MAN_PAGES); do \
 		sect=$${page##*.}; \
-		install -d $(DESTDIR)$(PREFIX)/share/man/man$$sect; \
-		install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man$$sect/; \
+		install -d $(DESTDIR)$(MANDIR)/man$$sect; \
+		install -m 0644 $$page $(DESTDIR)$(MANDIR)/man$$sect/; \
 	done
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libtlsguard.so $(DESTDIR)$(BINDIR)/tlsguard
+	for page in $(MAN_PAGES); do \
+		sect=$${page##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$sect/$${page##*/}; \
+	done
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
+
+# The Debian package, built by dpkg-buildpackage in a copy of the tree under
+# $(BUILD)/deb (it writes its results to the parent of the source directory):
+# $(BUILD)/tlsguard_VERSION_ARCH.deb, and the -dbgsym package beside it.
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_ARCH    = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+DEB_SRC     = $(BUILD)/deb/tlsguard-$(DEB_VERSION)
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
+	tar -c --exclude=./.git --exclude='./build*' --exclude=./$(BUILD) . | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	cp $(BUILD)/deb/*_$(DEB_VERSION)_$(DEB_ARCH).deb $(BUILD)/
+	@echo "built $(BUILD)/tlsguard_$(DEB_VERSION)_$(DEB_ARCH).deb"
 
 # A self-contained demonstration on loopback: plaintext and TLS servers, real
 # clients without and with the shim, and the audit lines.

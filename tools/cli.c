@@ -68,7 +68,8 @@ int cli_policy_is_builtin(const struct policy *policy)
 
 void cli_usage_line(const struct cli_command *cmd, FILE *out)
 {
-	fprintf(out, "usage: %s %s %s\n", CLI_NAME, cmd->name, cmd->synopsis);
+	fprintf(out, "usage: %s %s%s%s\n", CLI_NAME, cmd->name, *cmd->synopsis != '\0' ? " " : "",
+	        cmd->synopsis);
 }
 
 int cli_option_error(const struct cli_command *cmd, int c, char **argv)
@@ -94,4 +95,29 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 	cli_usage_line(cmd, stderr);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_find_shim(char *out, size_t len)
+{
+	static const char *const candidates[] = {CLI_SHIM_INSTALLED, "/" CLI_SHIM_NAME};
+	char exe[PATH_MAX], cand[PATH_MAX + sizeof(CLI_SHIM_INSTALLED)], real[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	size_t i;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		return -1;
+	}
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		snprintf(cand, sizeof(cand), "%s%s", exe, candidates[i]);
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && realpath(cand, real) != NULL &&
+		    strlen(real) < len) {
+			strcpy(out, real);
+			return 0;
+		}
+	}
+	return -1;
 }

@@ -32,6 +32,32 @@ extern const struct cli_command cli_cmd_explain;
 extern const struct cli_command cli_cmd_inspect;
 extern const struct cli_command cli_cmd_run;
 extern const struct cli_command cli_cmd_report;
+extern const struct cli_command cli_cmd_enable;
+extern const struct cli_command cli_cmd_disable;
+extern const struct cli_command cli_cmd_status;
+extern const struct cli_command cli_cmd_help;
+
+/* The dispatch table of main.c, for `tlsguard help`. */
+extern const struct cli_command *const cli_commands[];
+extern const size_t cli_ncommands;
+/* The command called name, or NULL. */
+const struct cli_command *cli_command_find(const char *name);
+/* The full help of a command (tools/help.c): its usage line, what it does,
+ * every option and every exit status. */
+void cli_help(const struct cli_command *cmd, FILE *out);
+
+/* The shim's file name, and where it is installed relative to the command:
+ * PREFIX/bin/tlsguard and PREFIX/lib/MULTIARCH/tlsguard/libtlsguard.so (the
+ * Makefile passes MULTIARCH); in the build tree it sits beside the command. */
+#define CLI_SHIM_NAME "libtlsguard.so"
+#ifndef TLSGUARD_MULTIARCH
+#define TLSGUARD_MULTIARCH ""
+#endif
+#define CLI_SHIM_INSTALLED "/../lib/" TLSGUARD_MULTIARCH "/tlsguard/" CLI_SHIM_NAME
+/* The shim that belongs to this tlsguard, found from the real path of the
+ * running command (not $PATH, not the working directory), as an absolute path
+ * without symbolic links. 0, or -1 when there is none. */
+int cli_find_shim(char *out, size_t len);
 
 /* Loads the policy the shim would use: path when not NULL (relative to the
  * working directory), else $TLSGUARD_POLICY

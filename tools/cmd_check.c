@@ -168,7 +168,7 @@ static int run_check(int argc, char **argv)
 			verbose = true;
 			break;
 		case 'h':
-			cli_usage_line(&cli_cmd_check, stdout);
+			cli_help(&cli_cmd_check, stdout);
 			return CLI_EXIT_OK;
 		default:
 			return cli_option_error(&cli_cmd_check, c, argv);

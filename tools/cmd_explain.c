@@ -409,7 +409,7 @@ static int run_explain(int argc, char **argv)
 			target.proto = POLICY_PROTO_UDP;
 			break;
 		case 'h':
-			cli_usage_line(&cli_cmd_explain, stdout);
+			cli_help(&cli_cmd_explain, stdout);
 			return CLI_EXIT_OK;
 		default:
 			return cli_option_error(&cli_cmd_explain, c, argv);

@@ -32,7 +32,7 @@ static int run_inspect(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			cli_usage_line(&cli_cmd_inspect, stdout);
+			cli_help(&cli_cmd_inspect, stdout);
 			return CLI_EXIT_OK;
 		default:
 			return cli_option_error(&cli_cmd_inspect, c, argv);

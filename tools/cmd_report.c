@@ -376,7 +376,7 @@ static int run_report(int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
-			cli_usage_line(&cli_cmd_report, stdout);
+			cli_help(&cli_cmd_report, stdout);
 			return CLI_EXIT_OK;
 		default:
 			return cli_option_error(&cli_cmd_report, c, argv);

@@ -20,11 +20,7 @@
 #include "cli.h"
 #include "elf_inspect.h"
 
-#define RUN_SHIM_NAME "libtlsguard.so"
-/* Installed: PREFIX/bin/tlsguard and PREFIX/lib/tlsguard/libtlsguard.so. In the
- * build tree: build/tlsguard next to build/libtlsguard.so. */
-#define RUN_SHIM_INSTALLED "/../lib/tlsguard/" RUN_SHIM_NAME
-#define RUN_SHIM_BUILD     "/" RUN_SHIM_NAME
+#define RUN_SHIM_NAME CLI_SHIM_NAME
 
 static int run_run(int argc, char **argv);
 
@@ -46,32 +42,6 @@ static void run_warn(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-/* The shim that belongs to this tlsguard, found from the real path of the
- * running binary (not $PATH, not the working directory). */
-static int run_find_shim(char *out, size_t len)
-{
-	static const char *const candidates[] = {RUN_SHIM_INSTALLED, RUN_SHIM_BUILD};
-	char exe[PATH_MAX], cand[PATH_MAX + sizeof(RUN_SHIM_INSTALLED)];
-	struct stat st;
-	ssize_t n;
-	size_t i;
-
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		return -1;
-	}
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		snprintf(cand, sizeof(cand), "%s%s", exe, candidates[i]);
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && realpath(cand, out) != NULL &&
-		    strlen(out) < len) {
-			return 0;
-		}
-	}
-	return -1;
 }
 
 /* An LD_PRELOAD entry that is this shim already, or another copy of it (two
@@ -269,7 +239,7 @@ static int run_run(int argc, char **argv)
 			audit = true;
 			break;
 		case 'h':
-			cli_usage_line(&cli_cmd_run, stdout);
+			cli_help(&cli_cmd_run, stdout);
 			return CLI_EXIT_OK;
 		default:
 			return cli_option_error(&cli_cmd_run, c, argv);
@@ -286,9 +256,9 @@ static int run_run(int argc, char **argv)
 	    run_check_nested(start_policy, start_mode) != 0) {
 		return EX_CONFIG;
 	}
-	if (run_find_shim(shim, sizeof(shim)) != 0) {
-		fprintf(stderr, "%s run: cannot find %s next to %s or in ../lib/tlsguard/\n",
-		        CLI_NAME, RUN_SHIM_NAME, CLI_NAME);
+	if (cli_find_shim(shim, sizeof(shim)) != 0) {
+		fprintf(stderr, "%s run: cannot find %s next to %s or at %s\n", CLI_NAME,
+		        RUN_SHIM_NAME, CLI_NAME, CLI_SHIM_INSTALLED + 1);
 		return EX_CONFIG;
 	}
 	switch (inspect_resolve_command(argv[optind], path, sizeof(path))) {

@@ -98,6 +98,15 @@ done <<ROWS
 1|inspect_not_found|inspect tlsguard-no-such-command
 0|report_ok|report $T/events.log
 1|report_unreadable|report $T/no-such-file
+0|enable_ok|enable svc -p $T/good.conf --root $T/units
+1|enable_invalid_policy|enable svc -p $T/bad.conf --root $T/units
+2|enable_bad_service|enable ../svc -p $T/good.conf --root $T/units
+0|disable_ok|disable svc --root $T/units
+2|disable_usage|disable
+0|status_ok|status
+2|status_usage|status extra
+0|help_ok|help run
+2|help_unknown|help no-such-command
 ROWS
 
 # Every name in shim/exports.map is in tlsguard.8 as a function (.Fn NAME).
@@ -149,8 +158,10 @@ root="$T/root"
 if ! out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$TOP" BUILD="$BUILD" DESTDIR="$root" PREFIX=/usr install 2>&1); then
 	not_ok docs_install "make install failed: $out"
 else
-	for f in usr/lib/tlsguard/libtlsguard.so usr/bin/tlsguard; do
-		if [ -x "$root/$f" ]; then ok "docs_install_$(basename "$f")"; else not_ok "docs_install_$(basename "$f")" "$f missing or not executable"; fi
+	multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || cc -print-multiarch)
+	shimdir="usr/lib/$multiarch/tlsguard"
+	for f in "$shimdir/libtlsguard.so" usr/bin/tlsguard; do
+		if [ -f "$root/$f" ] && [ -r "$root/$f" ]; then ok "docs_install_$(basename "$f")"; else not_ok "docs_install_$(basename "$f")" "$f missing"; fi
 	done
 	for f in man1/tlsguard.1 man5/tlsguard.conf.5 man8/tlsguard.8; do
 		if cmp -s "$MAN/$(basename "$f")" "$root/usr/share/man/$f"; then
@@ -161,10 +172,10 @@ else
 	done
 	# The installed command runs and lists its commands.
 	expect_match docs_installed_cli_runs "commands:" "$("$root/usr/bin/tlsguard" --help 2>&1)"
-	# tlsguard.1: run preloads the shim installed beside it, ../lib/tlsguard/.
+	# tlsguard.1: run preloads the shim installed beside it, ../lib/MULTIARCH/tlsguard/.
 	# shellcheck disable=SC2016 # the child's $LD_PRELOAD, not ours
 	got=$(env -u LD_PRELOAD "$root/usr/bin/tlsguard" run -p "$T/good.conf" -- \
 		/bin/sh -c 'printf %s "$LD_PRELOAD"' 2>&1)
 	expect docs_installed_run_uses_installed_shim \
-		"$(realpath "$root/usr/lib/tlsguard/libtlsguard.so")" "$got"
+		"$(realpath "$root/$shimdir/libtlsguard.so")" "$got"
 fi

@@ -184,9 +184,13 @@ expect "LD_BIND_NOW=1: the shim loads, libconfig is found on demand" "REFUSED co
 # --- as an ordinary user (CI runs as root): the root-owned audit socket is not
 # writable, so events fall back to stderr; enforcement is the same ---
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
-	chmod 0755 "$TOP/$BUILD" "$TOP/$BUILD/tests" "$TOP/$BUILD/tests/programs" 2>/dev/null
-	out=$(runuser -u nobody -- env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" \
-		"$PROBE" write 127.0.0.1 "$TLS_PORT" 2>"$T/nobody.err")
+	# Copies in the scratch directory (0755): the checkout may sit in a
+	# directory nobody cannot enter (a 0700 home, a mktemp -d).
+	mkdir -p "$T/nobody"
+	cp "$SHIM" "$PROBE" "$T/nobody/"
+	chmod 0755 "$T/nobody" "$T/nobody/$(basename "$SHIM")" "$T/nobody/$(basename "$PROBE")"
+	out=$(runuser -u nobody -- env LD_PRELOAD="$T/nobody/$(basename "$SHIM")" TLSGUARD_POLICY="$POLICY" \
+		"$T/nobody/$(basename "$PROBE")" write 127.0.0.1 "$TLS_PORT" 2>"$T/nobody.err")
 	expect "as nobody: plaintext refused" "REFUSED Permission denied" "$out"
 	expect_match "as nobody: unwritable audit socket falls back to stderr, said once" \
 		"audit socket .* unavailable \(Permission denied\); events go to stderr" "$(cat "$T/nobody.err")"
