@@ -96,6 +96,7 @@ void sslg_state_reset(const struct ssl_fns *f, SSL *ssl)
 {
 	struct sslg_state *st = sslg_state_get(f, ssl);
 	SSL_verify_cb prog_cb;
+	struct sslg_hooks hooks;
 
 	/* Only a state whose handshake ended (checked, or refused) belongs to a
 	 * finished connection: libssl clears an SSL itself as its first handshake
@@ -112,9 +113,11 @@ void sslg_state_reset(const struct ssl_fns *f, SSL *ssl)
 	/* The program's verify callback lives on in the SSL behind the shim's
 	 * own (SSL_get_verify_callback now returns sslg_verify_cb). */
 	prog_cb = st->prog_cb;
+	hooks = st->hooks; /* the callbacks stay installed on the SSL */
 	memset(st, 0, sizeof(*st));
 	state_start(st);
 	st->prog_cb = prog_cb;
+	st->hooks = hooks;
 }
 
 bool sslg_ctx_app_verify(const struct ssl_fns *f, const SSL_CTX *ctx,
