@@ -663,6 +663,13 @@ static void watch(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, int 
 	if (!st->applied || !sslg_active()) {
 		return;
 	}
+	/* A server on memory BIOs: its connection is known once it has
+	 * processed the ClientHello the socket layer saw come in, before it
+	 * writes its first flight, so the rule's settings still take effect. */
+	if (st->hooks.unclaimed && sslg_claim_memory(f, ssl, st)) {
+		st->hooks.unclaimed = false;
+		hook(f, ssl, st);
+	}
 	/* TLS 1.2 renegotiation (TLS 1.3 reports no start after its first
 	 * handshake): SSL_OP_NO_RENEGOTIATION forbids it under enforce, but what
 	 * one handshake passed says nothing about the next. */
@@ -771,12 +778,16 @@ static void hook_security(const struct ssl_fns *f, SSL *ssl, struct sslg_state *
 
 /* st->tls is set for an SSL on a governed socket and for a client on a
  * transport not known yet (memory BIOs, claimed at its ClientHello); NULL for
- * one on a socket the policy lets through, which the shim leaves alone. */
+ * one on a socket the policy lets through, which the shim leaves alone, and
+ * for a server on memory BIOs until its ClientHello ties it to a socket. */
 static void hook(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st)
 {
 	sslg_info_fn cur;
 
-	if (st->tls == NULL) {
+	/* a server on memory BIOs (no descriptor): its connection shows up
+	 * when its ClientHello is processed, in the info callback */
+	st->hooks.unclaimed = st->server && !st->bound && st->tls == NULL && f->SSL_get_fd(ssl) < 0;
+	if (st->tls == NULL && !st->hooks.unclaimed) {
 		return;
 	}
 	if (!st->hooks.info) {
@@ -785,7 +796,7 @@ static void hook(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st)
 		f->SSL_set_info_callback(ssl, info_cb);
 		st->hooks.info = true;
 	}
-	if (shim_mode() == POLICY_MODE_ENFORCE) {
+	if (st->tls != NULL && shim_mode() == POLICY_MODE_ENFORCE) {
 		hook_security(f, ssl, st);
 		/* SSL_CTX_set_options(3ssl): refuses renegotiation both ways (a
 		 * client ignores HelloRequest, a server refuses a new ClientHello). */

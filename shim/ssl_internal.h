@@ -40,6 +40,7 @@ struct sslg_hooks {
 	bool info;              /* the shim's info callback is the SSL's */
 	bool security;          /* the shim's security callback is the SSL's */
 	bool have_mode;         /* prog_mode holds the program's verify mode */
+	bool unclaimed;         /* a server on memory BIOs, its connection not known yet */
 	int prog_mode;          /* SSL_get_verify_mode as the program set it */
 	sslg_info_fn prog_info; /* the program's SSL info callback, or NULL */
 	sslg_sec_fn prog_sec;   /* the program's security callback, or NULL */
@@ -89,6 +90,10 @@ bool sslg_ctx_app_verify(const struct ssl_fns *f, const SSL_CTX *ctx,
                          int (**cb)(X509_STORE_CTX *, void *), void **arg);
 int sslg_ctx_app_verify_set(const struct ssl_fns *f, SSL_CTX *ctx,
                             int (*cb)(X509_STORE_CTX *, void *), void *arg);
+/* A server SSL on memory BIOs that has processed a ClientHello: ties it to
+ * the governed connection that ClientHello came in on, if any (sslg_bind).
+ * false while it has processed none yet. */
+bool sslg_claim_memory(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st);
 void sslg_registry_add(SSL *ssl, struct sslg_state *st);
 void sslg_registry_remove(SSL *ssl, struct sslg_state *st);
 /* The policy's trust anchors for tls (cached per ca_file/ca_path; a new

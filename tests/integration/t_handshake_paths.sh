@@ -31,7 +31,7 @@ start_audit_sink
 
 PSK=0123456789abcdef0123456789abcdef
 MARKER="TLSGUARD-MARKER-7f3a"
-INSRV=$(new_port)
+INSRV=$(new_port) AIOSRV=$(new_port)
 POLICY="$T/policy.conf"
 write_policy "$POLICY" <<CONF
 version = 1;
@@ -44,6 +44,8 @@ inbound = {
   default = "allow";
   rules = (
     { port = $INSRV; action = "require_tls";
+      tls = { require_client_cert = true; client_ca_file = "$CERTS/client-ca.pem"; }; },
+    { port = $AIOSRV; action = "require_tls";
       tls = { require_client_cert = true; client_ca_file = "$CERTS/client-ca.pem"; }; }
   );
 };
@@ -173,6 +175,42 @@ ev=$(audit_since)
 expect_no_match "s_server -www -psk: a client without a certificate gets no page" "HTTP/1.0 200" "$out"
 expect_match "s_server -www -psk: audit line" \
 	"event=handshake verdict=block dir=in peer=127\.0\.0\.1:[0-9]+ .*rule=1 reason=no_client_cert .*exe=/usr/bin/openssl " "$ev"
+
+# --- a python asyncio server (memory BIOs) on a require_client_cert port ---------
+# Its SSLs have no descriptor: the connection is known only once one has
+# processed the ClientHello the socket layer saw come in.
+cat >"$T/aiosrv.py" <<'PYEOF'
+import asyncio, ssl, sys
+async def handle(r, w):
+    await r.readline()
+    w.write(b"HTTP/1.0 200 ok\r\n\r\nserved\n")
+    await w.drain()
+    w.close()
+async def main():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+    srv = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]), ssl=ctx)
+    async with srv:
+        await srv.serve_forever()
+asyncio.run(main())
+PYEOF
+run_bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" "$PY" "$T/aiosrv.py" "$AIOSRV" \
+	"$CERTS/valid.pem" "$CERTS/valid.key" </dev/null >/dev/null 2>&1
+wait_port "$AIOSRV"
+audit_mark
+out=$( (printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1) |
+	timeout 10 openssl s_client -quiet -connect "127.0.0.1:$AIOSRV" 2>&1)
+ev=$(audit_since)
+expect_no_match "asyncio server: a client without a certificate gets no page" "served" "$out"
+expect_match "asyncio server: audit line" \
+	"event=handshake verdict=block dir=in peer=127\.0\.0\.1:[0-9]+ .*rule=2 reason=no_client_cert .*exe=.*python" "$ev"
+audit_mark
+out=$( (printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1) |
+	timeout 10 openssl s_client -quiet -connect "127.0.0.1:$AIOSRV" \
+		-cert "$CERTS/client.pem" -key "$CERTS/client.key" 2>&1)
+ev=$(audit_since)
+expect_match "asyncio server: a client with a valid certificate is served" "^served" "$out"
+expect_no_match "asyncio server: no block event for it" "verdict=block" "$ev"
 
 # --- false positives: real programs against a valid server ----------------------
 P_OK=$(new_port)
