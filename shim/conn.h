@@ -18,6 +18,8 @@
 #include "stream.h"
 
 #define CONN_HOST_MAX 256
+/* A TLS 1.2 CBC close_notify with a SHA-384 MAC is 5 + 16 + 2 + 48 + 16 bytes. */
+#define CONN_CLOSE_TAIL_MAX 128
 
 struct conn {
 	atomic_uint refs;  /* 0: free (conns are kept for reuse, see conn.c) */
@@ -34,7 +36,13 @@ struct conn {
 	bool blocked;            /* refused: every later I/O fails */
 	void *ssl;               /* the SSL bound to this connection by the SSL layer, or NULL */
 	bool tls_closed;         /* that SSL was shut down: no byte may follow on the socket */
-	dev_t dev;               /* identity of the socket, to recognise a stale entry */
+	/* ...but the records libssl had left in a memory BIO by then (its
+	 * close_notify among them), which the program still moves itself
+	 * (python asyncio): exactly those bytes, once (guard.c). */
+	uint8_t close_tail[CONN_CLOSE_TAIL_MAX];
+	uint8_t close_tail_len;
+	uint8_t close_tail_off;
+	dev_t dev; /* identity of the socket, to recognise a stale entry */
 	ino_t ino;
 };
 

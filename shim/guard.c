@@ -392,6 +392,25 @@ static inline enum stream_verdict feed_iov(struct stream *s, enum stream_dir dir
 	return STREAM_OK;
 }
 
+/* After SSL_shutdown: are these bytes the next ones of what libssl had left
+ * in the SSL's memory BIO (c->lock held)? */
+static bool is_close_tail(const struct conn *c, const struct iovec *iov, size_t iovcnt, size_t len)
+{
+	size_t i, at = c->close_tail_off;
+
+	if (len == 0 || len > (size_t)(c->close_tail_len - c->close_tail_off)) {
+		return false;
+	}
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > 0 &&
+		    memcmp(iov[i].iov_base, c->close_tail + at, iov[i].iov_len) != 0) {
+			return false;
+		}
+		at += iov[i].iov_len;
+	}
+	return true;
+}
+
 int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt,
                      struct send_ticket *t)
 {
@@ -399,15 +418,15 @@ int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 	bool random_done = false, blocked, closed;
 	size_t i;
 
-	lock_take(&c->lock);
-	blocked = c->blocked;
-	closed = c->tls_closed;
-	t->after = c->stream;
-	t->changes = c->stream_changes;
-	lock_give(&c->lock);
 	for (t->len = 0, i = 0; i < iovcnt; i++) {
 		t->len += iov[i].iov_len;
 	}
+	lock_take(&c->lock);
+	blocked = c->blocked;
+	closed = c->tls_closed && !is_close_tail(c, iov, iovcnt, t->len);
+	t->after = c->stream;
+	t->changes = c->stream_changes;
+	lock_give(&c->lock);
 	if (blocked) {
 		if (forget_if_stale(fd, c)) {
 			return 0;
@@ -437,6 +456,12 @@ void guard_send_commit(struct conn *c, const struct iovec *iov, size_t iovcnt, s
 	bool random_done = false;
 
 	lock_take(&c->lock);
+	if (c->tls_closed) {
+		/* what went out of the close tail is spent */
+		c->close_tail_off =
+		    (uint8_t)(c->close_tail_off + n <= c->close_tail_len ? c->close_tail_off + n
+		                                                         : c->close_tail_len);
+	}
 	if (n == t->len && c->stream_changes == t->changes) {
 		c->stream = t->after; /* the same bytes from the same state */
 	} else {

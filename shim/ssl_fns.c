@@ -67,6 +67,11 @@ static void bind_ssl(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(SSL_set_options);
 	BIND(SSL_CTX_set_options);
 	BIND(SSL_set_session);
+	BIND(SSL_set_info_callback);
+	BIND(SSL_get_info_callback);
+	BIND(SSL_set_security_callback);
+	BIND(SSL_get_security_callback);
+	BIND(SSL_set_SSL_CTX);
 	BIND(SSL_CTX_ctrl);
 	BIND(CRYPTO_get_ex_new_index);
 	BIND(SSL_get_ex_data);
@@ -97,6 +102,12 @@ static void bind_ssl(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(SSL_CIPHER_get_auth_nid);
 	BIND(SSL_clear_options);
 	BIND(SSL_CTX_clear_options);
+	BIND(SSL_CTX_get_info_callback);
+	BIND(SSL_CTX_get_security_callback);
+	BIND(SSL_CTX_new);
+	BIND(SSL_CTX_free);
+	BIND(TLS_method);
+	BIND(SSL_get_wbio);
 	*out_missing = missing;
 }
 
@@ -145,6 +156,8 @@ static void bind_crypto(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(ERR_set_debug);
 	BIND(ERR_set_error);
 	BIND(ERR_peek_last_error);
+	BIND(BIO_ctrl);
+	BIND(BIO_method_type);
 	*out_missing = missing;
 }
 

@@ -44,6 +44,13 @@ struct ssl_fns {
 	uint64_t (*SSL_set_options)(SSL *, uint64_t);
 	uint64_t (*SSL_CTX_set_options)(SSL_CTX *, uint64_t);
 	int (*SSL_set_session)(SSL *, SSL_SESSION *);
+	void (*SSL_set_info_callback)(SSL *, void (*)(const SSL *, int, int));
+	void (*(*SSL_get_info_callback)(const SSL *))(const SSL *, int, int);
+	void (*SSL_set_security_callback)(SSL *, int (*)(const SSL *, const SSL_CTX *, int, int,
+	                                                 int, void *, void *));
+	int (*(*SSL_get_security_callback)(const SSL *))(const SSL *, const SSL_CTX *, int, int,
+	                                                 int, void *, void *);
+	SSL_CTX *(*SSL_set_SSL_CTX)(SSL *, SSL_CTX *);
 	/* libssl, not interposed */
 	long (*SSL_CTX_ctrl)(SSL_CTX *, int, long, void *);
 	int (*CRYPTO_get_ex_new_index)(int, long, void *, CRYPTO_EX_new *, CRYPTO_EX_dup *,
@@ -76,6 +83,13 @@ struct ssl_fns {
 	int (*SSL_CIPHER_get_auth_nid)(const SSL_CIPHER *);
 	uint64_t (*SSL_clear_options)(SSL *, uint64_t);
 	uint64_t (*SSL_CTX_clear_options)(SSL_CTX *, uint64_t);
+	void (*(*SSL_CTX_get_info_callback)(SSL_CTX *))(const SSL *, int, int);
+	int (*(*SSL_CTX_get_security_callback)(const SSL_CTX *))(const SSL *, const SSL_CTX *, int,
+	                                                         int, int, void *, void *);
+	SSL_CTX *(*SSL_CTX_new)(const SSL_METHOD *);
+	void (*SSL_CTX_free)(SSL_CTX *);
+	const SSL_METHOD *(*TLS_method)(void);
+	BIO *(*SSL_get_wbio)(const SSL *);
 	/* libcrypto */
 	X509_STORE *(*X509_STORE_new)(void);
 	void (*X509_STORE_free)(X509_STORE *);
@@ -119,6 +133,8 @@ struct ssl_fns {
 	void (*ERR_set_debug)(const char *, int, const char *);
 	void (*ERR_set_error)(int, int, const char *, ...);
 	unsigned long (*ERR_peek_last_error)(void);
+	long (*BIO_ctrl)(BIO *, int, long, void *);
+	int (*BIO_method_type)(const BIO *);
 };
 
 /* The table once bound (ssl_fns.c); read through the two functions below. */

@@ -29,6 +29,23 @@
 
 /* No CN fallback, no "f*o.example" (X509_check_host(3)). */
 #define SSLG_HOST_FLAGS (X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS)
+
+typedef void (*sslg_info_fn)(const SSL *, int, int);
+typedef int (*sslg_sec_fn)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
+
+/* What the shim put in place of the program's own settings on an SSL (ssl.c),
+ * and the program's settings it stands in for: what the getters give back.
+ * Kept across SSL_clear, as libssl keeps the settings themselves. */
+struct sslg_hooks {
+	bool info;              /* the shim's info callback is the SSL's */
+	bool security;          /* the shim's security callback is the SSL's */
+	bool have_mode;         /* prog_mode holds the program's verify mode */
+	bool unclaimed;         /* a server on memory BIOs, its connection not known yet */
+	int prog_mode;          /* SSL_get_verify_mode as the program set it */
+	sslg_info_fn prog_info; /* the program's SSL info callback, or NULL */
+	sslg_sec_fn prog_sec;   /* the program's security callback, or NULL */
+};
+
 struct sslg_state {
 	bool applied;         /* the first handshake call has looked at the policy */
 	bool governed;        /* the policy requires TLS here: settings forced, outcome checked */
@@ -54,6 +71,7 @@ struct sslg_state {
 	X509_STORE *store;        /* trust anchors (a reference is held) */
 	char reason[SSLG_REASON_MAX];
 	char detail[SSLG_DETAIL_MAX];
+	struct sslg_hooks hooks; /* ssl.c */
 };
 
 /* ssl_state.c */
@@ -72,6 +90,10 @@ bool sslg_ctx_app_verify(const struct ssl_fns *f, const SSL_CTX *ctx,
                          int (**cb)(X509_STORE_CTX *, void *), void **arg);
 int sslg_ctx_app_verify_set(const struct ssl_fns *f, SSL_CTX *ctx,
                             int (*cb)(X509_STORE_CTX *, void *), void *arg);
+/* A server SSL on memory BIOs that has processed a ClientHello: ties it to
+ * the governed connection that ClientHello came in on, if any (sslg_bind).
+ * false while it has processed none yet. */
+bool sslg_claim_memory(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st);
 void sslg_registry_add(SSL *ssl, struct sslg_state *st);
 void sslg_registry_remove(SSL *ssl, struct sslg_state *st);
 /* The policy's trust anchors for tls (cached per ca_file/ca_path; a new

@@ -96,6 +96,7 @@ void sslg_state_reset(const struct ssl_fns *f, SSL *ssl)
 {
 	struct sslg_state *st = sslg_state_get(f, ssl);
 	SSL_verify_cb prog_cb;
+	struct sslg_hooks hooks;
 
 	/* Only a state whose handshake ended (checked, or refused) belongs to a
 	 * finished connection: libssl clears an SSL itself as its first handshake
@@ -112,9 +113,11 @@ void sslg_state_reset(const struct ssl_fns *f, SSL *ssl)
 	/* The program's verify callback lives on in the SSL behind the shim's
 	 * own (SSL_get_verify_callback now returns sslg_verify_cb). */
 	prog_cb = st->prog_cb;
+	hooks = st->hooks; /* the callbacks stay installed on the SSL */
 	memset(st, 0, sizeof(*st));
 	state_start(st);
 	st->prog_cb = prog_cb;
+	st->hooks = hooks;
 }
 
 bool sslg_ctx_app_verify(const struct ssl_fns *f, const SSL_CTX *ctx,
@@ -267,6 +270,68 @@ static SSL *find_server(int fd, struct sslg_state **out, bool *any)
 	return NULL;
 }
 
+/* Inbound ClientHellos read on a governed socket that no server SSL handshaking
+ * on that descriptor claimed, while servers on memory BIOs were handshaking
+ * (python asyncio, ssl.MemoryBIO): which of them consumes one is known only
+ * once it has processed it (sslg_claim_memory). A short ring under reg_lock;
+ * no reference is held: the entry names the conn and its descriptor, both
+ * checked again when it is taken. */
+#define PENDING_MAX 32
+
+static struct pending_hello {
+	int fd;
+	const struct conn *c;
+	uint8_t random[STREAM_RANDOM_LEN];
+} pending[PENDING_MAX];
+static size_t pending_next;
+
+static void remember_hello(const struct conn *c, int fd, const uint8_t *random)
+{
+	struct pending_hello *p = &pending[pending_next++ % PENDING_MAX];
+
+	p->fd = fd;
+	p->c = c;
+	memcpy(p->random, random, STREAM_RANDOM_LEN);
+}
+
+bool sslg_claim_memory(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st)
+{
+	static const uint8_t zero[STREAM_RANDOM_LEN];
+	unsigned char mine[STREAM_RANDOM_LEN];
+	const struct conn *want = NULL;
+	struct conn *c;
+	int fd = -1;
+	size_t i;
+
+	if (f->SSL_get_client_random(ssl, mine, sizeof(mine)) != sizeof(mine) ||
+	    memcmp(mine, zero, sizeof(mine)) == 0) {
+		return false; /* its ClientHello has not been processed yet */
+	}
+	pthread_mutex_lock(&reg_lock);
+	for (i = 0; i < PENDING_MAX; i++) {
+		if (pending[i].c != NULL && memcmp(pending[i].random, mine, sizeof(mine)) == 0) {
+			want = pending[i].c;
+			fd = pending[i].fd;
+			pending[i].c = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	c = want != NULL ? conn_acquire(fd) : NULL;
+	if (c != want || c == NULL) {
+		conn_release(c); /* closed, and the number reused, meanwhile */
+		return true;
+	}
+	if (sslg_active()) {
+		sslg_bind(f, ssl, st, c, fd);
+		lock_take(&c->lock);
+		c->ssl = ssl;
+		lock_give(&c->lock);
+	}
+	conn_release(c);
+	return true;
+}
+
 bool sslg_claim_hello(struct conn *c, int fd, const uint8_t random[STREAM_RANDOM_LEN])
 {
 	const struct ssl_fns *f = ssl_fns_if_bound();
@@ -281,6 +346,9 @@ bool sslg_claim_hello(struct conn *c, int fd, const uint8_t random[STREAM_RANDOM
 	pthread_mutex_lock(&reg_lock);
 	if (c->inbound) {
 		ssl = find_server(fd, &st, &any);
+		if (ssl == NULL && any) {
+			remember_hello(c, fd, random);
+		}
 	} else {
 		ssl = find_client(f, random, &st);
 	}
