@@ -124,23 +124,48 @@ struct dns_servers {
 	int n;
 };
 
-/* Reads a small text file with the real read (the shim interposes read);
- * NUL-terminates. -1 when it cannot be opened. */
-static ssize_t read_small_file(const char *path, char *buf, size_t len)
+/* Calls fn on every line of a text file, read with the real read (the shim
+ * interposes read) in chunks on the stack: no static buffer, no lock, no
+ * limit on the file's size. A line longer than LINE_MAX_LEN is cut there.
+ * -1 when the file cannot be opened. */
+static int for_each_line(const char *path, void (*fn)(char *line, void *ctx), void *ctx)
 {
-	size_t got = 0;
+	char buf[LINE_MAX_LEN + 1];
+	size_t have = 0, start, i;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
 		return -1;
 	}
-	while (got + 1 < len && (n = real()->read(fd, buf + got, len - 1 - got)) > 0) {
-		got += (size_t)n;
+	for (;;) {
+		n = real()->read(fd, buf + have, LINE_MAX_LEN - have);
+		if (n <= 0) {
+			break;
+		}
+		have += (size_t)n;
+		for (start = 0, i = 0; i < have; i++) {
+			if (buf[i] == '\n') {
+				buf[i] = '\0';
+				fn(buf + start, ctx);
+				start = i + 1;
+			}
+		}
+		if (start == 0 && have == LINE_MAX_LEN) {
+			buf[have] = '\0';
+			fn(buf, ctx); /* an overlong line: its head */
+			have = 0;
+			continue;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
 	}
 	real()->close(fd);
-	buf[got] = '\0';
-	return (ssize_t)got;
+	if (have > 0) {
+		buf[have] = '\0';
+		fn(buf, ctx);
+	}
+	return 0;
 }
 
 static int parse_addr(const char *text, struct policy_addr *out)
@@ -161,27 +186,19 @@ static int parse_addr(const char *text, struct policy_addr *out)
 	return -1;
 }
 
-static void servers_from_resolv_conf(struct dns_servers *ns)
+/* One line of resolv.conf(5): "nameserver ADDRESS". */
+static void resolv_conf_line(char *line, void *ctx)
 {
-	static char buf[8192];
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	char *line, *save = NULL, *word, *save2 = NULL;
+	struct dns_servers *ns = ctx;
+	char *save = NULL, *word = strtok_r(line, " \t\r", &save);
 
-	pthread_mutex_lock(&lock);
-	if (read_small_file(RESOLV_CONF_PATH, buf, sizeof(buf)) >= 0) {
-		for (line = strtok_r(buf, "\n", &save); line != NULL && ns->n < NS_MAX;
-		     line = strtok_r(NULL, "\n", &save)) {
-			word = strtok_r(line, " \t\r", &save2);
-			if (word == NULL || strcmp(word, "nameserver") != 0) {
-				continue;
-			}
-			word = strtok_r(NULL, " \t\r%", &save2); /* an IPv6 %scope goes */
-			if (word != NULL && parse_addr(word, &ns->addr[ns->n]) == 0) {
-				ns->n++;
-			}
-		}
+	if (ns->n >= NS_MAX || word == NULL || strcmp(word, "nameserver") != 0) {
+		return;
 	}
-	pthread_mutex_unlock(&lock);
+	word = strtok_r(NULL, " \t\r%", &save); /* an IPv6 %scope goes */
+	if (word != NULL && parse_addr(word, &ns->addr[ns->n]) == 0) {
+		ns->n++;
+	}
 }
 
 static void dns_servers_of(res_state statp, struct dns_servers *ns)
@@ -199,7 +216,7 @@ static void dns_servers_of(res_state statp, struct dns_servers *ns)
 		}
 	}
 	if (ns->n == 0) {
-		servers_from_resolv_conf(ns);
+		for_each_line(RESOLV_CONF_PATH, resolv_conf_line, ns);
 	}
 	if (ns->n == 0) {
 		ns->addr[0].family = AF_INET;
@@ -301,11 +318,23 @@ struct hosts_answer {
 	int n;
 };
 
+/* What hosts_line looks for. */
+struct hosts_query {
+	const char *name;                  /* a name, or NULL */
+	const struct policy_addr *by_addr; /* or an address */
+	int af;                            /* AF_UNSPEC: both families */
+	struct hosts_answer *ans;
+};
+
 /* One line of hosts(5): address, canonical name, aliases. Adds the address
- * when name (by_name) or the address (by address) matches. */
-static void hosts_line(char *line, const char *name, const struct policy_addr *by_addr, int af,
-                       struct hosts_answer *ans)
+ * when the name or the address matches. */
+static void hosts_line(char *line, void *ctx)
 {
+	const struct hosts_query *q = ctx;
+	const char *name = q->name;
+	const struct policy_addr *by_addr = q->by_addr;
+	struct hosts_answer *ans = q->ans;
+	int af = q->af;
 	struct policy_addr addr;
 	char *save = NULL, *word, *canon;
 	bool match = false;
@@ -343,9 +372,7 @@ static void hosts_line(char *line, const char *name, const struct policy_addr *b
 static int hosts_lookup(const char *name, const struct policy_addr *by_addr, int af,
                         struct hosts_answer *ans)
 {
-	static char buf[256 * 1024];
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	char *line, *save = NULL;
+	struct hosts_query q = {.name = name, .by_addr = by_addr, .af = af, .ans = ans};
 
 	memset(ans, 0, sizeof(*ans));
 	if (name != NULL && parse_addr(name, &ans->addr[0]) == 0) {
@@ -356,14 +383,7 @@ static int hosts_lookup(const char *name, const struct policy_addr *by_addr, int
 		ans->n = 1;
 		return 0;
 	}
-	pthread_mutex_lock(&lock);
-	if (read_small_file(HOSTS_PATH, buf, sizeof(buf)) >= 0) {
-		for (line = strtok_r(buf, "\n", &save); line != NULL;
-		     line = strtok_r(NULL, "\n", &save)) {
-			hosts_line(line, name, by_addr, af, ans);
-		}
-	}
-	pthread_mutex_unlock(&lock);
+	for_each_line(HOSTS_PATH, hosts_line, &q);
 	return ans->n > 0 ? 0 : -1;
 }
 
