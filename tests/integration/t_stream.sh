@@ -70,7 +70,7 @@ out=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" timeout 30 "$PY" "$T/client.p
 expect_match "appdata before the ServerHello: the hello goes" "HELLO SENT" "$out"
 expect_match "appdata before the ServerHello: refused with EACCES" "ERR Permission denied" "$out"
 sink_flushed "$SINK_PORT" "$T/sink.bytes"
-expect_no_match "appdata before the ServerHello: the server got none of it" "SMUGGLED" "$(tr -d '\\0' <"$T/sink.bytes")"
+expect_no_match "appdata before the ServerHello: the server got none of it" "SMUGGLED" "$(tr -d '\0' <"$T/sink.bytes")"
 expect_match "appdata before the ServerHello: audit line" \
 	"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$SINK_PORT host=- rule=default reason=plaintext" \
 	"$(audit_lines)"
@@ -79,7 +79,7 @@ expect_match "appdata before the ServerHello: audit line" \
 out=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$POLICY" timeout 30 "$PY" "$T/client.py" partial "$SINK_PORT" 2>&1)
 expect_match "partial hello: refused with EACCES" "ERR Permission denied" "$out"
 sink_flushed "$SINK_PORT" "$T/sink.bytes"
-expect "partial hello: the server got no byte of it" "END" "$(tr -d '\\0' <"$T/sink.bytes")"
+expect "partial hello: the server got no byte of it" "END" "$(tr -d '\0' <"$T/sink.bytes")"
 expect_match "partial hello: audit line says why" \
 	'reason=plaintext detail="ClientHello not written whole in one call"' "$(audit_lines)"
 
@@ -91,4 +91,4 @@ expect_no_match "server speaking first in alerts: the program sees none of it" "
 : >"$T/sink.bytes"
 "$PY" "$T/client.py" appdata "$SINK_PORT" >/dev/null 2>&1
 sink_flushed "$SINK_PORT" "$T/sink.bytes"
-expect_match "control: without the shim the record arrives" "SMUGGLED" "$(tr -d '\\0' <"$T/sink.bytes")"
+expect_match "control: without the shim the record arrives" "SMUGGLED" "$(tr -d '\0' <"$T/sink.bytes")"
