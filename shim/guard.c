@@ -339,7 +339,24 @@ static int refuse_stream(int fd, struct conn *c, enum audit_kind kind, const cha
 	return -1;
 }
 
-/* The first ClientHello's random is complete: is it this process's libssl? */
+/* A send that ends inside the first ClientHello: none of it has been judged as
+ * a whole (its random, its structure), so none of it may leave. TLS libraries
+ * write the whole ClientHello in one call (libssl through its handshake write
+ * buffer); a program that writes it in pieces is shaping bytes by hand. */
+static int refuse_partial_hello(int fd, struct conn *c)
+{
+	report_conn(c, AUDIT_PLAINTEXT, violation_verdict(), "plaintext",
+	            "ClientHello not written whole in one call");
+	if (!refuse_now()) {
+		fdt_clear(fd);
+		return 0;
+	}
+	conn_refuse(c, fd);
+	errno = EACCES;
+	return -1;
+}
+
+/* The first ClientHello is complete: is it this process's libssl? */
 static int check_hello(int fd, struct conn *c, const uint8_t *random, int err)
 {
 	enum policy_unmanaged unmanaged = c->rule->tls.unmanaged;
@@ -443,6 +460,9 @@ int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 			return 0;
 		}
 		return refuse_stream(fd, c, AUDIT_PLAINTEXT, stream_verdict_reason(v), EACCES);
+	}
+	if (stream_hello_pending(&t->after, STREAM_OUT) && !forget_if_stale(fd, c)) {
+		return refuse_partial_hello(fd, c);
 	}
 	if (random_done && !c->inbound) {
 		return check_hello(fd, c, t->after.random, EACCES);

@@ -5,9 +5,22 @@
  *
  * Every byte is judged as soon as it arrives (a record header is checked byte by
  * byte, not once complete), so the verdict for any prefix of the stream depends
- * on that prefix only: however the bytes are split, the result is the same, and
- * a one-byte write of plaintext is refused before it leaves the process. Record
- * bodies are not inspected: skipping one is a subtraction.
+ * on that prefix only: however the bytes are split, the result is the same.
+ *
+ * Until both hellos have been seen, each direction may carry only what a real
+ * TLS peer sends at that point (RFC 8446 4, 5.1; RFC 5246 7.3):
+ *
+ *   the client (the "hello direction")   the server (the "reply direction")
+ *   one alert, then nothing; or          before the whole ClientHello: one
+ *   the ClientHello, parsed field by     alert, then nothing; then either one
+ *   field; then, until the ServerHello   alert, then nothing, or the
+ *   is complete, one ChangeCipherSpec    ServerHello (or HelloRetryRequest),
+ *   (RFC 8446 D.4) and one alert         parsed field by field
+ *
+ * Once the ServerHello is complete both directions are "framed": record headers
+ * are checked, bodies are skipped (a subtraction), which is the hot path of every
+ * TLS read and write. stream_hello_pending() tells the socket layer not to
+ * release part of a ClientHello that has not been judged as a whole.
  */
 #include <string.h>
 
@@ -29,15 +42,30 @@ enum {
 #define PLAINTEXT_MAX 16384
 /* RFC 5246 6.2.3: a ciphertext record carries at most 2^14 + 2048 bytes. */
 #define CIPHERTEXT_MAX (16384 + 2048)
+/* RFC 8446 6 (RFC 5246 7.2): an alert is level(1) description(1), never
+ * fragmented; a ChangeCipherSpec is the single byte 1 (RFC 5246 7.1). */
+#define ALERT_LEN 2
+#define CCS_LEN   1
 
-/* RFC 8446 4.1.2: the ClientHello starts with msg_type(1) length(3), then
- * legacy_version(2) and random(32). */
-#define HS_CLIENT_HELLO  1
-#define HELLO_PREFIX_LEN (4 + 2 + STREAM_RANDOM_LEN)
-#define HELLO_RANDOM_AT  6
-/* legacy_version(2) + random(32) + legacy_session_id's length(1) and more: a
- * shorter message cannot be a ClientHello. */
-#define HELLO_BODY_MIN 38
+#define HS_CLIENT_HELLO 1
+#define HS_SERVER_HELLO 2 /* also a HelloRetryRequest (RFC 8446 4.1.4) */
+/* The shortest bodies: legacy_version(2) random(32) session_id<0..32>(1)
+ * cipher_suites<2..>(2+2) compression_methods<1..>(1+1) for a ClientHello;
+ * legacy_version(2) random(32) session_id(1) cipher_suite(2)
+ * compression_method(1) for a ServerHello. */
+#define CLIENT_HELLO_MIN 41
+#define SERVER_HELLO_MIN 38
+#define SESSION_ID_MAX   32
+
+/* Where one direction is (stream_records.phase). */
+enum phase {
+	PH_OPEN,   /* no record yet (the reply direction: none since the hello) */
+	PH_HELLO,  /* inside the hello message of this direction */
+	PH_WAIT,   /* the hello direction after its ClientHello, before the ServerHello */
+	PH_CCS,    /* the same after its one ChangeCipherSpec */
+	PH_FRAMED, /* both hellos seen: any record, bodies skipped */
+	PH_CLOSED, /* an alert before the handshake ended this direction */
+};
 
 /* What a record header may say at this point of the stream. */
 struct record_rules {
@@ -45,6 +73,7 @@ struct record_rules {
 	uint8_t minor_min; /* version 3.minor_min .. 3.minor_max */
 	uint8_t minor_max;
 	uint16_t len_max;      /* body length 1..len_max */
+	uint16_t len_exact;    /* nonzero: the body length must be exactly this */
 	bool empty_appdata_ok; /* RFC 5246 6.2.1: 0-length application data is legal */
 };
 
@@ -58,23 +87,38 @@ static const struct record_rules hello_rules = {
     .len_max = PLAINTEXT_MAX,
 };
 
-/* The peer's first record answers the ClientHello: a ServerHello (or
- * HelloRetryRequest) or an alert. */
-static const struct record_rules reply_rules = {
-    .types = TYPE_BIT(CT_ALERT) | TYPE_BIT(CT_HANDSHAKE),
+/* The records of the ServerHello (or HelloRetryRequest). */
+static const struct record_rules server_hello_rules = {
+    .types = TYPE_BIT(CT_HANDSHAKE),
     .minor_min = 1,
     .minor_max = 4,
     .len_max = CIPHERTEXT_MAX,
 };
 
-/* The responder before the whole ClientHello arrived: only a plaintext alert
- * (RFC 8446 6: two bytes, level and description), as a server sends when the
- * client hangs up or sends garbage. */
+/* An alert outside the handshake: before a hello, or instead of the server's
+ * (RFC 8446 6: two bytes, level and description), as a peer sends when the
+ * other hangs up or sends garbage. */
 static const struct record_rules early_alert_rules = {
     .types = TYPE_BIT(CT_ALERT),
     .minor_min = 1,
     .minor_max = 4,
-    .len_max = 2,
+    .len_max = ALERT_LEN,
+    .len_exact = ALERT_LEN,
+};
+
+/* RFC 8446 D.4: a client in middlebox compatibility mode may send one
+ * ChangeCipherSpec right after its first ClientHello. */
+static const struct record_rules early_ccs_rules = {
+    .types = TYPE_BIT(CT_CHANGE_CIPHER_SPEC),
+    .minor_min = 1,
+    .minor_max = 4,
+    .len_max = CCS_LEN,
+    .len_exact = CCS_LEN,
+};
+
+/* A direction an alert ended: nothing is legal. */
+static const struct record_rules closed_rules = {
+    .types = 0,
 };
 
 /* Every later record, both ways (TLS 1.3 records say 0x0303). */
@@ -182,6 +226,8 @@ void stream_init(struct stream *s, enum policy_starttls starttls, bool inbound)
 	s->starttls = inbound ? POLICY_STARTTLS_NONE : starttls;
 	s->upgraded = starttls_proto_of(s->starttls) == NULL;
 	s->failure = STREAM_OK;
+	s->out.phase = PH_OPEN;
+	s->in.phase = PH_OPEN;
 }
 
 /* Runs the STARTTLS preamble on the bytes it owns; on return *buf and *len are what
@@ -237,90 +283,244 @@ static inline __attribute__((always_inline)) bool header_prefix_ok(const uint8_t
 		return true;
 	}
 	body_len = (unsigned)h[3] << 8 | h[4];
-	if (body_len > rules->len_max) {
+	if (body_len > rules->len_max || (rules->len_exact != 0 && body_len != rules->len_exact)) {
 		return false;
 	}
 	return body_len > 0 || (rules->empty_appdata_ok && h[0] == CT_APPLICATION_DATA);
 }
 
-/* Checks the bytes of the ClientHello prefix seen so far. */
-static bool hello_prefix_ok(const uint8_t *h, size_t n)
-{
-	uint32_t body_len;
+/* The hello's fields (struct stream_hello.field), in order. A ServerHello has a
+ * single cipher_suite and compression_method, without length bytes. */
+enum hello_field {
+	HF_TYPE,         /* msg_type */
+	HF_LENGTH,       /* uint24 length */
+	HF_VERSION,      /* legacy_version */
+	HF_RANDOM,       /* random[32] */
+	HF_SID_LEN,      /* legacy_session_id<0..32> */
+	HF_SID,          /*   its bytes */
+	HF_SUITES_LEN,   /* cipher_suites<2..2^16-2> */
+	HF_SUITES,       /*   its bytes (the ServerHello's one suite) */
+	HF_COMP_LEN,     /* legacy_compression_methods<1..2^8-1> */
+	HF_COMP,         /*   its bytes (the ServerHello's one method) */
+	HF_EXT_LEN,      /* extensions<0..2^16-1> */
+	HF_EXT_TYPE,     /* one extension: extension_type */
+	HF_EXT_DATA_LEN, /*   extension_data<0..2^16-1> */
+	HF_EXT_DATA,     /*   its bytes */
+	HF_DONE,         /* the whole message is in and well formed */
+};
 
-	if (n >= 1 && h[0] != HS_CLIENT_HELLO) {
+/* Fields whose bytes are taken in bulk rather than read as a number. */
+#define HF_BULK                                                                                    \
+	(1u << HF_RANDOM | 1u << HF_SID | 1u << HF_SUITES | 1u << HF_COMP | 1u << HF_EXT_DATA)
+
+/* Moves the parser to field f of need bytes: false when the message has fewer
+ * bytes left than that (a length that overruns its message). */
+static bool hello_enter(struct stream_hello *h, enum hello_field f, uint32_t need)
+{
+	if (f >= HF_VERSION && f != HF_DONE && need > h->msg_left) {
 		return false;
 	}
-	if (n >= 4) {
-		/* 24-bit length: <= 2^24-1 by construction. */
-		body_len = (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
-		if (body_len < HELLO_BODY_MIN) {
-			return false;
-		}
-	}
-	/* legacy_version 0x0301..0x0303 (TLS 1.3 clients say 0x0303). */
-	if (n >= 5 && h[4] != 3) {
-		return false;
-	}
-	return n < 6 || (h[5] >= 1 && h[5] <= 3);
-}
-
-/* Feeds n bytes of ClientHello record bodies. Handshake bytes past the random
- * are counted, not read. */
-static bool hello_feed(struct stream *s, const uint8_t *p, size_t n, bool *random_completed)
-{
-	size_t take;
-	uint32_t body_len;
-
-	if (s->hello_seen < HELLO_PREFIX_LEN) {
-		take = HELLO_PREFIX_LEN - s->hello_seen;
-		take = n < take ? n : take;
-		memcpy(s->hello_prefix + s->hello_seen, p, take);
-		s->hello_seen += take;
-		n -= take;
-		if (!hello_prefix_ok(s->hello_prefix, s->hello_seen)) {
-			return false;
-		}
-		if (s->hello_seen < HELLO_PREFIX_LEN) {
-			return true;
-		}
-		memcpy(s->random, s->hello_prefix + HELLO_RANDOM_AT, STREAM_RANDOM_LEN);
-		s->random_ready = true;
-		*random_completed = true;
-		body_len = (uint32_t)s->hello_prefix[1] << 16 | (uint32_t)s->hello_prefix[2] << 8 |
-		           s->hello_prefix[3];
-		s->hello_left = body_len - (HELLO_PREFIX_LEN - 4);
-	}
-	take = n < s->hello_left ? n : s->hello_left;
-	s->hello_left -= take;
-	s->hello_done = s->hello_left == 0;
+	h->field = (uint8_t)f;
+	h->need = (uint16_t)need; /* every field is at most 2^16-1 bytes */
+	h->acc = 0;
 	return true;
 }
 
-/* The rules for the next record header in one direction. */
+/* After the compression methods, and after each extension: the message ends
+ * here, or an extension (block) follows. */
+static bool hello_after(struct stream_hello *h, enum hello_field next)
+{
+	if (h->msg_left == 0) {
+		return hello_enter(h, HF_DONE, 0);
+	}
+	return hello_enter(h, next, 2);
+}
+
+/* The field h->field is complete (acc holds it when numeric): judges it and
+ * enters the next field. client: a ClientHello, else a ServerHello. */
+static bool hello_field_done(struct stream_hello *h, bool client)
+{
+	uint32_t v = h->acc;
+
+	switch (h->field) {
+	case HF_TYPE:
+		if (v != (client ? HS_CLIENT_HELLO : HS_SERVER_HELLO)) {
+			return false;
+		}
+		return hello_enter(h, HF_LENGTH, 3);
+	case HF_LENGTH:
+		if (v < (client ? CLIENT_HELLO_MIN : SERVER_HELLO_MIN)) {
+			return false;
+		}
+		h->msg_left = v;
+		return hello_enter(h, HF_VERSION, 2);
+	case HF_VERSION:
+		/* legacy_version 0x0301..0x0303 (TLS 1.3 says 0x0303 there). */
+		if (v >> 8 != 3 || (v & 0xff) < 1 || (v & 0xff) > 3) {
+			return false;
+		}
+		return hello_enter(h, HF_RANDOM, STREAM_RANDOM_LEN);
+	case HF_RANDOM:
+		return hello_enter(h, HF_SID_LEN, 1);
+	case HF_SID_LEN:
+		return v <= SESSION_ID_MAX && hello_enter(h, HF_SID, v);
+	case HF_SID:
+		return client ? hello_enter(h, HF_SUITES_LEN, 2) : hello_enter(h, HF_SUITES, 2);
+	case HF_SUITES_LEN:
+		/* RFC 8446 4.1.2: two-byte suites, at least one. */
+		return v >= 2 && v % 2 == 0 && hello_enter(h, HF_SUITES, v);
+	case HF_SUITES:
+		h->null_seen = false;
+		return client ? hello_enter(h, HF_COMP_LEN, 1) : hello_enter(h, HF_COMP, 1);
+	case HF_COMP_LEN:
+		return v >= 1 && hello_enter(h, HF_COMP, v);
+	case HF_COMP:
+		/* RFC 5246 7.4.1.2: the list MUST include null; RFC 8446 4.1.2/4.1.3:
+		 * a ServerHello's method is null. */
+		return h->null_seen && hello_after(h, HF_EXT_LEN);
+	case HF_EXT_LEN:
+		/* The extensions fill the rest of the message exactly. */
+		return v == h->msg_left && hello_after(h, HF_EXT_TYPE);
+	case HF_EXT_TYPE:
+		return hello_enter(h, HF_EXT_DATA_LEN, 2);
+	case HF_EXT_DATA_LEN:
+		return hello_enter(h, HF_EXT_DATA, v);
+	case HF_EXT_DATA:
+		return hello_after(h, HF_EXT_TYPE);
+	case HF_DONE:
+	default:
+		return false;
+	}
+}
+
+/* Enters a field, then completes every empty field that follows (a zero-length
+ * session id, extension or extension block). */
+static bool hello_settle(struct stream_hello *h, bool client)
+{
+	while (h->need == 0 && h->field != HF_DONE) {
+		if (!hello_field_done(h, client)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Feeds n bytes of hello records' bodies to the parser. Returns -1 when they
+ * break the message's structure, 1 when the message is complete (*used: the
+ * bytes it took), 0 when more is to come. The client random is kept. */
+static int hello_parse(struct stream *s, bool client, const uint8_t *p, size_t n, size_t *used)
+{
+	struct stream_hello *h = &s->hello;
+	size_t i = 0, take;
+
+	while (i < n && h->field != HF_DONE) {
+		if ((HF_BULK >> h->field & 1) != 0) {
+			take = n - i < h->need ? n - i : h->need;
+			if (h->field == HF_RANDOM && client) {
+				memcpy(s->random + STREAM_RANDOM_LEN - h->need, p + i, take);
+			} else if (h->field == HF_COMP && memchr(p + i, 0, take) != NULL) {
+				h->null_seen = true;
+			}
+		} else {
+			take = 1;
+			h->acc = h->acc << 8 | p[i];
+		}
+		h->need -= (uint16_t)take;
+		if (h->field >= HF_VERSION) {
+			h->msg_left -= (uint32_t)take; /* hello_enter kept need <= msg_left */
+		}
+		i += take;
+		if (h->need == 0 && (!hello_field_done(h, client) || !hello_settle(h, client))) {
+			*used = i;
+			return -1;
+		}
+	}
+	*used = i;
+	return h->field == HF_DONE ? 1 : 0;
+}
+
+/* RFC 8446 6 and B.2, RFC 5246 7.2: the alert descriptions, as a bit map. An
+ * alert that is not one of them is not a TLS peer's. */
+static bool alert_description_known(uint8_t d)
+{
+	static const uint64_t known[2] = {
+	    1ull << 0 | 1ull << 10 | 1ull << 20 | 1ull << 21 | 1ull << 22 | 1ull << 30 |
+	        1ull << 40 | 1ull << 41 | 1ull << 42 | 1ull << 43 | 1ull << 44 | 1ull << 45 |
+	        1ull << 46 | 1ull << 47 | 1ull << 48 | 1ull << 49 | 1ull << 50 | 1ull << 51 |
+	        1ull << 60,
+	    1ull << (70 - 64) | 1ull << (71 - 64) | 1ull << (80 - 64) | 1ull << (86 - 64) |
+	        1ull << (90 - 64) | 1ull << (100 - 64) | 1ull << (109 - 64) | 1ull << (110 - 64) |
+	        1ull << (111 - 64) | 1ull << (112 - 64) | 1ull << (113 - 64) | 1ull << (114 - 64) |
+	        1ull << (115 - 64) | 1ull << (116 - 64) | 1ull << (120 - 64),
+	};
+
+	return d < 128 && (known[d >> 6] >> (d & 63) & 1) != 0;
+}
+
+/* Checks the bytes of an alert or ChangeCipherSpec sent outside the
+ * handshake; at is the position of p[0] in the record body. */
+static bool small_body_ok(uint8_t type, size_t at, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, at++) {
+		if (type == CT_CHANGE_CIPHER_SPEC && p[i] != 1) {
+			return false;
+		}
+		/* level: warning(1) or fatal(2); then a known description */
+		if (type == CT_ALERT && at == 0 && p[i] != 1 && p[i] != 2) {
+			return false;
+		}
+		if (type == CT_ALERT && at == 1 && !alert_description_known(p[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static struct stream_records *records_of(struct stream *s, bool hello_dir)
+{
+	return (hello_dir != s->inbound) ? &s->out : &s->in;
+}
+
+/* The rules for the next record header in one direction (r->header[0] may be
+ * in already: the rules may depend on the record type). */
 static const struct record_rules *rules_for(const struct stream *s, const struct stream_records *r,
                                             bool hello_dir)
 {
-	if (hello_dir) {
-		if (s->hello_done) {
-			return &framing_rules;
+	switch (r->phase) {
+	case PH_FRAMED:
+		return &framing_rules;
+	case PH_HELLO:
+		return hello_dir ? &hello_rules : &server_hello_rules;
+	case PH_WAIT:
+		/* RFC 8446 2, 4.1.2: after its ClientHello a client waits for the
+		 * server; it has nothing to send (early data is refused) but the
+		 * compatibility ChangeCipherSpec, or an alert when it gives up. */
+		return r->header_len > 0 && r->header[0] == CT_CHANGE_CIPHER_SPEC
+		           ? &early_ccs_rules
+		           : &early_alert_rules;
+	case PH_CCS:
+		return &early_alert_rules;
+	case PH_OPEN:
+		if (r->header_len > 0 && r->header[0] == CT_ALERT) {
+			return &early_alert_rules;
 		}
-		/* Before any ClientHello byte a client may only give up, with an
-		 * alert (no cipher suite left to offer, say): TLS, not plaintext. */
-		return s->hello_seen == 0 && r->header[0] == CT_ALERT ? &early_alert_rules
-		                                                      : &hello_rules;
-	}
-	if (!s->hello_done) {
+		if (hello_dir) {
+			return &hello_rules;
+		}
 		/* TLS: the client speaks first and the server answers the whole
 		 * ClientHello; other bytes before that are a banner, an error, or
 		 * bytes injected ahead of the handshake (CVE-2021-23222). */
-		return &early_alert_rules;
+		return s->hello_done ? &server_hello_rules : &early_alert_rules;
+	case PH_CLOSED:
+	default:
+		return &closed_rules;
 	}
-	return r->records == 0 ? &reply_rules : &framing_rules;
 }
 
 /* Takes header bytes; returns how many, or 0 when they break the rules. */
-static size_t header_feed(const struct stream *s, struct stream_records *r, bool hello_dir,
+static size_t header_feed(struct stream *s, struct stream_records *r, bool hello_dir,
                           const uint8_t *p, size_t len)
 {
 	const struct record_rules *rules;
@@ -329,18 +529,87 @@ static size_t header_feed(const struct stream *s, struct stream_records *r, bool
 	take = len < take ? len : take;
 	memcpy(r->header + r->header_len, p, take);
 	r->header_len += take;
-	rules = rules_for(s, r, hello_dir); /* may depend on the record type */
+	rules = rules_for(s, r, hello_dir);
 	if (!header_prefix_ok(r->header, r->header_len, rules)) {
 		return 0;
+	}
+	if (r->phase == PH_OPEN && r->header[0] == CT_HANDSHAKE) {
+		/* The first byte of this direction's hello. */
+		r->phase = PH_HELLO;
+		memset(&s->hello, 0, sizeof(s->hello));
+		s->hello.need = 1;
 	}
 	if (r->header_len == RECORD_HEADER_LEN) {
 		r->body_left = (uint32_t)r->header[3] << 8 | r->header[4];
 		r->header_len = 0;
 		if (r->records < UINT32_MAX) {
-			r->records++; /* saturates: records == 0 must mean "none yet" */
+			r->records++;
 		}
 	}
 	return take;
+}
+
+/* The hello of one direction is complete. */
+static void hello_complete(struct stream *s, bool hello_dir, bool *random_completed)
+{
+	struct stream_records *r = records_of(s, hello_dir);
+	struct stream_records *other = records_of(s, !hello_dir);
+
+	if (hello_dir) {
+		r->phase = PH_WAIT;
+		s->hello_done = true;
+		s->random_ready = true;
+		*random_completed = true;
+		return;
+	}
+	/* The ServerHello: both sides speak TLS, from here on only framing. */
+	r->phase = PH_FRAMED;
+	if (other->phase == PH_WAIT || other->phase == PH_CCS) {
+		other->phase = PH_FRAMED;
+	}
+}
+
+/* n > 0 bytes of the current record body, outside the framed phase; returns
+ * how many were taken (n, or fewer when the ServerHello ended within them), or
+ * 0 when they break the rules. */
+static size_t body_feed(struct stream *s, struct stream_records *r, bool hello_dir,
+                        const uint8_t *p, size_t n, bool *random_completed)
+{
+	size_t used;
+	int rc;
+
+	switch (r->phase) {
+	case PH_HELLO:
+		rc = hello_parse(s, hello_dir, p, n, &used);
+		if (rc < 0) {
+			return 0;
+		}
+		if (rc > 0) {
+			/* A ClientHello's record ends with it: bytes behind it in
+			 * the same record would be judged by nobody. */
+			if (hello_dir && r->body_left != used) {
+				return 0;
+			}
+			hello_complete(s, hello_dir, random_completed);
+		}
+		return used;
+	case PH_OPEN:
+	case PH_WAIT:
+	case PH_CCS:
+		if (!small_body_ok(r->header[0],
+		                   (r->header[0] == CT_ALERT ? ALERT_LEN : CCS_LEN) - r->body_left,
+		                   p, n)) {
+			return 0;
+		}
+		if (n == r->body_left) {
+			/* One alert, then nothing: a TLS peer that sends an alert
+			 * before the handshake has ended the connection. */
+			r->phase = r->header[0] == CT_ALERT ? PH_CLOSED : PH_CCS;
+		}
+		return n;
+	default:
+		return n; /* framed: the body is not inspected */
+	}
 }
 
 static enum stream_verdict feed_tls(struct stream *s, enum stream_dir dir, const uint8_t *p,
@@ -353,31 +622,18 @@ static enum stream_verdict feed_tls(struct stream *s, enum stream_dir dir, const
 	while (len > 0) {
 		if (r->body_left == 0) {
 			take = header_feed(s, r, hello_dir, p, len);
-			if (take == 0) {
-				return STREAM_PLAINTEXT;
-			}
-			p += take;
-			len -= take;
-			continue;
+		} else {
+			take = len < r->body_left ? len : r->body_left;
+			take = body_feed(s, r, hello_dir, p, take, random_completed);
+			r->body_left -= (uint32_t)take;
 		}
-		take = len < r->body_left ? len : r->body_left;
-		if (hello_dir && !s->hello_done && r->header[0] == CT_HANDSHAKE &&
-		    !hello_feed(s, p, take, random_completed)) {
+		if (take == 0) {
 			return STREAM_PLAINTEXT;
 		}
-		r->body_left -= take;
 		p += take;
 		len -= take;
 	}
 	return STREAM_OK;
-}
-
-/* Once the ClientHello is complete and the peer's first record has been seen,
- * every record in this direction is held to framing_rules, whatever came
- * before: nothing but the framing is left to follow. */
-static bool framed(const struct stream *s, const struct stream_records *r, bool hello_dir)
-{
-	return s->hello_done && (hello_dir || r->records > 0);
 }
 
 /* The steady state of a framed direction, on the hot path of every TLS read
@@ -461,8 +717,7 @@ enum stream_verdict stream_feed(struct stream *s, enum stream_dir dir, const uin
 	if (random_completed != NULL) {
 		*random_completed = false;
 	}
-	if (!s->failed && (dir == STREAM_OUT || dir == STREAM_IN) &&
-	    framed(s, r, (dir == STREAM_OUT) != s->inbound)) {
+	if (!s->failed && (dir == STREAM_OUT || dir == STREAM_IN) && r->phase == PH_FRAMED) {
 		if (!feed_framed(r, &buf, &len)) {
 			return fail(s, STREAM_PLAINTEXT);
 		}
@@ -471,6 +726,14 @@ enum stream_verdict stream_feed(struct stream *s, enum stream_dir dir, const uin
 		}
 	}
 	return feed_general(s, dir, buf, len, random_completed);
+}
+
+bool stream_hello_pending(const struct stream *s, enum stream_dir dir)
+{
+	bool hello_dir = (dir == STREAM_OUT) != s->inbound;
+	const struct stream_records *r = dir == STREAM_OUT ? &s->out : &s->in;
+
+	return hello_dir && s->upgraded && !s->failed && r->phase == PH_HELLO;
 }
 
 const char *stream_verdict_reason(enum stream_verdict verdict)

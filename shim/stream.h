@@ -33,8 +33,19 @@ enum stream_verdict {
 struct stream_records {
 	uint8_t header[5];
 	uint8_t header_len; /* bytes of header[] filled */
+	uint8_t phase;      /* where this direction is in the handshake (stream.c) */
 	uint32_t body_left; /* bytes of the current record body still to come */
-	uint32_t records;   /* complete record headers seen */
+	uint32_t records;   /* complete record headers seen (saturates) */
+};
+
+/* The incremental parser of a hello message (RFC 8446 4.1.2, 4.1.3; RFC 5246
+ * 7.4.1.2, 7.4.1.3): first the ClientHello, then the ServerHello. */
+struct stream_hello {
+	uint8_t field;     /* the field the next byte belongs to (stream.c) */
+	bool null_seen;    /* the compression methods so far include null (0) */
+	uint16_t need;     /* bytes of that field still to come */
+	uint32_t acc;      /* a length or code being read, big endian */
+	uint32_t msg_left; /* bytes of the handshake message body still to come */
 };
 
 /* Fields are private to stream.c. */
@@ -49,14 +60,10 @@ struct stream {
 	enum stream_verdict failure;
 	struct stream_records out;
 	struct stream_records in;
-	/* The first ClientHello (written when outbound, read when inbound): its
-	 * client random, once all 32 bytes have been seen. */
-	uint8_t hello_seen; /* bytes of hello_prefix filled */
-	/* The ClientHello's handshake header, legacy_version and random. */
-	uint8_t hello_prefix[4 + 2 + STREAM_RANDOM_LEN];
-	uint32_t hello_left; /* bytes of the ClientHello after hello_prefix still to come */
-	bool hello_done;     /* the whole ClientHello message has been seen */
+	struct stream_hello hello;
+	bool hello_done; /* the whole first ClientHello was seen and is well formed */
 	bool random_ready;
+	/* The client random of that ClientHello, once the whole message is in. */
 	uint8_t random[STREAM_RANDOM_LEN];
 };
 
@@ -67,9 +74,15 @@ void stream_init(struct stream *s, enum policy_starttls starttls, bool inbound);
 /* Feeds len bytes moving in direction dir. Returns STREAM_OK while every byte so
  * far is legal; otherwise the verdict, which stays for every later call. On
  * STREAM_OK, *random_completed is set to true by the call during which the
- * client random of the first ClientHello became complete (may be NULL). */
+ * first ClientHello became complete and was found well formed: its client
+ * random is then in s->random (may be NULL). */
 enum stream_verdict stream_feed(struct stream *s, enum stream_dir dir, const uint8_t *buf,
                                 size_t len, bool *random_completed);
+
+/* True when the bytes fed so far in dir end inside the first ClientHello: part
+ * of a hello that has not been judged as a whole yet. The socket layer releases
+ * no such byte (a TLS library writes its whole ClientHello in one call). */
+bool stream_hello_pending(const struct stream *s, enum stream_dir dir);
 
 /* The reason word for a verdict, as audit events print it. */
 const char *stream_verdict_reason(enum stream_verdict verdict);

@@ -352,15 +352,49 @@ static const uint8_t tls12_7_server[] = {
     0x4e, 0x3c, 0x17, 0x2a, 0x4a, 0x5e, 0xfa, 0xef, 0xe8, 0x3a, 0x96, 0x5b, 0x05, 0xad, 0xf0,
 };
 
-/* A minimal ClientHello: one record, a 38-byte body, a recognisable random. */
+/* A minimal ClientHello: one record, a 41-byte body, a recognisable random, no
+ * session id, one cipher suite, null compression, no extensions (RFC 5246
+ * 7.4.1.2 allows a hello without them). */
 static const uint8_t min_hello[] = {
-    0x16, 0x03, 0x01, 0x00, 0x2a, /* handshake record, TLS 1.0 version, 42 bytes */
-    0x01, 0x00, 0x00, 0x26,       /* client_hello, 38 bytes */
+    0x16, 0x03, 0x01, 0x00, 0x2d, /* handshake record, TLS 1.0 version, 45 bytes */
+    0x01, 0x00, 0x00, 0x29,       /* client_hello, 41 bytes */
     0x03, 0x03,                   /* legacy_version TLS 1.2 */
     0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa,
     0xab, 0xac, 0xad, 0xae, 0xaf, 0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5,
     0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf, /* random */
-    0x00, 0x00, 0x02, 0x13,                                     /* session id, cipher suites... */
+    0x00,                                                       /* session id: none */
+    0x00, 0x02, 0x13, 0x01, /* cipher suites: TLS_AES_128_GCM_SHA256 */
+    0x01, 0x00,             /* compression methods: null */
+};
+
+/* The same with a 4-byte session id and an extensions block holding one empty
+ * extension (extended_master_secret) and one of 3 bytes. */
+static const uint8_t ext_hello[] = {
+    0x16, 0x03, 0x01, 0x00, 0x41, /* handshake record, 65 bytes */
+    0x01, 0x00, 0x00, 0x3d,       /* client_hello, 61 bytes */
+    0x03, 0x03,                   /* legacy_version TLS 1.2 */
+    0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa,
+    0xab, 0xac, 0xad, 0xae, 0xaf, 0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5,
+    0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf, /* random */
+    0x04, 0x51, 0x52, 0x53, 0x54,                               /* session id: 4 bytes (at 43) */
+    0x00, 0x04, 0x13, 0x01, 0x13, 0x02,                         /* cipher suites: two (at 48) */
+    0x02, 0x01, 0x00,                         /* compression methods: 1, null (at 54) */
+    0x00, 0x0b,                               /* extensions: 11 bytes (at 57) */
+    0x00, 0x17, 0x00, 0x00,                   /* extended_master_secret, empty (at 59) */
+    0x00, 0x2d, 0x00, 0x03, 0x02, 0x00, 0x01, /* psk_key_exchange_modes (at 63) */
+};
+
+/* A minimal ServerHello: a 38-byte body, no extensions. */
+static const uint8_t min_server_hello[] = {
+    0x16, 0x03, 0x03, 0x00, 0x2a, /* handshake record, 42 bytes */
+    0x02, 0x00, 0x00, 0x26,       /* server_hello, 38 bytes */
+    0x03, 0x03,                   /* legacy_version TLS 1.2 */
+    0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca,
+    0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5,
+    0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, /* random */
+    0x00,                                                       /* session id: none */
+    0x13, 0x01,                                                 /* cipher suite */
+    0x00,                                                       /* compression method: null */
 };
 
 /* Where the random sits in a single-record ClientHello: record header(5),
@@ -394,6 +428,10 @@ struct seg {
 	{                                                                                          \
 		true, a, n                                                                         \
 	}
+#define S_PART(a, n)                                                                               \
+	{                                                                                          \
+		false, a, n                                                                        \
+	}
 #define C_STR(s)                                                                                   \
 	{                                                                                          \
 		true, (const uint8_t *)s, sizeof(s) - 1                                            \
@@ -414,7 +452,10 @@ struct seg {
 	{                                                                                          \
 		true, at, v                                                                        \
 	}
-#define SERVER_HELLO S_BYTES(0x16, 0x03, 0x03, 0x00, 0x01, 0x02)
+#define SERVER_HELLO                                                                               \
+	{                                                                                          \
+		false, min_server_hello, sizeof(min_server_hello)                                  \
+	}
 
 #define TLS13_SESSION                                                                              \
 	C_ARR(tls13_0_client), S_ARR(tls13_1_server), C_ARR(tls13_2_client),                       \
@@ -444,6 +485,8 @@ struct stream_case {
 	size_t cut; /* feed only the first cut bytes; 0: all */
 	enum stream_verdict want_verdict;
 	const uint8_t *want_random; /* the client random captured, NULL: none */
+	bool random_patched;        /* the patches apply to want_random too */
+	bool want_pending;          /* the bytes written end inside the ClientHello */
 };
 
 static const struct stream_case cases[] = {
@@ -459,10 +502,10 @@ static const struct stream_case cases[] = {
      .want_random = hello_s_client13 + RANDOM_AT},
     /* the second record of the ClientHello is application data */
     {"hello continued as appdata", .segs = {C_ARR(hello_fragmented)}, .patch = {PATCH(69, 0x17)},
-     .want_verdict = STREAM_PLAINTEXT, .want_random = hello_s_client13 + RANDOM_AT},
+     .want_verdict = STREAM_PLAINTEXT},
     /* the second record of the ClientHello says SSLv3 */
     {"hello continued as SSLv3", .segs = {C_ARR(hello_fragmented)}, .patch = {PATCH(71, 0x00)},
-     .want_verdict = STREAM_PLAINTEXT, .want_random = hello_s_client13 + RANDOM_AT},
+     .want_verdict = STREAM_PLAINTEXT},
     /* handshake, request, response, close_notify both ways */
     {"TLS 1.3 session", .segs = {TLS13_SESSION}, .want_verdict = STREAM_OK,
      .want_random = tls13_0_client + RANDOM_AT},
@@ -476,17 +519,25 @@ static const struct stream_case cases[] = {
     {"server plaintext after close", .segs = {TLS12_SESSION, S_STR("HTTP/1.1 200 OK\r\n")},
      .want_verdict = STREAM_PLAINTEXT, .want_random = tls12_0_client + RANDOM_AT},
 
-    /* The ClientHello itself */
+    /* The ClientHello, judged whole */
     /* the smallest hello accepted */
     {"minimal hello", .segs = {C_ARR(min_hello)}, .want_verdict = STREAM_OK,
      .want_random = min_hello + RANDOM_AT},
-    /* a truncated record header: legal so far */
-    {"truncated header", .segs = {C_ARR(min_hello)}, .cut = 3, .want_verdict = STREAM_OK},
-    /* one byte of the random missing: not complete */
-    {"random incomplete", .segs = {C_ARR(min_hello)}, .cut = 42, .want_verdict = STREAM_OK},
-    /* the last byte of the random completes it */
-    {"random just complete", .segs = {C_ARR(min_hello)}, .cut = 43, .want_verdict = STREAM_OK,
-     .want_random = min_hello + RANDOM_AT},
+    /* session id, two suites, two compression methods, two extensions */
+    {"hello with extensions", .segs = {C_ARR(ext_hello)}, .want_verdict = STREAM_OK,
+     .want_random = ext_hello + RANDOM_AT},
+    /* a random of NUL bytes is a random like any other */
+    {"hello with a NUL random", .segs = {C_ARR(min_hello)}, .patch = {PATCH(11, 0), PATCH(42, 0)},
+     .want_verdict = STREAM_OK, .want_random = min_hello + RANDOM_AT, .random_patched = true},
+    /* a truncated record header: legal so far, but held */
+    {"truncated header", .segs = {C_ARR(min_hello)}, .cut = 3, .want_verdict = STREAM_OK,
+     .want_pending = true},
+    /* the whole random, not the whole hello: nothing judged, nothing released */
+    {"random complete, hello not", .segs = {C_ARR(min_hello)}, .cut = 43, .want_verdict = STREAM_OK,
+     .want_pending = true},
+    /* one byte of the hello missing */
+    {"hello one byte short", .segs = {C_ARR(min_hello)}, .cut = 49, .want_verdict = STREAM_OK,
+     .want_pending = true},
     /* a client speaking HTTP */
     {"HTTP GET", .segs = {C_STR("GET / HTTP/1.1\r\nHost: a\r\n\r\n")},
      .want_verdict = STREAM_PLAINTEXT},
@@ -494,15 +545,20 @@ static const struct stream_case cases[] = {
     {"SMTP EHLO", .segs = {C_STR("EHLO client.example\r\n")}, .want_verdict = STREAM_PLAINTEXT},
     /* a single byte of plaintext is refused at once */
     {"one byte G", .segs = {C_STR("G")}, .want_verdict = STREAM_PLAINTEXT},
-    /* a single handshake byte waits for more */
-    {"one byte 0x16", .segs = {C_BYTES(0x16)}, .want_verdict = STREAM_OK},
+    /* a single handshake byte waits for more, held */
+    {"one byte 0x16", .segs = {C_BYTES(0x16)}, .want_verdict = STREAM_OK, .want_pending = true},
+    /* NUL bytes where the hello should be */
+    {"NUL bytes", .segs = {C_BYTES(0, 0, 0, 0, 0, 0, 0, 0)}, .want_verdict = STREAM_PLAINTEXT},
+    /* a handshake record of NUL bytes: msg_type 0 (hello_request) */
+    {"handshake of NULs", .segs = {C_BYTES(0x16, 3, 1, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
     /* empty writes and reads say nothing */
     {"empty writes", .segs = {C_STR(""), S_STR(""), C_STR("")}, .want_verdict = STREAM_OK},
     /* empty writes around a ClientHello */
     {"empty writes around hello", .segs = {C_STR(""), C_ARR(min_hello), C_STR(""), S_STR("")},
      .want_verdict = STREAM_OK, .want_random = min_hello + RANDOM_AT},
     /* SSLv2-compatible ClientHello (high bit set in the first byte) */
-    {"SSLv2 hello", .segs = {C_BYTES(0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15)},
+    {"SSLv2 hello", .segs = {C_BYTES(0x80, 0x2e, 0x01, 0x00, 0x02)},
      .want_verdict = STREAM_PLAINTEXT},
     /* record version SSLv3 */
     {"hello record SSLv3", .segs = {C_ARR(min_hello)}, .patch = {PATCH(2, 0x00)},
@@ -516,18 +572,17 @@ static const struct stream_case cases[] = {
     /* record length 16385 > 2^14 */
     {"hello record length 16385", .segs = {C_ARR(min_hello)},
      .patch = {PATCH(3, 0x40), PATCH(4, 0x01)}, .want_verdict = STREAM_PLAINTEXT},
-    /* record length 16384 = 2^14, the rest still to come */
-    {"hello record length 16384", .segs = {C_ARR(min_hello)},
-     .patch = {PATCH(3, 0x40), PATCH(4, 0x00)}, .want_verdict = STREAM_OK,
-     .want_random = min_hello + RANDOM_AT},
+    /* a record longer than the hello: bytes behind it would be judged by nobody */
+    {"bytes behind the hello in its record", .segs = {C_ARR(min_hello), C_STR("exfiltrated")},
+     .patch = {PATCH(4, 0x2d + 11)}, .want_verdict = STREAM_PLAINTEXT},
     /* heartbeat record type 24 */
     {"hello heartbeat type", .segs = {C_ARR(min_hello)}, .patch = {PATCH(0, 24)},
      .want_verdict = STREAM_PLAINTEXT},
     /* a ServerHello written by the client */
     {"handshake type 2", .segs = {C_ARR(min_hello)}, .patch = {PATCH(5, 2)},
      .want_verdict = STREAM_PLAINTEXT},
-    /* handshake length 37 is too short */
-    {"handshake length 37", .segs = {C_ARR(min_hello)}, .patch = {PATCH(8, 37)},
+    /* handshake length 40 is too short for a ClientHello */
+    {"handshake length 40", .segs = {C_ARR(min_hello)}, .patch = {PATCH(8, 40)},
      .want_verdict = STREAM_PLAINTEXT},
     /* legacy_version SSLv3 */
     {"legacy_version 0x0300", .segs = {C_ARR(min_hello)}, .patch = {PATCH(10, 0x00)},
@@ -538,22 +593,100 @@ static const struct stream_case cases[] = {
     /* legacy_version 0x0304 (TLS 1.3 says 0x0303 there) */
     {"legacy_version 0x0304", .segs = {C_ARR(min_hello)}, .patch = {PATCH(10, 0x04)},
      .want_verdict = STREAM_PLAINTEXT},
-    /* a 42-byte hello body continued in a second handshake record */
-    {"hello continued",
-     .segs = {C_ARR(min_hello), C_BYTES(0x16, 3, 3, 0, 4, 1, 2, 3, 4), SERVER_HELLO},
-     .patch = {PATCH(8, 42)}, .want_verdict = STREAM_OK, .want_random = min_hello + RANDOM_AT},
+    /* RFC 8446 4.1.2: legacy_session_id is at most 32 bytes */
+    {"session id of 33", .segs = {C_ARR(min_hello)}, .patch = {PATCH(43, 33)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* a session id longer than the rest of the message */
+    {"session id overruns", .segs = {C_ARR(min_hello)}, .patch = {PATCH(43, 32)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* cipher suites are two bytes each */
+    {"cipher suites odd length", .segs = {C_ARR(min_hello)}, .patch = {PATCH(45, 3)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* at least one cipher suite */
+    {"no cipher suite", .segs = {C_ARR(min_hello)}, .patch = {PATCH(45, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* at least one compression method */
+    {"no compression method", .segs = {C_ARR(min_hello)}, .patch = {PATCH(48, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* RFC 5246 7.4.1.2: the methods must include null */
+    {"compression without null", .segs = {C_ARR(min_hello)}, .patch = {PATCH(49, 1)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* the extensions block must fill the rest of the message exactly */
+    {"extensions length short", .segs = {C_ARR(ext_hello)}, .patch = {PATCH(58, 0x0a)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* an extension longer than its block */
+    {"extension overruns", .segs = {C_ARR(ext_hello)}, .patch = {PATCH(66, 4)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* an extension shorter than its bytes: one stray byte left */
+    {"extension leaves a byte", .segs = {C_ARR(ext_hello)}, .patch = {PATCH(66, 2)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* a hello continued in a second handshake record (an empty extensions block) */
+    {"hello continued", .segs = {C_ARR(min_hello), C_BYTES(0x16, 3, 3, 0, 2, 0, 0), SERVER_HELLO},
+     .patch = {PATCH(8, 43)}, .want_verdict = STREAM_OK, .want_random = min_hello + RANDOM_AT},
     /* the same continued in an alert record */
     {"hello continued as alert", .segs = {C_ARR(min_hello), C_BYTES(0x15, 3, 3, 0, 2, 1, 0)},
-     .patch = {PATCH(8, 42)}, .want_verdict = STREAM_PLAINTEXT,
-     .want_random = min_hello + RANDOM_AT},
+     .patch = {PATCH(8, 43)}, .want_verdict = STREAM_PLAINTEXT},
     /* the server's answer was expected, the client kept writing hello bytes */
-    {"server answers mid-hello", .segs = {C_ARR(min_hello), SERVER_HELLO}, .patch = {PATCH(8, 42)},
-     .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
+    {"server answers mid-hello", .segs = {C_ARR(min_hello), SERVER_HELLO}, .patch = {PATCH(8, 43)},
+     .want_verdict = STREAM_PLAINTEXT},
+
+    /* Before the hellos: one alert, then nothing */
+    /* a client with no cipher suite left gives up with an alert, not a hello */
+    {"client alert instead of a hello", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 2, 0x50)},
+     .want_verdict = STREAM_OK},
+    /* but nothing may follow that alert, not even a hello */
+    {"client alert then a hello", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 2, 0x50), C_ARR(min_hello)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* nor a second alert: alerts are not a channel */
+    {"client two alerts", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 2, 0x50, 0x15, 3, 1, 0, 2, 2, 0x50)},
+     .want_verdict = STREAM_PLAINTEXT},
+    {"client long alert instead of a hello", .segs = {C_BYTES(0x15, 3, 1, 0, 3, 2, 0x50, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* RFC 8446 6: alerts are not fragmented */
+    {"client one-byte alert", .segs = {C_BYTES(0x15, 3, 1, 0, 1, 2)},
+     .want_verdict = STREAM_PLAINTEXT},
+    {"client alert then plaintext", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 2, 0x50, 'G', 'E', 'T')},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* alert level 3 does not exist */
+    {"client alert level 3", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 3, 0x50)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* an alert of NUL bytes (level 0) */
+    {"client NUL alert", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 0, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* description 255 is not an alert */
+    {"client alert description 255", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 2, 0xff)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* a server may refuse an incomplete hello with a plaintext alert */
+    {"server alert mid-hello", .segs = {C_PART(min_hello, 20), S_BYTES(0x15, 3, 3, 0, 2, 2, 0)},
+     .want_verdict = STREAM_OK, .want_pending = true},
+    /* once */
+    {"server two alerts mid-hello",
+     .segs = {C_PART(min_hello, 20), S_BYTES(0x15, 3, 3, 0, 2, 2, 0),
+              S_BYTES(0x15, 3, 3, 0, 2, 2, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* a plaintext server speaking first in alert-shaped records */
+    {"server alerts as a banner", .segs = {S_BYTES(0x15, 3, 3, 0, 2, 'H', 'I')},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* the same with legal alert bytes, twice */
+    {"server alerts first, twice",
+     .segs = {S_BYTES(0x15, 3, 3, 0, 2, 1, 0), S_BYTES(0x15, 3, 3, 0, 2, 1, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* but no other record may come before the whole ClientHello */
+    {"server handshake mid-hello", .segs = {C_PART(min_hello, 20), S_BYTES(0x16, 3, 3, 0, 2, 2, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* an early alert is exactly two bytes long */
+    {"server long alert mid-hello",
+     .segs = {C_PART(min_hello, 20), S_BYTES(0x15, 3, 3, 0, 3, 2, 0, 0)},
+     .want_verdict = STREAM_PLAINTEXT},
 
     /* The server's answer */
     /* a handshake alert (handshake_failure) */
     {"server alert", .segs = {C_ARR(min_hello), S_BYTES(0x15, 3, 3, 0, 2, 2, 0x28)},
      .want_verdict = STREAM_OK, .want_random = min_hello + RANDOM_AT},
+    /* one alert, then nothing: not a ServerHello either */
+    {"server alert then hello",
+     .segs = {C_ARR(min_hello), S_BYTES(0x15, 3, 3, 0, 2, 1, 112), SERVER_HELLO},
+     .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
     /* application data before any handshake */
     {"server appdata first", .segs = {C_ARR(min_hello), S_BYTES(0x17, 3, 3, 0, 1, 0)},
      .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
@@ -566,24 +699,63 @@ static const struct stream_case cases[] = {
     /* a server-speaks-first banner */
     {"server banner", .segs = {S_STR("220 mail.example ESMTP\r\n")},
      .want_verdict = STREAM_PLAINTEXT},
-    /* a client with no cipher suite left gives up with an alert, not a hello */
-    {"client alert instead of a hello", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 2, 0x50)},
-     .want_verdict = STREAM_OK},
-    /* but that alert is two bytes, and nothing but a hello may follow it */
-    {"client long alert instead of a hello", .segs = {C_BYTES(0x15, 3, 1, 0, 3, 2, 0x50, 0)},
-     .want_verdict = STREAM_PLAINTEXT},
-    {"client alert then plaintext", .segs = {C_BYTES(0x15, 3, 1, 0, 2, 2, 0x50, 'G', 'E', 'T')},
-     .want_verdict = STREAM_PLAINTEXT},
-    /* a server may refuse an incomplete hello with a plaintext alert */
-    {"server alert mid-hello", .segs = {C_PART(min_hello, 20), S_BYTES(0x15, 3, 3, 0, 2, 2, 0)},
-     .want_verdict = STREAM_OK},
-    /* but no other record may come before the whole ClientHello */
-    {"server handshake mid-hello", .segs = {C_PART(min_hello, 20), S_BYTES(0x16, 3, 3, 0, 2, 2, 0)},
-     .want_verdict = STREAM_PLAINTEXT},
-    /* an early alert is exactly two bytes long */
-    {"server long alert mid-hello",
-     .segs = {C_PART(min_hello, 20), S_BYTES(0x15, 3, 3, 0, 3, 2, 0, 0)},
-     .want_verdict = STREAM_PLAINTEXT},
+    /* a handshake record that is not a ServerHello (msg_type 1) */
+    {"server answers with a ClientHello", .segs = {C_ARR(min_hello), SERVER_HELLO},
+     .patch = {PATCH(sizeof(min_hello) + 5, 1)}, .want_verdict = STREAM_PLAINTEXT,
+     .want_random = min_hello + RANDOM_AT},
+    /* RFC 8446 4.1.3: the ServerHello's compression method is null */
+    {"ServerHello compression 1", .segs = {C_ARR(min_hello), SERVER_HELLO},
+     .patch = {PATCH(sizeof(min_hello) + sizeof(min_server_hello) - 1, 1)},
+     .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
+    /* a HelloRetryRequest (a ServerHello), then the client's CCS and second hello */
+    {"HelloRetryRequest",
+     .segs = {C_ARR(min_hello), SERVER_HELLO, C_BYTES(0x14, 3, 3, 0, 1, 1), C_ARR(min_hello)},
+     .want_verdict = STREAM_OK, .want_random = min_hello + RANDOM_AT},
+
+    /* The client between its ClientHello and the ServerHello */
+    /* hand-framed application data to a peer that has not spoken TLS */
+    {"client appdata before ServerHello",
+     .segs = {C_ARR(min_hello), C_BYTES(0x17, 3, 3, 0, 5, 'h', 'e', 'l', 'l', 'o')},
+     .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
+    /* the same while the ServerHello is half in */
+    {"client appdata mid-ServerHello",
+     .segs = {C_ARR(min_hello), S_PART(min_server_hello, 20),
+              C_BYTES(0x17, 3, 3, 0, 5, 'h', 'e', 'l', 'l', 'o')},
+     .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
+    /* the same after the server refused with an alert */
+    {"client appdata after server alert",
+     .segs = {C_ARR(min_hello), S_BYTES(0x15, 3, 3, 0, 2, 2, 40), C_BYTES(0x17, 3, 3, 0, 1, 0)},
+     .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
+    /* a second handshake record before the ServerHello */
+    {"client handshake before ServerHello",
+     .segs = {C_ARR(min_hello), C_BYTES(0x16, 3, 3, 0, 1, 0x14)}, .want_verdict = STREAM_PLAINTEXT,
+     .want_random = min_hello + RANDOM_AT},
+    /* RFC 8446 D.4: the middlebox-compatibility ChangeCipherSpec is legal */
+    {"client CCS before ServerHello", .segs = {C_ARR(min_hello), C_BYTES(0x14, 3, 3, 0, 1, 1)},
+     .want_verdict = STREAM_OK, .want_random = min_hello + RANDOM_AT},
+    /* once */
+    {"client two CCS before ServerHello",
+     .segs = {C_ARR(min_hello), C_BYTES(0x14, 3, 3, 0, 1, 1, 0x14, 3, 3, 0, 1, 1)},
+     .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
+    /* its one byte is 1 */
+    {"client CCS byte 0", .segs = {C_ARR(min_hello), C_BYTES(0x14, 3, 3, 0, 1, 0)},
+     .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
+    /* and it is one byte long */
+    {"client CCS of 2 bytes", .segs = {C_ARR(min_hello), C_BYTES(0x14, 3, 3, 0, 2, 1, 1)},
+     .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
+    /* the client gives up with an alert after its CCS */
+    {"client CCS then alert",
+     .segs = {C_ARR(min_hello), C_BYTES(0x14, 3, 3, 0, 1, 1, 0x15, 3, 3, 0, 2, 1, 0)},
+     .want_verdict = STREAM_OK, .want_random = min_hello + RANDOM_AT},
+    /* and then nothing */
+    {"client alert then appdata after ServerHello",
+     .segs = {C_ARR(min_hello), C_BYTES(0x15, 3, 3, 0, 2, 1, 0), SERVER_HELLO,
+              C_BYTES(0x17, 3, 3, 0, 1, 0)},
+     .want_verdict = STREAM_PLAINTEXT, .want_random = min_hello + RANDOM_AT},
+    /* once the ServerHello is in, application data flows */
+    {"client appdata after ServerHello",
+     .segs = {C_ARR(min_hello), SERVER_HELLO, C_BYTES(0x17, 3, 3, 0, 5, 'h', 'e', 'l', 'l', 'o')},
+     .want_verdict = STREAM_OK, .want_random = min_hello + RANDOM_AT},
     /* a later server record of type 24 */
     {"server heartbeat later",
      .segs = {C_ARR(min_hello), SERVER_HELLO, S_BYTES(0x18, 3, 3, 0, 1, 1)},
@@ -646,6 +818,17 @@ static const struct stream_case cases[] = {
     {"inbound appdata answer", .inbound = true,
      .segs = {C_ARR(min_hello), S_BYTES(0x17, 3, 3, 0, 1, 0)}, .want_verdict = STREAM_PLAINTEXT,
      .want_random = min_hello + RANDOM_AT},
+    /* the client sends application data before this server's ServerHello */
+    {"inbound appdata before our ServerHello", .inbound = true,
+     .segs = {C_ARR(min_hello), C_BYTES(0x17, 3, 3, 0, 1, 0)}, .want_verdict = STREAM_PLAINTEXT,
+     .want_random = min_hello + RANDOM_AT},
+    /* the server writes one alert before any hello, then nothing */
+    {"inbound server alerts twice", .inbound = true,
+     .segs = {S_BYTES(0x15, 3, 3, 0, 2, 2, 40), S_BYTES(0x15, 3, 3, 0, 2, 2, 40)},
+     .want_verdict = STREAM_PLAINTEXT},
+    /* a partial hello read is legal so far; holding is for the writer */
+    {"inbound partial hello", .inbound = true, .segs = {C_PART(min_hello, 30)},
+     .want_verdict = STREAM_OK},
     /* an SSLv2 hello arrives */
     {"inbound SSLv2 hello", .inbound = true, .segs = {C_BYTES(0x80, 0x2e, 0x01, 0x03, 0x01)},
      .want_verdict = STREAM_PLAINTEXT},
@@ -687,6 +870,10 @@ static const struct stream_case cases[] = {
     /* the server speaks before the SSLRequest is complete */
     {"postgres early answer", .starttls = POLICY_STARTTLS_POSTGRES,
      .segs = {C_PART(pg_ssl_request, 4), S_STR("S")}, .want_verdict = STREAM_PLAINTEXT},
+    /* half a hello after 'S': held */
+    {"postgres partial hello", .starttls = POLICY_STARTTLS_POSTGRES,
+     .segs = {C_ARR(pg_ssl_request), S_STR("S"), C_PART(min_hello, 30)}, .want_verdict = STREAM_OK,
+     .want_pending = true},
     /* only the SSLRequest so far */
     {"postgres request only", .starttls = POLICY_STARTTLS_POSTGRES, .segs = {C_ARR(pg_ssl_request)},
      .want_verdict = STREAM_OK},
@@ -746,6 +933,7 @@ struct outcome {
 	bool random_ready;
 	uint8_t random[STREAM_RANDOM_LEN];
 	int completions; /* calls that returned STREAM_OK with random_completed */
+	bool pending;    /* stream_hello_pending(STREAM_OUT) at the end */
 };
 
 /* Feeds the layout, each segment cut further wherever split[offset] is set. */
@@ -773,16 +961,28 @@ static void feed(const struct stream_case *c, const struct layout *l, const bool
 	}
 	out->random_ready = s.random_ready;
 	memcpy(out->random, s.random, sizeof(out->random));
+	out->pending = stream_hello_pending(&s, STREAM_OUT);
 }
 
 static void assert_outcome(const struct stream_case *c, const struct outcome *o, const char *how)
 {
+	uint8_t want_random[STREAM_RANDOM_LEN];
+	size_t j;
+
 	ck_assert_msg(o->verdict == c->want_verdict, "%s (%s): verdict %d, want %d", c->name, how,
 	              o->verdict, c->want_verdict);
 	ck_assert_msg(o->random_ready == (c->want_random != NULL), "%s (%s): random_ready %d",
 	              c->name, how, o->random_ready);
+	ck_assert_msg(o->pending == c->want_pending, "%s (%s): pending %d", c->name, how,
+	              o->pending);
 	if (c->want_random != NULL) {
-		ck_assert_msg(memcmp(o->random, c->want_random, STREAM_RANDOM_LEN) == 0,
+		memcpy(want_random, c->want_random, sizeof(want_random));
+		for (j = 0; j < 2 && c->random_patched; j++) {
+			if (c->patch[j].set) {
+				want_random[c->patch[j].at - RANDOM_AT] = c->patch[j].value;
+			}
+		}
+		ck_assert_msg(memcmp(o->random, want_random, STREAM_RANDOM_LEN) == 0,
 		              "%s (%s): wrong random", c->name, how);
 	}
 	/* Reported exactly once when the stream stayed legal. */
@@ -920,7 +1120,8 @@ START_TEST(test_bulk)
 	ck_assert_int_eq(stream_feed(&s, STREAM_OUT, min_hello, sizeof(min_hello), NULL),
 	                 STREAM_OK);
 	ck_assert_int_eq(
-	    stream_feed(&s, STREAM_IN, (const uint8_t[]){0x16, 3, 3, 0, 1, 2}, 6, NULL), STREAM_OK);
+	    stream_feed(&s, STREAM_IN, min_server_hello, sizeof(min_server_hello), NULL),
+	    STREAM_OK);
 	for (i = 0; i < (64u << 20) / sizeof(chunk); i++) {
 		ck_assert_int_eq(stream_feed(&s, STREAM_OUT, chunk, sizeof(chunk), NULL),
 		                 STREAM_OK);

@@ -13,6 +13,9 @@
  *   every chunk, the same verdict and (while the verdict is STREAM_OK) the same
  *   "client random completed during this chunk" flag, and at the end the same
  *   client random;
+ * - likewise the "bytes written end inside the ClientHello" state
+ *   (stream_hello_pending), which decides whether the socket layer releases a
+ *   write: it must not depend on the split either;
  * - a verdict other than STREAM_OK is sticky: every later call returns it;
  * - the client random completes at most once per connection.
  */
@@ -44,6 +47,7 @@ struct str_chunk {
 struct str_run {
 	enum stream_verdict verdict[STR_MAX_CHUNKS];
 	bool completed[STR_MAX_CHUNKS];
+	bool pending[STR_MAX_CHUNKS];
 	bool random_ready;
 	uint8_t random[STREAM_RANDOM_LEN];
 };
@@ -125,6 +129,7 @@ static const char *str_run(struct str_run *run, enum str_split split, uint8_t mo
 		}
 		run->verdict[i] = last;
 		run->completed[i] = completions > before;
+		run->pending[i] = stream_hello_pending(&s, STREAM_OUT);
 	}
 	if (why == NULL && completions > 1) {
 		why = "the client random completed more than once";
@@ -151,6 +156,12 @@ static const char *str_compare(const struct str_run *a, const struct str_run *b,
 			         "random_completed %d",
 			         i, (int)a->verdict[i], a->completed[i], names[split],
 			         (int)b->verdict[i], b->completed[i]);
+			return str_why;
+		}
+		if (a->pending[i] != b->pending[i]) {
+			snprintf(str_why, sizeof(str_why),
+			         "chunk %zu: whole: hello pending %d; %s: hello pending %d", i,
+			         a->pending[i], names[split], b->pending[i]);
 			return str_why;
 		}
 	}

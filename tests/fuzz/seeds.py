@@ -64,6 +64,24 @@ def stream_seeds():
     write("stream", "hello_fragmented",
           stream_input(OUTBOUND, [(OUT, a["hello_fragmented"])]))
     write("stream", "min_hello", stream_input(OUTBOUND, [(OUT, a["min_hello"])]))
+    write("stream", "ext_hello", stream_input(OUTBOUND, [(OUT, a["ext_hello"])]))
+    # The classifier's handshake rules: the ServerHello lets application data
+    # through; an early alert ends its direction; the compatibility CCS.
+    alert = bytes([0x15, 3, 3, 0, 2, 2, 40])
+    ccs = bytes([0x14, 3, 3, 0, 1, 1])
+    appdata = bytes([0x17, 3, 3, 0, 5]) + b"hello"
+    write("stream", "server_hello_then_appdata",
+          stream_input(OUTBOUND, [(OUT, a["min_hello"]), (IN, a["min_server_hello"]),
+                                  (OUT, appdata)]))
+    write("stream", "appdata_before_server_hello",
+          stream_input(OUTBOUND, [(OUT, a["min_hello"]), (OUT, appdata)]))
+    write("stream", "ccs_then_alert",
+          stream_input(OUTBOUND, [(OUT, a["min_hello"]), (OUT, ccs + alert)]))
+    write("stream", "early_alerts",
+          stream_input(OUTBOUND, [(IN, alert), (IN, alert), (OUT, a["min_hello"])]))
+    write("stream", "inbound_hello_reply",
+          stream_input(INBOUND, [(IN, a["ext_hello"]), (OUT, a["min_server_hello"]),
+                                 (IN, appdata)]))
     # PostgreSQL: SSLRequest, 'S', then the TLS 1.3 session.
     pg = [(OUT, a["pg_ssl_request"]), (IN, b"S")] + [
         (OUT if "client" in k else IN, a[k])
