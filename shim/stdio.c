@@ -213,7 +213,7 @@ SHIM_EXPORT int fclose(FILE *fp)
 	return real_fclose(fp);
 }
 
-SHIM_EXPORT FILE *fdopen(int fd, const char *mode)
+static FILE *fdopen_route(int fd, const char *mode)
 {
 	static FILE *(*real_fdopen)(int, const char *);
 	FILE *fp;
@@ -226,6 +226,11 @@ SHIM_EXPORT FILE *fdopen(int fd, const char *mode)
 		fence(fp);
 	}
 	return fp;
+}
+
+SHIM_EXPORT FILE *fdopen(int fd, const char *mode)
+{
+	return fdopen_route(fd, mode);
 }
 
 /* exit() flushes every stream after the destructors ran. */
@@ -243,4 +248,12 @@ __attribute__((destructor)) static void stdio_check_at_exit(void)
 	if (check_pending(stderr, &c, &pending) == 0) {
 		conn_release(c);
 	}
+}
+
+/* libio's exported names for the same calls. */
+SHIM_EXPORT int _IO_fflush(FILE *fp) __attribute__((alias("fflush")));
+SHIM_EXPORT int _IO_fclose(FILE *fp) __attribute__((alias("fclose")));
+SHIM_EXPORT FILE *_IO_fdopen(int fd, const char *mode)
+{
+	return fdopen_route(fd, mode);
 }
