@@ -164,3 +164,19 @@ expect_match "$label: the race ran and some record headers were written" \
 sink_flushed "$port" "$T/$label.bytes"
 expect_no_match "$label: the server never received the flipped plaintext" "PLAIN" \
 	"$(received "$label")"
+
+# The same, made deterministic: the buffer straddles a page the program keeps
+# closed, and its SIGSEGV handler rewrites the record header to "PLAIN" when
+# the bytes behind it are first read. The shim judges its own copy: the
+# kernel gets the bytes that were judged, here the plaintext, so refused.
+label=fault_flip_send
+sink "$label"
+port=$(cat "$T/$label.port")
+attempt "$label" fault_flip_send 127.0.0.1 "$port"
+expect "$label: the header was rewritten during the call, and the write refused (EACCES)" \
+	"FLIPPED 1
+REFUSED EACCES" "$OUT"
+expect_match "$label: audit line" \
+	"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/fault_flip_send " "$EV"
+sink_flushed "$port" "$T/$label.bytes"
+expect "$label: the server received nothing" "END" "$(received "$label")"
