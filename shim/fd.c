@@ -61,6 +61,8 @@ SHIM_EXPORT int close(int fd)
 }
 
 SHIM_EXPORT int __close(int fd) __attribute__((alias("close")));
+/* GLIBC_PRIVATE, but exported all the same: reachable with dlvsym. */
+SHIM_EXPORT int __close_nocancel(int fd) __attribute__((alias("close")));
 
 SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
@@ -193,6 +195,8 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_end(ap);
 	return fcntl_common(real()->fcntl64, fd, cmd, arg);
 }
+
+SHIM_EXPORT int __libc_fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl64")));
 
 /* Kernel TLS would take plaintext from the program and encrypt it in the kernel,
  * behind the byte checks; on a governed socket it is not available (OpenSSL then

@@ -164,6 +164,9 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 /* glibc exports its own aliases of the calls (__write, __send, ...): a program
  * that links them directly must meet the same wrapper (tlsguard.8). */
 SHIM_EXPORT ssize_t __write(int fd, const void *buf, size_t len) __attribute__((alias("write")));
+/* GLIBC_PRIVATE, but exported all the same: reachable with dlvsym. */
+SHIM_EXPORT ssize_t __write_nocancel(int fd, const void *buf, size_t len)
+    __attribute__((alias("write")));
 
 ssize_t io_write_governed(int fd, const void *buf, size_t len)
 {
@@ -393,6 +396,7 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
 }
 
 SHIM_EXPORT ssize_t __read(int fd, void *buf, size_t len) __attribute__((alias("read")));
+SHIM_EXPORT ssize_t __read_nocancel(int fd, void *buf, size_t len) __attribute__((alias("read")));
 
 /* _FORTIFY_SOURCE builds (all of Debian) call the checking variants. */
 static COLD ssize_t read_chk_governed(int fd, void *buf, size_t len, size_t buflen)
