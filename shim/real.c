@@ -126,6 +126,10 @@ static bool resolves_to_shim(void *fn)
  * supplement). Only a default-version definition counts: the same lookup
  * ld.so makes for an unversioned reference.
  */
+/* A .gnu.version entry with this bit names a non-default version (sym@V, not
+ * sym@@V): ld.so never binds an unversioned reference to it. */
+#define VERSYM_HIDDEN 0x8000
+
 struct dso_syms {
 	uintptr_t base;
 	const ElfW(Sym) * symtab;
@@ -183,12 +187,13 @@ static uint32_t gnu_hash_of(const char *name)
 	return h;
 }
 
+/* ELF64_ST_TYPE is ELF32_ST_TYPE: the low four bits of st_info. */
 static bool sym_matches(const struct dso_syms *d, uint32_t i, const char *name)
 {
 	const ElfW(Sym) *sym = &d->symtab[i];
 
 	return sym->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(sym->st_info) == STT_FUNC &&
-	       (d->versym == NULL || (d->versym[i] & 0x8000) == 0) &&
+	       (d->versym == NULL || (d->versym[i] & VERSYM_HIDDEN) == 0) &&
 	       strcmp(d->strtab + sym->st_name, name) == 0;
 }
 
