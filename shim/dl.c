@@ -21,14 +21,144 @@
  * function cannot jump to another with its own return address in place);
  * elsewhere they are C, and RTLD_NEXT is then resolved from the shim's place
  * (tlsguard.8, Limits).
+ *
+ * A sanitizer runtime looks its interceptors' real functions up through dlsym
+ * before it is initialised, so this file is built without sanitizer
+ * instrumentation (Makefile) and calls nothing a sanitizer intercepts on the
+ * way to the real dlsym.
  */
 #include <dlfcn.h>
+#include <elf.h>
+#include <gnu/libc-version.h>
 #include <link.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "real.h"
 #include "shim.h"
+
+/*
+ * dlsym and dlvsym are interposed, and every call the shim makes to them
+ * lands in its own wrapper, so the real ones cannot be found by asking
+ * them. They are read from the symbol table of the object that defines
+ * gnu_get_libc_version, libc (dlsym lives there since glibc 2.34; no sanitizer
+ * intercepts gnu_get_libc_version), through its GNU hash table (the
+ * format ld.so itself reads: "gnu-hash" in the System V ABI's Linux
+ * supplement). Only a default-version definition counts: the same lookup
+ * ld.so makes for an unversioned reference.
+ */
+/* A .gnu.version entry with this bit names a non-default version (sym@V, not
+ * sym@@V): ld.so never binds an unversioned reference to it. */
+#define VERSYM_HIDDEN 0x8000
+
+struct dso_syms {
+	uintptr_t base;
+	const ElfW(Sym) * symtab;
+	const char *strtab;
+	const uint32_t *gnu_hash;
+	const ElfW(Half) * versym;
+};
+
+/* ld.so relocates the d_ptr entries of .dynamic in place on most targets; on
+ * the others they are still offsets from the load address. */
+static const void *dyn_ptr(const struct dso_syms *d, ElfW(Addr) p)
+{
+	return (const void *)(p < d->base ? p + d->base : p);
+}
+
+static int dso_syms_of(const void *addr, struct dso_syms *d)
+{
+	struct link_map *map = NULL;
+	const ElfW(Dyn) * dyn;
+	Dl_info info;
+
+	d->symtab = NULL;
+	d->strtab = NULL;
+	d->gnu_hash = NULL;
+	d->versym = NULL;
+	if (dladdr1(addr, &info, (void **)&map, RTLD_DL_LINKMAP) == 0 || map == NULL) {
+		return -1;
+	}
+	d->base = map->l_addr;
+	for (dyn = map->l_ld; dyn->d_tag != DT_NULL; dyn++) {
+		switch (dyn->d_tag) {
+		case DT_SYMTAB:
+			d->symtab = dyn_ptr(d, dyn->d_un.d_ptr);
+			break;
+		case DT_STRTAB:
+			d->strtab = dyn_ptr(d, dyn->d_un.d_ptr);
+			break;
+		case DT_GNU_HASH:
+			d->gnu_hash = dyn_ptr(d, dyn->d_un.d_ptr);
+			break;
+		case DT_VERSYM:
+			d->versym = dyn_ptr(d, dyn->d_un.d_ptr);
+			break;
+		default:
+			break;
+		}
+	}
+	return d->symtab != NULL && d->strtab != NULL && d->gnu_hash != NULL ? 0 : -1;
+}
+
+static uint32_t gnu_hash_of(const char *name)
+{
+	uint32_t h = 5381;
+
+	for (; *name != '\0'; name++) {
+		h = h * 33 + (uint8_t)*name;
+	}
+	return h;
+}
+
+/* strcmp without libc: a sanitizer's strcmp interceptor may not be ready. */
+static bool same_name(const char *a, const char *b)
+{
+	for (; *a != '\0' && *a == *b; a++, b++) {
+	}
+	return *a == *b;
+}
+
+/* ELF64_ST_TYPE is ELF32_ST_TYPE: the low four bits of st_info. */
+static bool sym_matches(const struct dso_syms *d, uint32_t i, const char *name)
+{
+	const ElfW(Sym) *sym = &d->symtab[i];
+
+	return sym->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(sym->st_info) == STT_FUNC &&
+	       (d->versym == NULL || (d->versym[i] & VERSYM_HIDDEN) == 0) &&
+	       same_name(d->strtab + sym->st_name, name);
+}
+
+static void *dso_lookup(const struct dso_syms *d, const char *name)
+{
+	const uint32_t *h = d->gnu_hash, *buckets, *chain;
+	uint32_t nbuckets = h[0], symoffset = h[1], bloom_size = h[2], hash, i;
+
+	if (nbuckets == 0) {
+		return NULL;
+	}
+	buckets = (const uint32_t *)((const ElfW(Addr) *)&h[4] + bloom_size);
+	chain = buckets + nbuckets;
+	hash = gnu_hash_of(name);
+	for (i = buckets[hash % nbuckets]; i >= symoffset; i++) {
+		if (((chain[i - symoffset] ^ hash) >> 1) == 0 && sym_matches(d, i, name)) {
+			return (void *)(d->base + d->symtab[i].st_value);
+		}
+		if (chain[i - symoffset] & 1) {
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Bound once; idempotent, so threads racing here compute the same values.
+ * No pthread_once: a sanitizer's interceptor of it may not be ready. */
+static atomic_int dl_state; /* 0: not yet, 1: bound */
+static struct dso_syms self_syms;
+static bool self_syms_ok;
+static struct link_map *self_map;
 
 /* The object (link map) that contains addr, or NULL. */
 static struct link_map *map_of(const void *addr)
@@ -42,11 +172,48 @@ static struct link_map *map_of(const void *addr)
 	return map;
 }
 
+const struct real_fns *real_dl(void)
+{
+	struct dso_syms libc;
+
+	if (atomic_load_explicit(&dl_state, memory_order_acquire) == 1) {
+		return &real_table;
+	}
+	self_map = map_of((const void *)map_of);
+	self_syms_ok = dso_syms_of((const void *)map_of, &self_syms) == 0;
+	if (dso_syms_of((const void *)gnu_get_libc_version, &libc) == 0) {
+		real_table.dlsym = (void *(*)(void *, const char *))dso_lookup(&libc, "dlsym");
+		real_table.dlvsym =
+		    (void *(*)(void *, const char *, const char *))dso_lookup(&libc, "dlvsym");
+	}
+	atomic_store_explicit(&dl_state, 1, memory_order_release);
+	return &real_table;
+}
+
+void *real_shim_export(const char *name)
+{
+	real_dl();
+	return self_syms_ok ? dso_lookup(&self_syms, name) : NULL;
+}
+
+bool real_defines(const void *addr, const char *name)
+{
+	struct dso_syms d;
+
+	return dso_syms_of(addr, &d) == 0 && dso_lookup(&d, name) != NULL;
+}
+
+bool real_in_shim(const void *addr)
+{
+	real_dl();
+	return self_map != NULL && map_of(addr) == self_map;
+}
+
 /* RTLD_NEXT from caller finds the shim, or a wrapper that leads to it, when the
  * caller was loaded before the shim (the executable, an earlier preload). */
 static bool caller_precedes_shim(const void *caller)
 {
-	struct link_map *self = map_of((const void *)map_of), *m = map_of(caller);
+	struct link_map *self = self_map, *m = map_of(caller);
 
 	for (; m != NULL && self != NULL; m = m->l_next) {
 		if (m == self) {
