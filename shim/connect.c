@@ -20,6 +20,10 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	return guard_connect(fd, addr, len);
 }
 
+/* glibc's exported alias meets the same wrapper (tlsguard.8). */
+SHIM_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
+    __attribute__((alias("connect")));
+
 /* A new connection: decided by its listener's local port and its peer. A refused
  * one is closed and reported as aborted, which servers retry. */
 static int admit(int fd)

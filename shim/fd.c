@@ -34,6 +34,10 @@ SHIM_EXPORT int socket(int domain, int type, int protocol)
 	return born(real_hot()->socket(domain, type, protocol));
 }
 
+/* glibc's exported aliases meet the same wrappers (tlsguard.8). */
+SHIM_EXPORT int __socket(int domain, int type, int protocol) __THROW
+    __attribute__((alias("socket")));
+
 SHIM_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 {
 	int rc = real()->socketpair(domain, type, protocol, sv);
@@ -55,6 +59,10 @@ SHIM_EXPORT int close(int fd)
 	}
 	return real_hot()->close(fd);
 }
+
+SHIM_EXPORT int __close(int fd) __attribute__((alias("close")));
+/* GLIBC_PRIVATE, but exported all the same: reachable with dlvsym. */
+SHIM_EXPORT int __close_nocancel(int fd) __attribute__((alias("close")));
 
 SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
@@ -139,6 +147,8 @@ SHIM_EXPORT int dup2(int from, int to)
 	return dup_onto(from, to, call_dup2, 0);
 }
 
+SHIM_EXPORT int __dup2(int from, int to) __THROW __attribute__((alias("dup2")));
+
 SHIM_EXPORT int dup3(int from, int to, int flags)
 {
 	if (!fdt_governed(from) && !fdt_governed(to)) {
@@ -173,6 +183,8 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	return fcntl_common(real()->fcntl, fd, cmd, arg);
 }
 
+SHIM_EXPORT int __fcntl(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
 SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -183,6 +195,8 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_end(ap);
 	return fcntl_common(real()->fcntl64, fd, cmd, arg);
 }
+
+SHIM_EXPORT int __libc_fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl64")));
 
 /* Kernel TLS would take plaintext from the program and encrypt it in the kernel,
  * behind the byte checks; on a governed socket it is not available (OpenSSL then

@@ -428,6 +428,24 @@ static bool is_close_tail(const struct conn *c, const struct iovec *iov, size_t 
 	return true;
 }
 
+/* Both sides have framed TLS records and the first ClientHello is complete:
+ * from here on the classifier only follows record framing, which it cannot
+ * judge by content anyway (tlsguard.8, Limits). */
+static bool stream_settled(const struct stream *s)
+{
+	return s->upgraded && s->hello_done && s->in.records > 0 && s->out.records > 0;
+}
+
+bool guard_send_classifying(struct conn *c)
+{
+	bool settled;
+
+	lock_take(&c->lock);
+	settled = stream_settled(&c->stream);
+	lock_give(&c->lock);
+	return !settled;
+}
+
 int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt,
                      struct send_ticket *t)
 {

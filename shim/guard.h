@@ -40,6 +40,10 @@ struct send_ticket {
 	uint64_t changes;    /* the connection's stream changes when checked */
 };
 
+/* True while c is still being classified (no TLS yet in both directions): a
+ * send then goes from the shim's private copy of the program's bytes. */
+bool guard_send_classifying(struct conn *c);
+
 /* The bytes a call is about to send on the governed fd (c from conn_acquire). */
 int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iovcnt,
                      struct send_ticket *t);

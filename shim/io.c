@@ -3,7 +3,9 @@
  * descriptor costs a table lookup and a branch before the real call; a governed
  * one has its bytes checked (guard.c) before they leave and after they arrive.
  */
+#include <aio.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,32 +13,115 @@
 
 #include "conn_internal.h"
 #include "guard.h"
+#include "io.h"
 #include "real.h"
 #include "shim.h"
 
-/* The body of every send wrapper on a governed descriptor: check the bytes, make
- * the real call, then advance the connection's stream by what was sent. */
-#define GUARDED_SEND(fd, iov, iovcnt, call)                                                        \
-	do {                                                                                       \
-		struct conn *c_ = conn_acquire(fd);                                                \
-		struct send_ticket t_;                                                             \
-		ssize_t n_;                                                                        \
-		if (c_ == NULL) {                                                                  \
-			return call;                                                               \
-		}                                                                                  \
-		if (guard_send_check(fd, c_, iov, iovcnt, &t_) < 0) {                              \
-			conn_release(c_);                                                          \
-			return -1;                                                                 \
-		}                                                                                  \
-		n_ = call;                                                                         \
-		if (n_ > 0) {                                                                      \
-			int saved_ = errno;                                                        \
-			guard_send_commit(c_, iov, iovcnt, (size_t)n_, &t_);                       \
-			errno = saved_;                                                            \
-		}                                                                                  \
-		conn_release(c_);                                                                  \
-		return n_;                                                                         \
-	} while (0)
+/* How a send wrapper makes its real call, so that one path can make it with
+ * either the program's buffers or the shim's private copy of them. */
+enum send_kind {
+	SEND_WRITE,
+	SEND_WRITEV,
+	SEND_PWRITEV,
+	SEND_PWRITEV2,
+	SEND_SEND,
+	SEND_SENDTO,
+	SEND_SENDMSG,
+};
+
+struct send_call {
+	enum send_kind kind;
+	int flags;
+	off_t offset;
+	const struct sockaddr *addr;
+	socklen_t alen;
+	const struct msghdr *msg;
+};
+
+static ssize_t send_call_run(int fd, const struct send_call *sc, const struct iovec *iov,
+                             size_t iovcnt)
+{
+	struct msghdr m;
+
+	switch (sc->kind) {
+	case SEND_WRITE:
+		return real()->write(fd, iov[0].iov_base, iov[0].iov_len);
+	case SEND_WRITEV:
+		return real()->writev(fd, iov, (int)iovcnt);
+	case SEND_PWRITEV:
+		return real()->pwritev(fd, iov, (int)iovcnt, sc->offset);
+	case SEND_PWRITEV2:
+		return real()->pwritev2(fd, iov, (int)iovcnt, sc->offset, sc->flags);
+	case SEND_SEND:
+		return real()->send(fd, iov[0].iov_base, iov[0].iov_len, sc->flags);
+	case SEND_SENDTO:
+		return real()->sendto(fd, iov[0].iov_base, iov[0].iov_len, sc->flags, sc->addr,
+		                      sc->alen);
+	case SEND_SENDMSG:
+		m = *sc->msg;
+		m.msg_iov = (struct iovec *)iov;
+		m.msg_iovlen = iovcnt;
+		return real()->sendmsg(fd, &m, sc->flags);
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+}
+
+/* While a connection is still being classified, the bytes judged must be the
+ * bytes sent: another thread of the program could rewrite its buffer between
+ * the check and the kernel's copy. The call then sends from a private copy of
+ * at most this many bytes; a longer write returns short, as write(2) may on a
+ * stream socket, and TLS libraries write the rest with the next call. A
+ * ClientHello fits. */
+#define SEND_COPY_MAX 8192
+
+static size_t gather(const struct iovec *iov, size_t iovcnt, uint8_t *to, size_t room)
+{
+	size_t i, take, n = 0;
+
+	for (i = 0; i < iovcnt && n < room; i++) {
+		take = iov[i].iov_len < room - n ? iov[i].iov_len : room - n;
+		memcpy(to + n, iov[i].iov_base, take);
+		n += take;
+	}
+	return n;
+}
+
+/* Every send wrapper on a governed descriptor: check the bytes, make the real
+ * call, then advance the connection's stream by what was sent. */
+static __attribute__((noinline)) ssize_t guarded_send(int fd, const struct iovec *iov,
+                                                      size_t iovcnt, const struct send_call *sc)
+{
+	uint8_t copy[SEND_COPY_MAX];
+	struct conn *c = conn_acquire(fd);
+	struct send_ticket t;
+	struct iovec priv;
+	ssize_t n;
+	int saved;
+
+	if (c == NULL) {
+		return send_call_run(fd, sc, iov, iovcnt);
+	}
+	if (guard_send_classifying(c)) {
+		priv.iov_base = copy;
+		priv.iov_len = gather(iov, iovcnt, copy, sizeof(copy));
+		iov = &priv;
+		iovcnt = 1;
+	}
+	if (guard_send_check(fd, c, iov, iovcnt, &t) < 0) {
+		conn_release(c);
+		return -1;
+	}
+	n = send_call_run(fd, sc, iov, iovcnt);
+	if (n > 0) {
+		saved = errno;
+		guard_send_commit(c, iov, iovcnt, (size_t)n, &t);
+		errno = saved;
+	}
+	conn_release(c);
+	return n;
+}
 
 /* Receives through call, then checks what arrived. */
 static ssize_t recv_checked(int fd, const struct iovec *iov, size_t iovcnt, ssize_t n, bool peek)
@@ -63,8 +148,9 @@ static ssize_t recv_checked(int fd, const struct iovec *iov, size_t iovcnt, ssiz
 static COLD ssize_t write_governed(int fd, const void *buf, size_t len)
 {
 	struct iovec iov = {(void *)buf, len};
+	const struct send_call sc = {.kind = SEND_WRITE};
 
-	GUARDED_SEND(fd, &iov, 1, real()->write(fd, buf, len));
+	return guarded_send(fd, &iov, 1, &sc);
 }
 
 SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
@@ -75,12 +161,24 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 	return real_hot()->write(fd, buf, len);
 }
 
+/* glibc exports its own aliases of the calls (__write, __send, ...): a program
+ * that links them directly must meet the same wrapper (tlsguard.8). */
+SHIM_EXPORT ssize_t __write(int fd, const void *buf, size_t len) __attribute__((alias("write")));
+/* GLIBC_PRIVATE, but exported all the same: reachable with dlvsym. */
+SHIM_EXPORT ssize_t __write_nocancel(int fd, const void *buf, size_t len)
+    __attribute__((alias("write")));
+
+ssize_t io_write_governed(int fd, const void *buf, size_t len)
+{
+	return write_governed(fd, buf, len);
+}
+
 SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	if (!fdt_governed(fd) || iovcnt < 0) {
 		return real()->writev(fd, iov, iovcnt);
 	}
-	GUARDED_SEND(fd, iov, (size_t)iovcnt, real()->writev(fd, iov, iovcnt));
+	return guarded_send(fd, iov, (size_t)iovcnt, &(struct send_call){.kind = SEND_WRITEV});
 }
 
 /* On a socket pwritev fails with ESPIPE, but pwritev2 with offset -1 writes. */
@@ -89,7 +187,8 @@ SHIM_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t o
 	if (!fdt_governed(fd) || iovcnt < 0) {
 		return real()->pwritev(fd, iov, iovcnt, offset);
 	}
-	GUARDED_SEND(fd, iov, (size_t)iovcnt, real()->pwritev(fd, iov, iovcnt, offset));
+	return guarded_send(fd, iov, (size_t)iovcnt,
+	                    &(struct send_call){.kind = SEND_PWRITEV, .offset = offset});
 }
 
 SHIM_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)
@@ -97,7 +196,9 @@ SHIM_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int iovcnt, off_t 
 	if (!fdt_governed(fd) || iovcnt < 0) {
 		return real()->pwritev2(fd, iov, iovcnt, offset, flags);
 	}
-	GUARDED_SEND(fd, iov, (size_t)iovcnt, real()->pwritev2(fd, iov, iovcnt, offset, flags));
+	return guarded_send(
+	    fd, iov, (size_t)iovcnt,
+	    &(struct send_call){.kind = SEND_PWRITEV2, .offset = offset, .flags = flags});
 }
 
 SHIM_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int iovcnt, off_t offset)
@@ -108,8 +209,9 @@ SHIM_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int iovcnt, off
 static COLD ssize_t send_governed(int fd, const void *buf, size_t len, int flags)
 {
 	struct iovec iov = {(void *)buf, len};
+	const struct send_call sc = {.kind = SEND_SEND, .flags = flags};
 
-	GUARDED_SEND(fd, &iov, 1, real()->send(fd, buf, len, flags));
+	return guarded_send(fd, &iov, 1, &sc);
 }
 
 SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
@@ -120,42 +222,106 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	return real_hot()->send(fd, buf, len, flags);
 }
 
-/* An address on a send: a datagram's destination, or a TCP connect (MSG_FASTOPEN,
- * or an unconnected socket) that the policy must see like connect(). */
-static int check_destination(int fd, const struct sockaddr *addr, socklen_t len)
+SHIM_EXPORT ssize_t __send(int fd, const void *buf, size_t len, int flags)
+    __attribute__((alias("send")));
+
+/* The socket's own address family (SO_DOMAIN), or -1. */
+static int domain_of(int fd)
 {
-	if (addr == NULL || len == 0 || shim_busy) {
+	int domain = -1;
+	socklen_t len = sizeof(domain);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
+		return -1;
+	}
+	return domain;
+}
+
+/* An address on a send: a datagram's destination, or a TCP connect (MSG_FASTOPEN,
+ * or an unconnected socket) that the policy must see like connect(). The
+ * address is the shim's copy (see copy_destination). */
+static int check_destination(int fd, struct sockaddr_storage *ss, socklen_t len)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+
+	if (len == 0 || shim_busy) {
 		return 0;
 	}
 	if (fdt_peek(fd) != NULL) {
 		return 0; /* governed already: its peer was decided at connect */
 	}
-	return guard_outbound(fd, addr, len);
+	/* On an IPv4 socket the kernel sends to an AF_UNSPEC address as to AF_INET
+	 * (udp_sendmsg and raw_sendmsg, net/ipv4): the socket's family decides
+	 * what the address means, not the field the program filled in. */
+	if (ss->ss_family == AF_UNSPEC && len >= sizeof(*v4) && domain_of(fd) == AF_INET) {
+		v4->sin_family = AF_INET;
+		if (guard_outbound(fd, (struct sockaddr *)v4, sizeof(*v4)) < 0) {
+			return -1;
+		}
+		v4->sin_family = AF_UNSPEC; /* the kernel gets what the program passed */
+		return 0;
+	}
+	return guard_outbound(fd, (struct sockaddr *)ss, len);
+}
+
+/* The destination the kernel will get is the one decided: the program's
+ * address is copied once (another thread could change it after the check).
+ * An address longer than any socket address is passed as it is: the kernel
+ * refuses it (EINVAL). 0 when there is no address to decide. */
+static socklen_t copy_destination(const void *addr, socklen_t len, struct sockaddr_storage *ss)
+{
+	if (addr == NULL || len == 0 || len > sizeof(*ss)) {
+		return 0;
+	}
+	memcpy(ss, addr, len);
+	return len;
 }
 
 SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
                            const struct sockaddr *addr, socklen_t alen)
 {
 	struct iovec iov = {(void *)buf, len};
+	struct send_call sc = {.kind = SEND_SENDTO, .flags = flags, .addr = addr, .alen = alen};
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 
 	if (addr == NULL && !fdt_governed(fd)) {
 		return real()->sendto(fd, buf, len, flags, addr, alen);
 	}
-	if (check_destination(fd, addr, alen) < 0) {
-		return -1;
+	if ((sslen = copy_destination(addr, alen, &ss)) > 0) {
+		if (check_destination(fd, &ss, sslen) < 0) {
+			return -1;
+		}
+		sc.addr = (struct sockaddr *)&ss;
 	}
-	GUARDED_SEND(fd, &iov, 1, real()->sendto(fd, buf, len, flags, addr, alen));
+	if (!fdt_governed(fd)) {
+		return send_call_run(fd, &sc, &iov, 1);
+	}
+	return guarded_send(fd, &iov, 1, &sc);
 }
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	struct send_call sc = {.kind = SEND_SENDMSG, .flags = flags, .msg = msg};
+	struct sockaddr_storage ss;
+	struct msghdr m;
+	socklen_t sslen;
+
 	if (msg == NULL || (msg->msg_name == NULL && !fdt_governed(fd))) {
 		return real()->sendmsg(fd, msg, flags);
 	}
-	if (check_destination(fd, msg->msg_name, msg->msg_namelen) < 0) {
-		return -1;
+	m = *msg;
+	if ((sslen = copy_destination(m.msg_name, m.msg_namelen, &ss)) > 0) {
+		if (check_destination(fd, &ss, sslen) < 0) {
+			return -1;
+		}
+		m.msg_name = &ss;
 	}
-	GUARDED_SEND(fd, msg->msg_iov, msg->msg_iovlen, real()->sendmsg(fd, msg, flags));
+	sc.msg = &m;
+	if (!fdt_governed(fd)) {
+		return send_call_run(fd, &sc, m.msg_iov, m.msg_iovlen);
+	}
+	return guarded_send(fd, m.msg_iov, m.msg_iovlen, &sc);
 }
 
 /* Each message is decided in order; the call sends the ones before the first
@@ -181,6 +347,9 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int fl
 	}
 	return (int)vlen;
 }
+
+SHIM_EXPORT int __sendmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags)
+    __attribute__((alias("sendmmsg")));
 
 /* sendfile and splice hand the kernel bytes the shim never sees: on a socket
  * that must carry TLS they can only be plaintext (kernel TLS is refused), so
@@ -225,6 +394,9 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
 	}
 	return real_hot()->read(fd, buf, len);
 }
+
+SHIM_EXPORT ssize_t __read(int fd, void *buf, size_t len) __attribute__((alias("read")));
+SHIM_EXPORT ssize_t __read_nocancel(int fd, void *buf, size_t len) __attribute__((alias("read")));
 
 /* _FORTIFY_SOURCE builds (all of Debian) call the checking variants. */
 static COLD ssize_t read_chk_governed(int fd, void *buf, size_t len, size_t buflen)
@@ -277,6 +449,8 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 	}
 	return real_hot()->recv(fd, buf, len, flags);
 }
+
+SHIM_EXPORT ssize_t __recv(int fd, void *buf, size_t len, int flags) __attribute__((alias("recv")));
 
 static COLD ssize_t recv_chk_governed(int fd, void *buf, size_t len, size_t buflen, int flags)
 {
@@ -370,4 +544,68 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int fl
 		}
 	}
 	return n;
+}
+
+/* POSIX AIO (aio(7)) runs the transfer on a libc thread, behind every wrapper:
+ * a read or write request on a governed socket is refused as sendfile is. */
+static int aio_check(const struct aiocb *cb, const char *call)
+{
+	if (cb == NULL || !fdt_governed(cb->aio_fildes)) {
+		return 0;
+	}
+	return guard_opaque(cb->aio_fildes, call);
+}
+
+static int aio_write_route(struct aiocb *cb)
+{
+	return aio_check(cb, "aio_write") < 0 ? -1 : real()->aio_write(cb);
+}
+
+static int aio_read_route(struct aiocb *cb)
+{
+	return aio_check(cb, "aio_read") < 0 ? -1 : real()->aio_read(cb);
+}
+
+static int lio_listio_route(int mode, struct aiocb *const list[], int nent, struct sigevent *sig)
+{
+	int i;
+
+	for (i = 0; list != NULL && i < nent; i++) {
+		if (list[i] != NULL && list[i]->aio_lio_opcode != LIO_NOP &&
+		    aio_check(list[i], "lio_listio") < 0) {
+			return -1;
+		}
+	}
+	return real()->lio_listio(mode, list, nent, sig);
+}
+
+SHIM_EXPORT int aio_write(struct aiocb *cb)
+{
+	return aio_write_route(cb);
+}
+
+SHIM_EXPORT int aio_read(struct aiocb *cb)
+{
+	return aio_read_route(cb);
+}
+
+SHIM_EXPORT int lio_listio(int mode, struct aiocb *const list[], int nent, struct sigevent *sig)
+{
+	return lio_listio_route(mode, list, nent, sig);
+}
+
+/* struct aiocb64 is struct aiocb on LP64 targets (aio.h). */
+SHIM_EXPORT int aio_write64(struct aiocb64 *cb)
+{
+	return aio_write_route((struct aiocb *)cb);
+}
+
+SHIM_EXPORT int aio_read64(struct aiocb64 *cb)
+{
+	return aio_read_route((struct aiocb *)cb);
+}
+
+SHIM_EXPORT int lio_listio64(int mode, struct aiocb64 *const list[], int nent, struct sigevent *sig)
+{
+	return lio_listio_route(mode, (struct aiocb *const *)list, nent, sig);
 }

@@ -119,7 +119,7 @@ static bool resolves_to_shim(void *fn)
 
 static void bind_one(void **slot, const char *name)
 {
-	void *fn = dlsym(RTLD_NEXT, name);
+	void *fn = real_table.dlsym != NULL ? real_table.dlsym(RTLD_NEXT, name) : NULL;
 
 	if (fn == NULL || resolves_to_shim(fn)) {
 		broken = true; /* reported when the policy loads (init.c) */
@@ -138,6 +138,9 @@ static void bind_all(void)
 
 	if (dladdr((void *)real_bind, &self) != 0) {
 		dl_iterate_phdr(find_self, self.dli_fbase);
+	}
+	if (real_dl()->dlsym == NULL || real_table.dlvsym == NULL) {
+		broken = true;
 	}
 	BIND(socket);
 	BIND(socketpair);
@@ -190,6 +193,17 @@ static void bind_all(void)
 	BIND(posix_spawnp);
 	BIND(fork);
 	BIND(syscall);
+	BIND(vdprintf);
+	BIND_AS(vdprintf_chk, "__vdprintf_chk");
+	BIND_AS(vasprintf_chk, "__vasprintf_chk");
+	BIND(openlog);
+	BIND(vsyslog);
+	BIND_AS(vsyslog_chk, "__vsyslog_chk");
+	BIND(aio_read);
+	BIND(aio_write);
+	BIND(lio_listio);
+	BIND(dlopen);
+	BIND(dlmopen);
 }
 
 void real_bind(void)

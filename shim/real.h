@@ -6,7 +6,10 @@
 #ifndef TLSGUARD_REAL_H
 #define TLSGUARD_REAL_H
 
+#include <aio.h>
+#include <dlfcn.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <spawn.h>
@@ -69,6 +72,23 @@ struct real_fns {
 	                    const posix_spawnattr_t *, char *const[], char *const[]);
 	pid_t (*fork)(void);
 	long (*syscall)(long, ...);
+	/* formatted output straight to a descriptor (printf.c) */
+	int (*vdprintf)(int, const char *, va_list);
+	int (*vdprintf_chk)(int, int, const char *, va_list);
+	int (*vasprintf_chk)(char **, int, const char *, va_list);
+	void (*openlog)(const char *, int, int);
+	void (*vsyslog)(int, const char *, va_list);
+	void (*vsyslog_chk)(int, int, const char *, va_list);
+	/* POSIX AIO (io.c) */
+	int (*aio_read)(struct aiocb *);
+	int (*aio_write)(struct aiocb *);
+	int (*lio_listio)(int, struct aiocb *const[], int, struct sigevent *);
+	/* the dynamic linker's lookups (dl.c): bound from libc's own symbol table,
+	 * since the shim's calls to dlsym land in its own wrapper */
+	void *(*dlsym)(void *, const char *);
+	void *(*dlvsym)(void *, const char *, const char *);
+	void *(*dlopen)(const char *, int);
+	void *(*dlmopen)(Lmid_t, const char *, int);
 };
 
 extern struct real_fns real_table;
@@ -93,5 +113,20 @@ static inline const struct real_fns *real(void)
 #define real_hot() (&real_table)
 
 bool real_broken(void);
+
+/* The table with at least dlsym and dlvsym bound (NULL when libc's symbol
+ * table could not be read), without binding anything else: what dl.c needs
+ * before, and while, the rest is bound. */
+const struct real_fns *real_dl(void);
+
+/* The shim's own exported function of that name (an interposed name), or
+ * NULL: read from the shim's dynamic symbol table, so the list is the export
+ * map itself. */
+void *real_shim_export(const char *name);
+/* True when the object that contains addr itself defines the function name. */
+bool real_defines(const void *addr, const char *name);
+
+/* True when addr lies in this shared object. */
+bool real_in_shim(const void *addr);
 
 #endif

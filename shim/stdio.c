@@ -22,6 +22,7 @@
 
 #include "conn_internal.h"
 #include "guard.h"
+#include "real.h"
 #include "shim.h"
 #include "stdio_guard.h"
 
@@ -170,7 +171,7 @@ SHIM_EXPORT int fflush(FILE *fp)
 	int rc;
 
 	if (real_fflush == NULL) {
-		real_fflush = (int (*)(FILE *))dlsym(RTLD_NEXT, "fflush");
+		real_fflush = (int (*)(FILE *))real_dl()->dlsym(RTLD_NEXT, "fflush");
 	}
 	if (fp == NULL) {
 		/* fflush(NULL) flushes every stream; the standard ones are checked. */
@@ -196,7 +197,7 @@ SHIM_EXPORT int fclose(FILE *fp)
 	int rc = 0, saved;
 
 	if (real_fclose == NULL) {
-		real_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
+		real_fclose = (int (*)(FILE *))real_dl()->dlsym(RTLD_NEXT, "fclose");
 	}
 	if (fp != NULL && fp->_fileno >= 0) {
 		rc = check_pending(fp, &c, &pending);
@@ -213,19 +214,24 @@ SHIM_EXPORT int fclose(FILE *fp)
 	return real_fclose(fp);
 }
 
-SHIM_EXPORT FILE *fdopen(int fd, const char *mode)
+static FILE *fdopen_route(int fd, const char *mode)
 {
 	static FILE *(*real_fdopen)(int, const char *);
 	FILE *fp;
 
 	if (real_fdopen == NULL) {
-		real_fdopen = (FILE * (*)(int, const char *)) dlsym(RTLD_NEXT, "fdopen");
+		real_fdopen = (FILE * (*)(int, const char *)) real_dl()->dlsym(RTLD_NEXT, "fdopen");
 	}
 	fp = real_fdopen(fd, mode);
 	if (fp != NULL && fdt_peek(fd) != NULL && shim_mode() == POLICY_MODE_ENFORCE) {
 		fence(fp);
 	}
 	return fp;
+}
+
+SHIM_EXPORT FILE *fdopen(int fd, const char *mode)
+{
+	return fdopen_route(fd, mode);
 }
 
 /* exit() flushes every stream after the destructors ran. */
@@ -243,4 +249,12 @@ __attribute__((destructor)) static void stdio_check_at_exit(void)
 	if (check_pending(stderr, &c, &pending) == 0) {
 		conn_release(c);
 	}
+}
+
+/* libio's exported names for the same calls. */
+SHIM_EXPORT int _IO_fflush(FILE *fp) __attribute__((alias("fflush")));
+SHIM_EXPORT int _IO_fclose(FILE *fp) __attribute__((alias("fclose")));
+SHIM_EXPORT FILE *_IO_fdopen(int fd, const char *mode)
+{
+	return fdopen_route(fd, mode);
 }
