@@ -64,13 +64,15 @@ CLI := $(BUILD)/tlsguard
 
 all: $(LIB) $(CLI)
 
+OBJ_CFLAGS = $(ALL_CFLAGS)
 $(BUILD)/%.o: %.c $(wildcard policy/*.h shim/*.h tools/*.h tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SSL_CFLAGS) -c -o $@ $<
+	$(CC) $(OBJ_CFLAGS) $(SSL_CFLAGS) -c -o $@ $<
 
 # A sanitizer runtime looks its interceptors' real functions up through dlsym
 # before it is initialised: the shim's dlsym (shim/dl.c) is never instrumented.
-$(BUILD)/shim/dl.o: ALL_CFLAGS := $(filter-out -fsanitize=%,$(ALL_CFLAGS))
+# (Recursive, like ALL_CFLAGS: pkg-config is not asked before make deps ran.)
+$(BUILD)/shim/dl.o: OBJ_CFLAGS = $(filter-out -fsanitize=%,$(ALL_CFLAGS))
 
 $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 	@mkdir -p $(dir $@)
