@@ -39,7 +39,15 @@ static bool load_failed;
  * over environ with no libc call, into a small block in .data (see
  * SHIM_STARTUP_DATA) that shares its page with what the loader writes anyway;
  * only values too long for it go to a larger block in .bss, a page of its own. */
-enum start_var { START_POLICY, START_MODE, START_FDS, START_PRELOAD, START_VARS };
+enum start_var {
+	START_POLICY,
+	START_MODE,
+	START_FDS,
+	START_PRELOAD,
+	START_LISTEN_PID,
+	START_LISTEN_FDS,
+	START_VARS
+};
 
 /* Not const: in .data with the rest, so reading the prefixes at start-up
  * touches no page of .rodata. */
@@ -54,6 +62,9 @@ static SHIM_STARTUP_DATA struct {
     [START_MODE] = {"TLSGUARD_MODE=", 64, "(TLSGUARD_MODE too long)"},
     [START_FDS] = {"TLSGUARD_FDS=", 4096, NULL},
     [START_PRELOAD] = {"LD_PRELOAD=", 4096, NULL},
+    /* systemd socket activation (sd_listen_fds(3)): numbers, short */
+    [START_LISTEN_PID] = {"LISTEN_PID=", 24, NULL},
+    [START_LISTEN_FDS] = {"LISTEN_FDS=", 24, NULL},
 };
 
 enum { START_NONE, START_TAKING, START_TAKEN };
@@ -66,7 +77,7 @@ struct start_store {
 };
 
 static SHIM_STARTUP_DATA char start_near_bytes[512];
-static char start_far_bytes[PATH_MAX + 64 + 4096 + 4096]; /* every value at its longest */
+static char start_far_bytes[PATH_MAX + 64 + 4096 + 4096 + 24 + 24]; /* every value at its longest */
 
 static SHIM_STARTUP_DATA struct {
 	atomic_int state;
@@ -130,8 +141,9 @@ static void take_start_env(void)
 		return;
 	}
 	for (e = environ; e != NULL && *e != NULL; e++) {
-		if (((*e)[0] != 'T' || (*e)[1] != 'L') && ((*e)[0] != 'L' || (*e)[1] != 'D')) {
-			continue; /* neither TLSGUARD_ nor LD_ */
+		if (((*e)[0] != 'T' || (*e)[1] != 'L') &&
+		    ((*e)[0] != 'L' || ((*e)[1] != 'D' && (*e)[1] != 'I'))) {
+			continue; /* neither TLSGUARD_ nor LD_ nor LISTEN_ */
 		}
 		for (v = 0; v < START_VARS; v++) {
 			if ((value = value_if(*e, start_vars[v].prefix)) != NULL) {
@@ -143,13 +155,16 @@ static void take_start_env(void)
 	atomic_store(&start.state, START_TAKEN);
 }
 
+static const char *start_value(enum start_var var);
+
 /* Before any other constructor, and so before main can touch the environment
  * (a wrapper called even earlier takes the snapshot itself). The sockets an
  * exec'ed parent governed are governed again before any byte moves. */
 __attribute__((constructor(101))) static void take_start_env_early(void)
 {
 	take_start_env();
-	exec_adopt_inherited(shim_start_fds());
+	exec_adopt_inherited(shim_start_fds(), start_value(START_LISTEN_PID),
+	                     start_value(START_LISTEN_FDS));
 }
 
 /* A setuid/setgid/capability process ignores the TLSGUARD_ variables, as
@@ -160,7 +175,9 @@ static const char *start_value(enum start_var var)
 
 	take_start_env();
 	value = start.value[var];
-	if (value == NULL || var == START_PRELOAD) {
+	/* LISTEN_* only ever add sockets to govern: kept in every process. */
+	if (value == NULL || var == START_PRELOAD || var == START_LISTEN_PID ||
+	    var == START_LISTEN_FDS) {
 		return value;
 	}
 	if (atomic_load(&start.secure) < 0) {
