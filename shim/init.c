@@ -1,6 +1,8 @@
 /*
- * Loading the policy: once, on the first call that needs it, thread-safely.
- * A process that never opens an IP socket never gets here.
+ * The policy: its bytes are read when the program starts (a constructor, before
+ * main), so what the program later does to the file or its path changes
+ * nothing; they are parsed once, on the first call that needs the policy,
+ * thread-safely. A process that never opens an IP socket only reads them.
  */
 #include <errno.h>
 #include <limits.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -27,6 +30,21 @@ static struct policy *loaded;
 static enum policy_mode mode = POLICY_MODE_ENFORCE;
 static struct policy_error load_error;
 static bool load_failed;
+
+/* The policy as read at start: the file's bytes, the built-in default (no
+ * TLSGUARD_POLICY and no /etc/tlsguard/policy.conf), or why it could not be
+ * read. Written by read_policy_once, then only by load() under load_lock. */
+static SHIM_STARTUP_DATA struct {
+	atomic_int state; /* START_NONE, START_TAKING, START_TAKEN */
+	bool builtin;     /* no file: the built-in default policy */
+	const char *path;
+	char *text; /* NULL: the read failed, see error */
+	size_t len;
+	int sys_errno;              /* of the failure */
+	struct policy_error *error; /* NULL, or the failure (start_policy_error) */
+} start_policy;
+/* In .bss, a page of its own: written only when the read failed. */
+static struct policy_error start_policy_error;
 
 /* TLSGUARD_POLICY, TLSGUARD_MODE, TLSGUARD_FDS and LD_PRELOAD as this process
  * was started: a program that edits its environment (env -i, setenv before
@@ -156,13 +174,16 @@ static void take_start_env(void)
 }
 
 static const char *start_value(enum start_var var);
+static void read_policy_once(void);
 
 /* Before any other constructor, and so before main can touch the environment
- * (a wrapper called even earlier takes the snapshot itself). The sockets an
- * exec'ed parent governed are governed again before any byte moves. */
+ * or the policy file (a wrapper called even earlier takes the snapshot and
+ * reads the policy itself). The sockets an exec'ed parent governed are
+ * governed again before any byte moves. */
 __attribute__((constructor(101))) static void take_start_env_early(void)
 {
 	take_start_env();
+	read_policy_once();
 	exec_adopt_inherited(shim_start_fds(), start_value(START_LISTEN_PID),
 	                     start_value(START_LISTEN_FDS));
 }
@@ -257,15 +278,118 @@ static void report_failure(void)
  * again (and is refused meanwhile). Any other failure is final. */
 static bool transient(int err)
 {
-	return err == EMFILE || err == ENFILE || err == ENOMEM;
+	return err == EMFILE || err == ENFILE || err == ENOMEM || err == EAGAIN;
 }
 
-/* Loads the policy; false when the failure may pass and loading should be
- * tried again by the next call. */
-static bool load(void)
+/* close(2) of the policy file at start-up, without a libc call: close is
+ * interposed, and the first call of its wrapper binds the whole real table
+ * (some sixty lookups, and their page faults), which a process that never
+ * opens a socket must not pay; a dlsym of close alone still costs three page
+ * faults in every process. Elsewhere, through the real table. */
+#if defined(__x86_64__)
+static void start_close(int fd)
+{
+	long rc;
+
+	__asm__ volatile("syscall"
+	                 : "=a"(rc)
+	                 : "0"((long)SYS_close), "D"((long)fd)
+	                 : "rcx", "r11", "memory");
+	(void)rc;
+}
+#else
+static void start_close(int fd)
+{
+	real()->close(fd);
+}
+#endif
+
+/* Where a policy read at start lives: pages of .bss, touched only as far as
+ * the policy reaches; a larger policy goes to the heap. */
+static char start_policy_bytes[64 * 1024];
+
+/* Reads size bytes (fstat's size) and asks for one more: a file that grew
+ * meanwhile (an editor writing it now) is reported as a failure that may
+ * pass (EAGAIN), read again at the first call that needs the policy. A short
+ * read of a regular file is its end (read(2)). */
+static char *read_policy_fd(int fd, size_t size, size_t *len, struct policy_error *err)
+{
+	size_t cap = size + 1;
+	char *buf = cap <= sizeof(start_policy_bytes) ? start_policy_bytes : malloc(cap);
+	ssize_t n;
+
+	if (buf == NULL) {
+		policy_set_error(err, "%s: out of memory", start_policy.path);
+		err->sys_errno = ENOMEM;
+		return NULL;
+	}
+	do {
+		n = pread(fd, buf, cap, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n == cap) {
+		err->sys_errno = n < 0 ? errno : EAGAIN;
+		policy_set_error(err, "%s: %s", start_policy.path,
+		                 n < 0 ? strerror(errno) : "changed while being read");
+		if (buf != start_policy_bytes) {
+			free(buf);
+		}
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Reads the policy's bytes. With TLSGUARD_POLICY unset, /etc/tlsguard/policy.conf if it exists,
+ * else the built-in policy. The file checks (absolute path, regular file, owner, mode, size) run on
+ * the opened descriptor, as for every load (policy_open_file). */
+static void read_policy(void)
 {
 	const char *path = shim_start_policy();
+	struct policy_error err; /* on the stack: see start_policy_error */
+	size_t size = 0;
+	int fd;
 
+	start_policy.path = path != NULL ? path : POLICY_DEFAULT_PATH;
+	start_policy.text = NULL;
+	start_policy.error = NULL;
+	fd = policy_open_file(start_policy.path, &size, &err);
+	if (fd >= 0) {
+		start_policy.text = read_policy_fd(fd, size, &start_policy.len, &err);
+		start_close(fd);
+	}
+	start_policy.builtin = fd < 0 && path == NULL && err.sys_errno == ENOENT;
+	if (start_policy.text == NULL && !start_policy.builtin) {
+		start_policy_error = err;
+		start_policy.error = &start_policy_error;
+		start_policy.sys_errno = err.sys_errno;
+	}
+}
+
+/* Once, in the constructor (or in a wrapper some other library's constructor
+ * called even earlier); another thread waits for the bytes. No lock: the
+ * constructor runs with every process, and pthread_mutex_lock's code would be
+ * one more page to fault in. */
+static void read_policy_once(void)
+{
+	int expected = START_NONE;
+
+	if (atomic_load(&start_policy.state) == START_TAKEN) {
+		return;
+	}
+	if (!atomic_compare_exchange_strong(&start_policy.state, &expected, START_TAKING)) {
+		while (expected != START_TAKEN) {
+			expected = atomic_load(&start_policy.state);
+		}
+		return;
+	}
+	read_policy();
+	atomic_store(&start_policy.state, START_TAKEN);
+}
+
+/* Loads the policy from what was read at start; false when the failure may
+ * pass and loading should be tried again by the next call. */
+static bool load(void)
+{
 	if (real_broken()) {
 		policy_set_error(&load_error, "cannot bind the real libc functions "
 		                              "(another preload in the way?)");
@@ -273,23 +397,32 @@ static bool load(void)
 		report_failure();
 		return true;
 	}
-	if (path == NULL && access(POLICY_DEFAULT_PATH, F_OK) == 0) {
-		path = POLICY_DEFAULT_PATH;
+	read_policy_once(); /* done unless a wrapper ran before the constructor */
+	if (start_policy.text == NULL && !start_policy.builtin &&
+	    transient(start_policy.sys_errno)) {
+		read_policy(); /* a failure that may pass: read again (under load_lock) */
 	}
-	if (path == NULL) {
+	if (start_policy.builtin) {
 		loaded = policy_new_default();
 		if (loaded == NULL) {
 			policy_set_error(&load_error, "(built-in): out of memory");
 			load_error.sys_errno = ENOMEM;
 		}
+	} else if (start_policy.text == NULL) {
+		load_error = *start_policy.error;
 	} else {
-		loaded = policy_load_file(path, &load_error);
+		loaded = policy_load_string(start_policy.text, start_policy.len, start_policy.path,
+		                            &load_error);
 	}
 	if (loaded == NULL) {
 		load_failed = true;
 		report_failure();
 		return !transient(load_error.sys_errno);
 	}
+	if (start_policy.text != start_policy_bytes) {
+		free(start_policy.text); /* compiled: the bytes are not needed again */
+	}
+	start_policy.text = NULL;
 	load_failed = false;
 	mode = policy_mode(loaded);
 	apply_mode_override();
