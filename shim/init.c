@@ -304,9 +304,17 @@ static void start_close(int fd)
 }
 #endif
 
-/* Where a policy read at start lives: pages of .bss, touched only as far as
- * the policy reaches; a larger policy goes to the heap. */
-static char start_policy_bytes[64 * 1024];
+/* Where a policy read at start lives: a short one (the usual few rules) in
+ * .data beside the start-up state (SHIM_STARTUP_DATA: a page already
+ * written, so no page fault), a longer one in pages of .bss, touched only as
+ * far as it reaches, and a very long one on the heap. */
+static SHIM_STARTUP_DATA char start_policy_near[1024];
+static char start_policy_far[64 * 1024];
+
+static bool is_start_buffer(const char *buf)
+{
+	return buf == start_policy_near || buf == start_policy_far;
+}
 
 /* Reads size bytes (fstat's size) and asks for one more: a file that grew
  * meanwhile (an editor writing it now) is reported as a failure that may
@@ -315,7 +323,9 @@ static char start_policy_bytes[64 * 1024];
 static char *read_policy_fd(int fd, size_t size, size_t *len, struct policy_error *err)
 {
 	size_t cap = size + 1;
-	char *buf = cap <= sizeof(start_policy_bytes) ? start_policy_bytes : malloc(cap);
+	char *buf = cap <= sizeof(start_policy_near)  ? start_policy_near
+	            : cap <= sizeof(start_policy_far) ? start_policy_far
+	                                              : malloc(cap);
 	ssize_t n;
 
 	if (buf == NULL) {
@@ -330,7 +340,7 @@ static char *read_policy_fd(int fd, size_t size, size_t *len, struct policy_erro
 		err->sys_errno = n < 0 ? errno : EAGAIN;
 		policy_set_error(err, "%s: %s", start_policy.path,
 		                 n < 0 ? strerror(errno) : "changed while being read");
-		if (buf != start_policy_bytes) {
+		if (!is_start_buffer(buf)) {
 			free(buf);
 		}
 		return NULL;
@@ -419,7 +429,7 @@ static bool load(void)
 		report_failure();
 		return !transient(load_error.sys_errno);
 	}
-	if (start_policy.text != start_policy_bytes) {
+	if (!is_start_buffer(start_policy.text)) {
 		free(start_policy.text); /* compiled: the bytes are not needed again */
 	}
 	start_policy.text = NULL;
