@@ -165,6 +165,25 @@ EV=$(audit_since)
 expect_match "LISTEN_FDS listener: audit line (inbound)" \
 	"event=plaintext verdict=block dir=in .*reason=plaintext .*exe=$BYP/listen_fds_service " "$EV"
 
+# The same with systemd's own launcher (--accept: Accept=yes), when installed.
+if command -v systemd-socket-activate >/dev/null; then
+	port=$(new_port)
+	audit_mark
+	run_bg systemd-socket-activate --accept -l "127.0.0.1:$port" -E LD_PRELOAD="$SHIM" \
+		-E TLSGUARD_POLICY="$POLICY" "$BYP/listen_fds_service" conn >"$T/sd_act.out" 2>&1
+	wait_until grep -q "Listening on" "$T/sd_act.out"
+	got=$(client "$port" "")
+	wait_until grep -q "REFUSED\|SENT" "$T/sd_act.out"
+	expect_match "systemd-socket-activate --accept: plaintext on the connection fails with EACCES" \
+		"^REFUSED EACCES$" "$(cat "$T/sd_act.out")"
+	expect "systemd-socket-activate --accept: the client received nothing" "" "$got"
+	EV=$(audit_since)
+	expect_match "systemd-socket-activate --accept: audit line (inbound)" \
+		"event=plaintext verdict=block dir=in .*reason=plaintext .*exe=$BYP/listen_fds_service " "$EV"
+else
+	skip "systemd-socket-activate --accept" "systemd-socket-activate is not installed"
+fi
+
 # --- the policy is read when the program starts ---
 for how in inplace rename; do
 	label=policy_rewrite_$how
