@@ -349,9 +349,10 @@ static char *read_policy_fd(int fd, size_t size, size_t *len, struct policy_erro
 	return buf;
 }
 
-/* Reads the policy's bytes. With TLSGUARD_POLICY unset, /etc/tlsguard/policy.conf if it exists,
- * else the built-in policy. The file checks (absolute path, regular file, owner, mode, size) run on
- * the opened descriptor, as for every load (policy_open_file). */
+/* Reads the policy's bytes. With TLSGUARD_POLICY unset,
+ * /etc/tlsguard/policy.conf if it exists, else the built-in policy. The file
+ * checks (absolute path, regular file, owner, mode, size) run on the opened
+ * descriptor, as for every load (policy_open_file). */
 static void read_policy(void)
 {
 	const char *path = shim_start_policy();
