@@ -166,6 +166,11 @@ struct policy; /* opaque and immutable once loaded */
  * or others or owned by anyone but root or the effective user. NULL on error,
  * with err filled in. */
 struct policy *policy_load_file(const char *path, struct policy_error *err);
+/* The checks of policy_load_file (absolute path, regular file, owner, mode,
+ * size), on the opened descriptor: the descriptor (O_CLOEXEC, the caller reads
+ * and closes it) and in *size the file's size then, or -1 with err filled in
+ * (err->sys_errno set when a system call failed). */
+int policy_open_file(const char *path, size_t *size, struct policy_error *err);
 /* The same for text in memory; name is used in error messages. No ownership
  * check (there is no file). */
 struct policy *policy_load_string(const char *text, size_t len, const char *name,

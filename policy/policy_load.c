@@ -289,7 +289,14 @@ struct policy *policy_load_string(const char *text, size_t len, const char *name
 	return policy_compile(text, len, name, err);
 }
 
-static int load_check_file(int fd, const char *path, struct policy_error *err)
+/* This and policy_open_file run in every process the shim is preloaded into,
+ * at start-up (the shim reads its policy then): in .text.startup, beside the
+ * shim's constructor, whose page is already faulted in, they cost no page
+ * fault of their own. Harmless in the CLI. */
+#define POLICY_STARTUP_TEXT __attribute__((section(".text.startup")))
+
+POLICY_STARTUP_TEXT static int load_check_file(int fd, const char *path, struct stat *stp,
+                                               struct policy_error *err)
 {
 	struct stat st;
 
@@ -321,6 +328,7 @@ static int load_check_file(int fd, const char *path, struct policy_error *err)
 		policy_set_error(err, "%s: policy is larger than %d bytes", path, POLICY_MAX_FILE);
 		return -1;
 	}
+	*stp = st;
 	return 0;
 }
 
@@ -369,23 +377,21 @@ err:
 	return NULL;
 }
 
-struct policy *policy_load_file(const char *path, struct policy_error *err)
+POLICY_STARTUP_TEXT int policy_open_file(const char *path, size_t *size, struct policy_error *err)
 {
-	struct policy *policy = NULL;
-	char *text = NULL;
-	size_t len = 0;
+	struct stat st;
 	int fd;
 
 	if (err != NULL)
 		err->sys_errno = 0;
 	if (path == NULL || path[0] == '\0') {
 		policy_set_error(err, "(policy): no policy path given (TLSGUARD_POLICY is empty?)");
-		return NULL;
+		return -1;
 	}
 	/* Never a path relative to whatever directory the program runs in. */
 	if (path[0] != '/') {
 		policy_set_error(err, "%s: policy path must be absolute", path);
-		return NULL;
+		return -1;
 	}
 	/* O_NONBLOCK: a FIFO planted at the path must not hang the program. The
 	 * checks run on the opened descriptor, so there is no race with a rename. */
@@ -394,15 +400,28 @@ struct policy *policy_load_file(const char *path, struct policy_error *err)
 		if (err != NULL)
 			err->sys_errno = errno;
 		policy_set_error(err, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
+		return -1;
 	}
-	if (load_check_file(fd, path, err) != 0)
-		goto out;
+	if (load_check_file(fd, path, &st, err) != 0) {
+		close(fd);
+		return -1;
+	}
+	*size = (size_t)st.st_size;
+	return fd;
+}
+
+struct policy *policy_load_file(const char *path, struct policy_error *err)
+{
+	struct policy *policy = NULL;
+	char *text = NULL;
+	size_t len = 0, size;
+	int fd = policy_open_file(path, &size, err);
+
+	if (fd < 0)
+		return NULL;
 	text = load_read(fd, path, &len, err);
-	if (text == NULL)
-		goto out;
-	policy = policy_compile(text, len, path, err);
-out:
+	if (text != NULL)
+		policy = policy_compile(text, len, path, err);
 	free(text);
 	close(fd);
 	return policy;

@@ -3,7 +3,9 @@
  * posix_spawn, system, popen) gets an environment that preloads the shim with
  * this process's policy and mode, even if the program scrubbed them, unless the
  * policy says inherit = false. Governed sockets a child inherits are named in
- * TLSGUARD_FDS, so the child governs them from its first byte.
+ * TLSGUARD_FDS by socket (SO_COOKIE, or the inode), not by number: dup2, file
+ * actions and exec move a socket to any number, and the child finds it there
+ * and governs it from its first byte (fdlist.h).
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -20,10 +22,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "conn_internal.h"
 #include "exec.h"
+#include "fdlist.h"
 #include "guard.h"
 #include "real.h"
 #include "shim.h"
@@ -40,12 +45,10 @@ static SHIM_STARTUP_DATA char env_policy[] = "TLSGUARD_POLICY";
 static SHIM_STARTUP_DATA char env_mode[] = "TLSGUARD_MODE";
 static SHIM_STARTUP_DATA char env_fds[] = "TLSGUARD_FDS";
 
-/* TLSGUARD_FDS: at most this long (what the child's start-up snapshot keeps),
- * entries "FD:o" or "FD:i" of at most GOVERNED_ENTRY_MAX bytes with their
- * comma, and INHERITED_MORE last when not every one fitted. */
-#define GOVERNED_LIST_MAX  4096
-#define GOVERNED_ENTRY_MAX 16
-#define INHERITED_MORE     "*"
+/* The parent collects at most this many sockets: more than any list of
+ * FDLIST_MAX bytes can name (an entry takes at least 5 bytes with its comma),
+ * so a longer table always ends the list with "*". */
+#define GOVERNED_COLLECT_MAX 1024
 
 /* This shim's own path, for the child's LD_PRELOAD: the name the loader opened
  * it by, kept as the loader's own string when it is absolute (the usual case:
@@ -159,50 +162,73 @@ static bool preloads_self(const char *value)
 	return preloads_self_by_path(value);
 }
 
-/* Appends "FD:o" (or "FD:i") to the list in out, or, when it would leave no
- * room for the marker, the marker: false once the list is closed that way. */
-static bool list_add(char *out, size_t len, size_t *used, int fd, bool inbound)
+/* What names the socket at fd across exec (fdlist.h): its SO_COOKIE, or its
+ * inode on a kernel without SO_COOKIE. -1 when fd is not a socket. Parent and
+ * child run on the same kernel, so both pick the same kind. */
+static int socket_id(int fd, enum fdlist_kind *kind, uint64_t *id)
 {
-	const char *comma = *used != 0 ? "," : "";
+	socklen_t len = sizeof(*id);
+	struct stat st;
 
-	if (*used + GOVERNED_ENTRY_MAX + 2 >= len) {
-		snprintf(out + *used, len - *used, "%s" INHERITED_MORE, comma);
-		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, id, &len) == 0 && len == sizeof(*id)) {
+		*kind = FDLIST_COOKIE;
+		return 0;
 	}
-	*used +=
-	    (size_t)snprintf(out + *used, len - *used, "%s%d:%c", comma, fd, inbound ? 'i' : 'o');
-	return true;
+	if (errno == ENOTSOCK || errno == EBADF || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		return -1;
+	}
+	*kind = FDLIST_INODE;
+	*id = (uint64_t)st.st_ino;
+	return 0;
 }
 
-/* "3:o,7:i": the governed descriptors an exec'ed image keeps (not
- * close-on-exec). When they do not all fit in len, the list ends with "*": the
- * child then decides every other socket it inherited from its addresses. */
-static void governed_fds(char *out, size_t len)
+/* Adds the socket at fd to e (once: dup'ed descriptors share it). */
+static void collect_one(struct fdlist_entry *e, size_t *n, int fd, bool inbound)
 {
+	struct fdlist_entry one = {.inbound = inbound};
+
+	if (*n == GOVERNED_COLLECT_MAX || socket_id(fd, &one.kind, &one.id) < 0 ||
+	    fdlist_find(e, *n, one.kind, one.id) != NULL) {
+		return;
+	}
+	e[(*n)++] = one;
+}
+
+/* The governed sockets the new image can hold, as TLSGUARD_FDS: those not
+ * close-on-exec, or, when spawn file actions may dup2 any descriptor (a
+ * dup2 onto itself clears FD_CLOEXEC), every governed socket. */
+static void governed_fds(char *out, size_t len, bool all)
+{
+	struct fdlist_entry *e = malloc(GOVERNED_COLLECT_MAX * sizeof(*e));
 	unsigned int i, j;
 	struct conn *c;
-	size_t used = 0;
-	bool room = true;
+	size_t n = 0;
 	int fd, flags;
 
 	out[0] = '\0';
-	for (i = 0; i < FDT_CHUNKS && room; i++) {
+	if (e == NULL) {
+		snprintf(out, len, "*"); /* the child decides each socket by address */
+		return;
+	}
+	for (i = 0; i < FDT_CHUNKS; i++) {
 		if (fdt_chunks[i] == NULL) {
 			continue;
 		}
-		for (j = 0; j < FDT_CHUNK_SIZE && room; j++) {
+		for (j = 0; j < FDT_CHUNK_SIZE; j++) {
 			fd = (int)(i << FDT_CHUNK_BITS | j);
 			c = conn_acquire(fd);
 			if (c == NULL) {
 				continue;
 			}
-			flags = real()->fcntl(fd, F_GETFD);
+			flags = all ? 0 : real()->fcntl(fd, F_GETFD);
 			if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
-				room = list_add(out, len, &used, fd, c->inbound);
+				collect_one(e, &n, fd, c->inbound);
 			}
 			conn_release(c);
 		}
 	}
+	fdlist_encode(out, len, e, n);
+	free(e);
 }
 
 struct child_env {
@@ -232,7 +258,7 @@ static char *format_var(const char *name, const char *value)
 
 /* The entries the child's environment lacks or has wrong, as "NAME=value";
  * "NAME=" means NAME must be absent. Returns how many, -1 when out of memory. */
-static int wanted_entries(char *const envp[], char *out[4])
+static int wanted_entries(char *const envp[], char *out[4], bool all_fds)
 {
 	const char *preload = env_value(envp, env_preload);
 	const char *fds = NULL;
@@ -258,8 +284,8 @@ static int wanted_entries(char *const envp[], char *out[4])
 	}
 	/* A process that never governed a descriptor has no table to list. */
 	if (atomic_load_explicit(&fdt_in_use, memory_order_acquire) &&
-	    (list = malloc(GOVERNED_LIST_MAX)) != NULL) {
-		governed_fds(list, GOVERNED_LIST_MAX);
+	    (list = malloc(FDLIST_MAX + 1)) != NULL) {
+		governed_fds(list, FDLIST_MAX + 1, all_fds);
 		fds = list[0] != '\0' ? list : NULL;
 	}
 	if (!same_value(env_value(envp, env_fds), fds)) {
@@ -285,8 +311,9 @@ static bool replaces(const char *entry, char *const set[], int nset)
 	return false;
 }
 
-/* Builds ce->envp from envp with the shim's entries put back. */
-static int child_env_build(struct child_env *ce, char *const envp[])
+/* Builds ce->envp from envp with the shim's entries put back; all_fds: see
+ * governed_fds. */
+static int child_env_build(struct child_env *ce, char *const envp[], bool all_fds)
 {
 	static char *const empty[] = {NULL};
 	const struct policy *policy;
@@ -295,7 +322,7 @@ static int child_env_build(struct child_env *ce, char *const envp[])
 
 	*ce = (struct child_env){0}; /* no memset: see env_value */
 	envp = envp != NULL ? envp : empty;
-	nset = wanted_entries(envp, ce->strings);
+	nset = wanted_entries(envp, ce->strings, all_fds);
 	if (nset <= 0) {
 		return nset;
 	}
@@ -329,11 +356,11 @@ static int child_env_build(struct child_env *ce, char *const envp[])
 
 /* Runs the real call with the child's environment; refuses (ENOMEM) rather than
  * start an ungoverned child when the environment cannot be built. */
-#define WITH_CHILD_ENV(envp, call)                                                                 \
+#define WITH_CHILD_ENV(envp, all_fds, call)                                                        \
 	do {                                                                                       \
 		struct child_env ce_;                                                              \
 		int rc_, saved_;                                                                   \
-		if (child_env_build(&ce_, envp) < 0) {                                             \
+		if (child_env_build(&ce_, envp, all_fds) < 0) {                                    \
 			child_env_free(&ce_);                                                      \
 			errno = ENOMEM;                                                            \
 			return -1;                                                                 \
@@ -348,17 +375,45 @@ static int child_env_build(struct child_env *ce, char *const envp[])
 
 SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	WITH_CHILD_ENV(envp, real()->execve(path, argv, env_));
+	WITH_CHILD_ENV(envp, false, real()->execve(path, argv, env_));
 }
 
 SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	WITH_CHILD_ENV(envp, real()->execvpe(file, argv, env_));
+	WITH_CHILD_ENV(envp, false, real()->execvpe(file, argv, env_));
 }
 
 SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	WITH_CHILD_ENV(envp, real()->fexecve(fd, argv, env_));
+	WITH_CHILD_ENV(envp, false, real()->fexecve(fd, argv, env_));
+}
+
+/* execveat(2) (glibc 2.34): bound here, once, because older glibc has no
+ * such function; the system call itself is then made through the real
+ * syscall(). */
+typedef int execveat_fn(int, const char *, char *const[], char *const[], int);
+static execveat_fn *real_execveat;
+static pthread_once_t execveat_once = PTHREAD_ONCE_INIT;
+
+static void bind_execveat(void)
+{
+	real_execveat = (execveat_fn *)dlsym(RTLD_NEXT, "execveat");
+}
+
+static int execveat_call(int dirfd, const char *path, char *const argv[], char *const envp[],
+                         int flags)
+{
+	pthread_once(&execveat_once, bind_execveat);
+	if (real_execveat != NULL) {
+		return real_execveat(dirfd, path, argv, envp, flags);
+	}
+	return (int)real()->syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+}
+
+SHIM_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                         int flags)
+{
+	WITH_CHILD_ENV(envp, false, execveat_call(dirfd, path, argv, env_, flags));
 }
 
 SHIM_EXPORT int execv(const char *path, char *const argv[])
@@ -374,13 +429,13 @@ SHIM_EXPORT int execvp(const char *file, char *const argv[])
 SHIM_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                             const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	WITH_CHILD_ENV(envp, real()->posix_spawn(pid, path, fa, attr, argv, env_));
+	WITH_CHILD_ENV(envp, fa != NULL, real()->posix_spawn(pid, path, fa, attr, argv, env_));
 }
 
 SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                              const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	WITH_CHILD_ENV(envp, real()->posix_spawnp(pid, file, fa, attr, argv, env_));
+	WITH_CHILD_ENV(envp, fa != NULL, real()->posix_spawnp(pid, file, fa, attr, argv, env_));
 }
 
 /* execl, execlp, execle: the variadic forms, gathered into an argv. */
@@ -454,7 +509,7 @@ static void restore_own_environ(void)
 	size_t i;
 	char *eq;
 
-	if (child_env_build(&ce, environ) < 0 || ce.envp == NULL) {
+	if (child_env_build(&ce, environ, false) < 0 || ce.envp == NULL) {
 		child_env_free(&ce);
 		return;
 	}
@@ -492,6 +547,10 @@ SHIM_EXPORT FILE *popen(const char *command, const char *type)
 	return real_popen(command, type);
 }
 
+/* glibc's exported aliases meet the same wrappers (tlsguard.8). */
+SHIM_EXPORT int __libc_system(const char *command) __attribute__((alias("system")));
+SHIM_EXPORT FILE *_IO_popen(const char *command, const char *type) __attribute__((alias("popen")));
+
 /* The real functions are bound, and the start-up environment read, here in
  * the parent: a shell's children (fork, then exec, a thousand times in a
  * loop) inherit both instead of each binding some sixty symbols again. */
@@ -508,11 +567,10 @@ SHIM_EXPORT pid_t vfork(void)
 	return fork();
 }
 
-/* After the listed descriptors, when the list was cut short: every other
- * descriptor above 2 the child holds, each decided from its addresses
- * (guard_adopt leaves alone what is not a connected IP socket). 0 to 2 are
- * adopt_standard_streams', which also fences their stdio streams. */
-static void adopt_unlisted(void)
+/* Calls fn for every descriptor this process holds above `from` (the
+ * directory's own excepted), from /proc/self/fd, or, without /proc, for every
+ * number up to the descriptor limit (fn then sees EBADF for the unused). */
+static void each_fd(int from, void (*fn)(int fd, void *arg), void *arg)
 {
 	struct rlimit rl;
 	DIR *dir = opendir("/proc/self/fd");
@@ -522,22 +580,89 @@ static void adopt_unlisted(void)
 	if (dir != NULL) {
 		while ((d = readdir(dir)) != NULL) {
 			fd = strtol(d->d_name, NULL, 10);
-			if (d->d_name[0] >= '0' && d->d_name[0] <= '9' && fd > 2 &&
-			    fd != dirfd(dir) && fdt_peek((int)fd) == NULL) {
-				guard_adopt((int)fd);
+			if (d->d_name[0] >= '0' && d->d_name[0] <= '9' && fd >= from &&
+			    fd < FDT_MAX && fd != dirfd(dir)) {
+				fn((int)fd, arg);
 			}
 		}
 		closedir(dir);
 		return;
 	}
-	/* No /proc: every number up to the descriptor limit. */
 	last = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FDT_MAX ? (long)rl.rlim_cur
 	                                                                   : FDT_MAX;
-	for (fd = 3; fd < last; fd++) {
-		if (real()->fcntl((int)fd, F_GETFD) >= 0 && fdt_peek((int)fd) == NULL) {
-			guard_adopt((int)fd);
+	for (fd = from; fd < last; fd++) {
+		fn((int)fd, arg);
+	}
+}
+
+/* TLSGUARD_FDS decoded, and where each socket was first found. */
+struct inherited {
+	struct fdlist_entry *e;
+	int *first_fd; /* -1: not found yet */
+	int n;
+	bool more;
+};
+
+/* The socket at fd: governed again when the parent governed it, sharing the
+ * state of another descriptor of the same socket; decided from its addresses
+ * when the list was cut short ("*") and did not name it. 0 to 2 not named are
+ * left to adopt_standard_streams. */
+static void adopt_if_listed(int fd, void *arg)
+{
+	struct inherited *in = arg;
+	const struct fdlist_entry *e;
+	enum fdlist_kind kind;
+	uint64_t id;
+	int i;
+
+	if (socket_id(fd, &kind, &id) < 0) {
+		return;
+	}
+	e = fdlist_find(in->e, (size_t)in->n, kind, id);
+	if (e == NULL) {
+		if (in->more && fd > 2 && fdt_peek(fd) == NULL) {
+			guard_adopt(fd);
+		}
+		return;
+	}
+	i = (int)(e - in->e);
+	if (in->first_fd[i] >= 0) {
+		fdt_copy(in->first_fd[i], fd);
+	} else {
+		guard_adopt_as(fd, e->inbound);
+		in->first_fd[i] = fd;
+	}
+	if (fd <= 2) {
+		stdio_guard_fd(fd);
+	}
+}
+
+/* Every descriptor is looked at: the parent named sockets, not numbers, and
+ * file actions may have put one anywhere. Only a process whose parent held
+ * governed sockets gets here. */
+static void adopt_listed(const char *list)
+{
+	struct inherited in = {0};
+	size_t cap = FDLIST_MAX / 5 + 1, i;
+
+	in.e = malloc(cap * sizeof(*in.e));
+	in.first_fd = malloc(cap * sizeof(*in.first_fd));
+	if (in.e == NULL || in.first_fd == NULL) {
+		in.n = 0; /* decide every socket by address */
+		in.more = true;
+	} else {
+		in.n = fdlist_decode(list, in.e, cap, &in.more);
+		if (in.n < 0) { /* not written by a shim: decide every socket by address */
+			in.n = 0;
+			in.more = true;
+		}
+		for (i = 0; i < (size_t)in.n; i++) {
+			in.first_fd[i] = -1;
 		}
 	}
+	each_fd(0, adopt_if_listed, &in);
+	free(in.e);
+	free(in.first_fd);
 }
 
 /* A super-server that runs without the shim (inetd, xinetd, socat, systemd's
@@ -566,26 +691,50 @@ static void adopt_standard_streams(void)
 	}
 }
 
-void exec_adopt_inherited(const char *list)
+/* sd_listen_fds(3): "LISTEN_FDS=n" sockets from descriptor 3 (SD_LISTEN_FDS_START)
+ * on, meant for this process only when LISTEN_PID is its pid. A listener needs
+ * nothing here (accept() decides each connection); a connected stream socket
+ * (Accept=yes) was accepted for this service: governed as inbound, like an
+ * inetd service's standard streams. */
+static void adopt_listen_fds(const char *pid_text, const char *count_text)
 {
+	int fd, listening, type;
+	long pid, count;
+	socklen_t len;
 	char *end;
-	long fd;
 
-	while (list != NULL && *list != '\0') {
-		if (strcmp(list, INHERITED_MORE) == 0) {
-			adopt_unlisted();
-			break;
+	if (pid_text == NULL || count_text == NULL) {
+		return;
+	}
+	pid = strtol(pid_text, &end, 10);
+	if (end == pid_text || *end != '\0' || pid != (long)getpid()) {
+		return;
+	}
+	count = strtol(count_text, &end, 10);
+	if (end == count_text || *end != '\0' || count <= 0) {
+		return;
+	}
+	count = count < FDT_MAX - 3 ? count : FDT_MAX - 3;
+	for (fd = 3; fd < 3 + count; fd++) {
+		len = sizeof(type);
+		if ((atomic_load_explicit(&fdt_in_use, memory_order_acquire) &&
+		     fdt_peek(fd) != NULL) ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+			continue; /* governed already, or not a stream socket */
 		}
-		fd = strtol(list, &end, 10);
-		if (end == list || end[0] != ':' || fd < 0 || fd > INT_MAX) {
-			break;
+		len = sizeof(listening);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || listening) {
+			continue;
 		}
-		guard_adopt_as((int)fd, end[1] == 'i');
-		if (fd <= 2) {
-			stdio_guard_fd((int)fd);
-		}
-		list = strchr(end, ',');
-		list = list != NULL ? list + 1 : NULL;
+		guard_adopt_as(fd, true);
+	}
+}
+
+void exec_adopt_inherited(const char *list, const char *listen_pid, const char *listen_fds)
+{
+	if (list != NULL && *list != '\0') {
+		adopt_listed(list);
 	}
 	adopt_standard_streams();
+	adopt_listen_fds(listen_pid, listen_fds);
 }

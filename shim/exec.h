@@ -5,7 +5,9 @@
 #define TLSGUARD_EXEC_H
 
 /* Governs again, before any of their bytes move, the sockets an exec'ed parent
- * governed: list is TLSGUARD_FDS, "3:o,7:i" (descriptor, outbound or inbound). */
-void exec_adopt_inherited(const char *list);
+ * governed (list: TLSGUARD_FDS, fdlist.h), wherever they now are; the
+ * standard streams a super-server handed over; and the connections systemd
+ * socket activation handed over (LISTEN_PID, LISTEN_FDS: sd_listen_fds(3)). */
+void exec_adopt_inherited(const char *list, const char *listen_pid, const char *listen_fds);
 
 #endif

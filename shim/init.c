@@ -1,6 +1,8 @@
 /*
- * Loading the policy: once, on the first call that needs it, thread-safely.
- * A process that never opens an IP socket never gets here.
+ * The policy: its bytes are read when the program starts (a constructor, before
+ * main), so what the program later does to the file or its path changes
+ * nothing; they are parsed once, on the first call that needs the policy,
+ * thread-safely. A process that never opens an IP socket only reads them.
  */
 #include <errno.h>
 #include <limits.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -28,6 +31,21 @@ static enum policy_mode mode = POLICY_MODE_ENFORCE;
 static struct policy_error load_error;
 static bool load_failed;
 
+/* The policy as read at start: the file's bytes, the built-in default (no
+ * TLSGUARD_POLICY and no /etc/tlsguard/policy.conf), or why it could not be
+ * read. Written by read_policy_once, then only by load() under load_lock. */
+static SHIM_STARTUP_DATA struct {
+	atomic_int state; /* START_NONE, START_TAKING, START_TAKEN */
+	bool builtin;     /* no file: the built-in default policy */
+	const char *path;
+	char *text; /* NULL: the read failed, see error */
+	size_t len;
+	int sys_errno;              /* of the failure */
+	struct policy_error *error; /* NULL, or the failure (start_policy_error) */
+} start_policy;
+/* In .bss, a page of its own: written only when the read failed. */
+static struct policy_error start_policy_error;
+
 /* TLSGUARD_POLICY, TLSGUARD_MODE, TLSGUARD_FDS and LD_PRELOAD as this process
  * was started: a program that edits its environment (env -i, setenv before
  * exec) changes neither the policy it is held to nor the one its children get.
@@ -39,7 +57,15 @@ static bool load_failed;
  * over environ with no libc call, into a small block in .data (see
  * SHIM_STARTUP_DATA) that shares its page with what the loader writes anyway;
  * only values too long for it go to a larger block in .bss, a page of its own. */
-enum start_var { START_POLICY, START_MODE, START_FDS, START_PRELOAD, START_VARS };
+enum start_var {
+	START_POLICY,
+	START_MODE,
+	START_FDS,
+	START_PRELOAD,
+	START_LISTEN_PID,
+	START_LISTEN_FDS,
+	START_VARS
+};
 
 /* Not const: in .data with the rest, so reading the prefixes at start-up
  * touches no page of .rodata. */
@@ -54,6 +80,9 @@ static SHIM_STARTUP_DATA struct {
     [START_MODE] = {"TLSGUARD_MODE=", 64, "(TLSGUARD_MODE too long)"},
     [START_FDS] = {"TLSGUARD_FDS=", 4096, NULL},
     [START_PRELOAD] = {"LD_PRELOAD=", 4096, NULL},
+    /* systemd socket activation (sd_listen_fds(3)): numbers, short */
+    [START_LISTEN_PID] = {"LISTEN_PID=", 24, NULL},
+    [START_LISTEN_FDS] = {"LISTEN_FDS=", 24, NULL},
 };
 
 enum { START_NONE, START_TAKING, START_TAKEN };
@@ -66,7 +95,7 @@ struct start_store {
 };
 
 static SHIM_STARTUP_DATA char start_near_bytes[512];
-static char start_far_bytes[PATH_MAX + 64 + 4096 + 4096]; /* every value at its longest */
+static char start_far_bytes[PATH_MAX + 64 + 4096 + 4096 + 24 + 24]; /* every value at its longest */
 
 static SHIM_STARTUP_DATA struct {
 	atomic_int state;
@@ -130,8 +159,9 @@ static void take_start_env(void)
 		return;
 	}
 	for (e = environ; e != NULL && *e != NULL; e++) {
-		if (((*e)[0] != 'T' || (*e)[1] != 'L') && ((*e)[0] != 'L' || (*e)[1] != 'D')) {
-			continue; /* neither TLSGUARD_ nor LD_ */
+		if (((*e)[0] != 'T' || (*e)[1] != 'L') &&
+		    ((*e)[0] != 'L' || ((*e)[1] != 'D' && (*e)[1] != 'I'))) {
+			continue; /* neither TLSGUARD_ nor LD_ nor LISTEN_ */
 		}
 		for (v = 0; v < START_VARS; v++) {
 			if ((value = value_if(*e, start_vars[v].prefix)) != NULL) {
@@ -143,13 +173,19 @@ static void take_start_env(void)
 	atomic_store(&start.state, START_TAKEN);
 }
 
+static const char *start_value(enum start_var var);
+static void read_policy_once(void);
+
 /* Before any other constructor, and so before main can touch the environment
- * (a wrapper called even earlier takes the snapshot itself). The sockets an
- * exec'ed parent governed are governed again before any byte moves. */
+ * or the policy file (a wrapper called even earlier takes the snapshot and
+ * reads the policy itself). The sockets an exec'ed parent governed are
+ * governed again before any byte moves. */
 __attribute__((constructor(101))) static void take_start_env_early(void)
 {
 	take_start_env();
-	exec_adopt_inherited(shim_start_fds());
+	read_policy_once();
+	exec_adopt_inherited(shim_start_fds(), start_value(START_LISTEN_PID),
+	                     start_value(START_LISTEN_FDS));
 }
 
 /* A setuid/setgid/capability process ignores the TLSGUARD_ variables, as
@@ -160,7 +196,9 @@ static const char *start_value(enum start_var var)
 
 	take_start_env();
 	value = start.value[var];
-	if (value == NULL || var == START_PRELOAD) {
+	/* LISTEN_* only ever add sockets to govern: kept in every process. */
+	if (value == NULL || var == START_PRELOAD || var == START_LISTEN_PID ||
+	    var == START_LISTEN_FDS) {
 		return value;
 	}
 	if (atomic_load(&start.secure) < 0) {
@@ -240,15 +278,129 @@ static void report_failure(void)
  * again (and is refused meanwhile). Any other failure is final. */
 static bool transient(int err)
 {
-	return err == EMFILE || err == ENFILE || err == ENOMEM;
+	return err == EMFILE || err == ENFILE || err == ENOMEM || err == EAGAIN;
 }
 
-/* Loads the policy; false when the failure may pass and loading should be
- * tried again by the next call. */
-static bool load(void)
+/* close(2) of the policy file at start-up, without a libc call: close is
+ * interposed, and the first call of its wrapper binds the whole real table
+ * (some sixty lookups, and their page faults), which a process that never
+ * opens a socket must not pay; a dlsym of close alone still costs three page
+ * faults in every process. Elsewhere, through the real table. */
+#if defined(__x86_64__)
+static void start_close(int fd)
+{
+	long rc;
+
+	__asm__ volatile("syscall"
+	                 : "=a"(rc)
+	                 : "0"((long)SYS_close), "D"((long)fd)
+	                 : "rcx", "r11", "memory");
+	(void)rc;
+}
+#else
+static void start_close(int fd)
+{
+	real()->close(fd);
+}
+#endif
+
+/* Where a policy read at start lives: a short one (the usual few rules) in
+ * .data beside the start-up state (SHIM_STARTUP_DATA: a page already
+ * written, so no page fault), a longer one in pages of .bss, touched only as
+ * far as it reaches, and a very long one on the heap. */
+static SHIM_STARTUP_DATA char start_policy_near[1024];
+static char start_policy_far[64 * 1024];
+
+static bool is_start_buffer(const char *buf)
+{
+	return buf == start_policy_near || buf == start_policy_far;
+}
+
+/* Reads size bytes (fstat's size) and asks for one more: a file that grew
+ * meanwhile (an editor writing it now) is reported as a failure that may
+ * pass (EAGAIN), read again at the first call that needs the policy. A short
+ * read of a regular file is its end (read(2)). */
+static char *read_policy_fd(int fd, size_t size, size_t *len, struct policy_error *err)
+{
+	size_t cap = size + 1;
+	char *buf = cap <= sizeof(start_policy_near)  ? start_policy_near
+	            : cap <= sizeof(start_policy_far) ? start_policy_far
+	                                              : malloc(cap);
+	ssize_t n;
+
+	if (buf == NULL) {
+		policy_set_error(err, "%s: out of memory", start_policy.path);
+		err->sys_errno = ENOMEM;
+		return NULL;
+	}
+	do {
+		n = pread(fd, buf, cap, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n == cap) {
+		err->sys_errno = n < 0 ? errno : EAGAIN;
+		policy_set_error(err, "%s: %s", start_policy.path,
+		                 n < 0 ? strerror(errno) : "changed while being read");
+		if (!is_start_buffer(buf)) {
+			free(buf);
+		}
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Reads the policy's bytes. With TLSGUARD_POLICY unset,
+ * /etc/tlsguard/policy.conf if it exists, else the built-in policy. The file
+ * checks (absolute path, regular file, owner, mode, size) run on the opened
+ * descriptor, as for every load (policy_open_file). */
+static void read_policy(void)
 {
 	const char *path = shim_start_policy();
+	struct policy_error err; /* on the stack: see start_policy_error */
+	size_t size = 0;
+	int fd;
 
+	start_policy.path = path != NULL ? path : POLICY_DEFAULT_PATH;
+	start_policy.text = NULL;
+	start_policy.error = NULL;
+	fd = policy_open_file(start_policy.path, &size, &err);
+	if (fd >= 0) {
+		start_policy.text = read_policy_fd(fd, size, &start_policy.len, &err);
+		start_close(fd);
+	}
+	start_policy.builtin = fd < 0 && path == NULL && err.sys_errno == ENOENT;
+	if (start_policy.text == NULL && !start_policy.builtin) {
+		start_policy_error = err;
+		start_policy.error = &start_policy_error;
+		start_policy.sys_errno = err.sys_errno;
+	}
+}
+
+/* Once, in the constructor (or in a wrapper some other library's constructor
+ * called even earlier); another thread waits for the bytes. No lock: the
+ * constructor runs with every process, and pthread_mutex_lock's code would be
+ * one more page to fault in. */
+static void read_policy_once(void)
+{
+	int expected = START_NONE;
+
+	if (atomic_load(&start_policy.state) == START_TAKEN) {
+		return;
+	}
+	if (!atomic_compare_exchange_strong(&start_policy.state, &expected, START_TAKING)) {
+		while (expected != START_TAKEN) {
+			expected = atomic_load(&start_policy.state);
+		}
+		return;
+	}
+	read_policy();
+	atomic_store(&start_policy.state, START_TAKEN);
+}
+
+/* Loads the policy from what was read at start; false when the failure may
+ * pass and loading should be tried again by the next call. */
+static bool load(void)
+{
 	if (real_broken()) {
 		policy_set_error(&load_error, "cannot bind the real libc functions "
 		                              "(another preload in the way?)");
@@ -256,23 +408,32 @@ static bool load(void)
 		report_failure();
 		return true;
 	}
-	if (path == NULL && access(POLICY_DEFAULT_PATH, F_OK) == 0) {
-		path = POLICY_DEFAULT_PATH;
+	read_policy_once(); /* done unless a wrapper ran before the constructor */
+	if (start_policy.text == NULL && !start_policy.builtin &&
+	    transient(start_policy.sys_errno)) {
+		read_policy(); /* a failure that may pass: read again (under load_lock) */
 	}
-	if (path == NULL) {
+	if (start_policy.builtin) {
 		loaded = policy_new_default();
 		if (loaded == NULL) {
 			policy_set_error(&load_error, "(built-in): out of memory");
 			load_error.sys_errno = ENOMEM;
 		}
+	} else if (start_policy.text == NULL) {
+		load_error = *start_policy.error;
 	} else {
-		loaded = policy_load_file(path, &load_error);
+		loaded = policy_load_string(start_policy.text, start_policy.len, start_policy.path,
+		                            &load_error);
 	}
 	if (loaded == NULL) {
 		load_failed = true;
 		report_failure();
 		return !transient(load_error.sys_errno);
 	}
+	if (!is_start_buffer(start_policy.text)) {
+		free(start_policy.text); /* compiled: the bytes are not needed again */
+	}
+	start_policy.text = NULL;
 	load_failed = false;
 	mode = policy_mode(loaded);
 	apply_mode_override();

@@ -148,6 +148,11 @@ static long routed(long nr, long a[6])
 	case SYS_preadv2:
 		return preadv2((int)a[0], (const struct iovec *)a[1], (int)a[2], (off_t)a[3],
 		               (int)a[5]);
+	case SYS_execve: /* the child keeps the shim and its governed sockets */
+		return execve((const char *)a[0], (char *const *)a[1], (char *const *)a[2]);
+	case SYS_execveat:
+		return execveat((int)a[0], (const char *)a[1], (char *const *)a[2],
+		                (char *const *)a[3], (int)a[4]);
 	case SYS_io_submit:
 		return submit_aio(a[1], (struct iocb **)a[2]);
 	case SYS_io_uring_setup:

@@ -20,7 +20,8 @@ for src in "$top"/tests/bypass/*.c; do
 	# rebuild only what changed (the suite runs this every time)
 	if [ "$out/$name" -nt "$src" ] && [ "$out/$name" -nt "$top/tests/bypass/bypass.h" ] &&
 		[ "$out/$name" -nt "$top/tests/bypass/bypass_tls.h" ] &&
-		[ "$out/$name" -nt "$top/tests/bypass/bypass_bio.h" ]; then
+		[ "$out/$name" -nt "$top/tests/bypass/bypass_bio.h" ] &&
+		[ "$out/$name" -nt "$top/tests/bypass/bypass_child.h" ]; then
 		continue
 	fi
 	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$out/$name" "$src" \
