@@ -549,7 +549,8 @@ SHIM_EXPORT FILE *popen(const char *command, const char *type)
 
 /* glibc's exported aliases meet the same wrappers (tlsguard.8). */
 SHIM_EXPORT int __libc_system(const char *command) __attribute__((alias("system")));
-SHIM_EXPORT FILE *_IO_popen(const char *command, const char *type) __attribute__((alias("popen")));
+SHIM_EXPORT FILE *_IO_popen(const char *command, const char *type)
+    __attribute__((alias("popen"), malloc));
 
 /* The real functions are bound, and the start-up environment read, here in
  * the parent: a shell's children (fork, then exec, a thousand times in a
