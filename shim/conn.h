@@ -28,12 +28,14 @@ struct conn {
 	struct policy_addr peer;
 	uint16_t port;            /* peer port */
 	uint16_t local_port;      /* inbound: the listener's port */
+	enum policy_proto proto;  /* tcp or udp, for the audit events */
 	char host[CONN_HOST_MAX]; /* the name the program resolved for peer, or "" */
 	struct stream stream;
 	uint64_t stream_changes; /* how often stream moved on (guard.c) */
 	bool blocked;            /* refused: every later I/O fails */
 	void *ssl;               /* the SSL bound to this connection by the SSL layer, or NULL */
 	bool tls_closed;         /* that SSL was shut down: no byte may follow on the socket */
+	bool shim_own;           /* the shim's own audit socket: the program gets EBADF */
 	dev_t dev;               /* identity of the socket, to recognise a stale entry */
 	ino_t ino;
 };
@@ -41,6 +43,13 @@ struct conn {
 /* The conn of fd with a reference taken, or NULL when fd is untracked. */
 struct conn *conn_acquire(int fd);
 void conn_release(struct conn *c);
+
+/* Marks fd as the shim's own (the audit socket): every read, write or send
+ * the program makes on it fails with EBADF, as on a descriptor it never
+ * opened. -1 when the table cannot hold it. */
+int conn_reserve_fd(int fd);
+/* Before the shim closes its own descriptor. */
+void conn_unreserve_fd(int fd);
 
 /* Marks c refused and shuts the socket both ways (real shutdown). */
 void conn_refuse(struct conn *c, int fd);

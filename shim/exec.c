@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "conn_internal.h"
 #include "exec.h"
 #include "guard.h"
@@ -339,6 +340,7 @@ static int child_env_build(struct child_env *ce, char *const envp[])
 			return -1;                                                                 \
 		}                                                                                  \
 		char *const *env_ = ce_.envp != NULL ? ce_.envp : (envp);                          \
+		audit_flush_suppressed(); /* exec drops the count with the image */                \
 		rc_ = call;                                                                        \
 		saved_ = errno;                                                                    \
 		child_env_free(&ce_);                                                              \
