@@ -84,6 +84,9 @@ static struct sender_buffers bufs;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static atomic_bool mode_noted;
+/* Set (under the lock) while a count is held back: exec and exit read it
+ * without the lock, and find nothing to do in almost every process. */
+static atomic_bool held;
 /* Set while this thread emits: a signal handler that lands in audit_emit()
  * must not wait for the lock its own thread holds. */
 static SHIM_THREAD bool emitting;
@@ -105,6 +108,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	snd.suppressed = 0;
+	atomic_store_explicit(&held, false, memory_order_relaxed);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -465,6 +469,7 @@ static void hold_back(const struct audit_event *ev, const struct timespec *now)
 		snd.suppressed_verdict = ev->verdict;
 	}
 	snd.suppressed++;
+	atomic_store_explicit(&held, true, memory_order_relaxed);
 }
 
 /* "event=suppressed count=N", with the verdict of what was held back: block
@@ -482,6 +487,7 @@ static void emit_suppressed(const struct timespec *now)
 	};
 
 	snd.suppressed = 0;
+	atomic_store_explicit(&held, false, memory_order_relaxed);
 	snd.summary_at = *now;
 	audit_format_body(&ev, exe_path(), (long)getpid(), bufs.body, sizeof(bufs.body));
 	deliver(ev.verdict);
@@ -554,7 +560,7 @@ void audit_flush_suppressed(void)
 {
 	struct timespec now = {0};
 
-	if (snd.suppressed == 0) {
+	if (!atomic_load_explicit(&held, memory_order_relaxed)) {
 		return; /* the common case: nothing held back, no lock, no clock */
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -631,5 +637,6 @@ void audit_reset(void)
 	drop_socket();
 	snd = fresh;
 	atomic_store(&mode_noted, false);
+	atomic_store(&held, false);
 	pthread_mutex_unlock(&lock);
 }
