@@ -1,7 +1,14 @@
 /*
- * The audit sender (see audit.h): its own AF_UNIX datagram socket, one RFC 3164
- * message per event, stderr when the socket is missing or refuses, and a token
- * bucket so a program that loops on a refused call cannot flood the log.
+ * The audit sender (see audit.h): its own AF_UNIX datagram socket, connected
+ * to audit.socket as syslog(3) connects to /dev/log, one RFC 3164 message per
+ * event, a bounded wait when the log daemon's queue is full, stderr when the
+ * socket is gone, and a token bucket so a program that loops on a refused call
+ * cannot flood the log (what it holds back is counted and reported).
+ *
+ * The socket is marked in the descriptor table as the shim's own: the
+ * program's writes to it fail with EBADF, so it cannot fill the queue the next
+ * event needs. If the program closes it or dup2s over it, the next event sees
+ * that (still_ours) and opens a new one.
  *
  * It runs inside the shim: every socket call goes through real(), output is
  * formatted into buffers and written with one real()->write() (no stdio, which
@@ -10,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +30,7 @@
 #include <unistd.h>
 
 #include "audit_internal.h"
+#include "conn.h"
 #include "real.h"
 #include "shim.h"
 
@@ -42,10 +51,15 @@ struct sender {
 	dev_t dev;
 	ino_t ino;
 	bool fallback_announced;
+	bool full_announced;
 	long long credit_ns;
 	struct timespec last;
 	bool clock_started;
 	unsigned long suppressed;
+	enum audit_verdict suppressed_verdict; /* the gravest one held back */
+	struct timespec summary_at;            /* the last count sent, or the first held */
+	long long wait_ns;                     /* what is left of the wait budget */
+	struct timespec wait_at;
 	bool exe_read;
 };
 
@@ -62,13 +76,17 @@ struct sender_buffers {
 #define SENDER_DEFAULTS                                                                            \
 	{                                                                                          \
 		.path = DEFAULT_SOCKET, .facility = LOG_AUTHPRIV, .to_stderr = true, .fd = -1,     \
-		.credit_ns = BUCKET_NS,                                                            \
+		.credit_ns = BUCKET_NS, .wait_ns = AUDIT_WAIT_BUDGET_NS,                           \
 	}
 
 static struct sender snd = SENDER_DEFAULTS;
 static struct sender_buffers bufs;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static atomic_bool mode_noted;
+/* Set (under the lock) while a count is held back: exec and exit read it
+ * without the lock, and find nothing to do in almost every process. */
+static atomic_bool held;
 /* Set while this thread emits: a signal handler that lands in audit_emit()
  * must not wait for the lock its own thread holds. */
 static SHIM_THREAD bool emitting;
@@ -80,14 +98,29 @@ static void before_fork(void)
 	pthread_mutex_lock(&lock);
 }
 
-static void after_fork(void)
+static void after_fork_parent(void)
 {
+	pthread_mutex_unlock(&lock);
+}
+
+/* The suppressed count is the parent's to report: the child starts at zero,
+ * or both would report the same events at exit. */
+static void after_fork_child(void)
+{
+	snd.suppressed = 0;
+	atomic_store_explicit(&held, false, memory_order_relaxed);
 	pthread_mutex_unlock(&lock);
 }
 
 static void register_atfork(void)
 {
-	pthread_atfork(before_fork, after_fork, after_fork);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+static long long elapsed_ns(const struct timespec *from, const struct timespec *to)
+{
+	return (long long)(to->tv_sec - from->tv_sec) * 1000000000LL +
+	       (to->tv_nsec - from->tv_nsec);
 }
 
 /* True when fd is still the socket we created: the program may have closed it
@@ -101,21 +134,36 @@ static bool still_ours(int fd)
 }
 
 /* Drops our claim on the descriptor without closing it: the number may belong
- * to the program now. */
+ * to the program now (its close or dup2 already cleared the table entry). */
 static void forget_socket(void)
 {
 	snd.fd = -1;
 }
 
-static int open_socket(void)
+/* Closes our socket, if the number is still ours. */
+static void drop_socket(void)
 {
-	struct stat st;
-	int fd, high;
-
 	if (snd.fd >= 0 && still_ours(snd.fd)) {
-		return 0;
+		conn_unreserve_fd(snd.fd);
+		real()->close(snd.fd);
 	}
 	forget_socket();
+}
+
+/* A new socket, above the standard descriptors, connected to audit.socket:
+ * connected, so that poll() can say when the daemon's queue has room (an
+ * unconnected datagram socket always polls writable). */
+static int open_connected(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t plen = strlen(snd.path);
+	int fd, high, saved;
+
+	if (plen >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, snd.path, plen + 1);
 	fd = real()->socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		return -1;
@@ -130,6 +178,28 @@ static int open_socket(void)
 		}
 		fd = high;
 	}
+	if (real()->connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		saved = errno;
+		real()->close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static int open_socket(void)
+{
+	struct stat st;
+	int fd;
+
+	if (snd.fd >= 0 && still_ours(snd.fd)) {
+		return 0;
+	}
+	forget_socket();
+	fd = open_connected();
+	if (fd < 0) {
+		return -1;
+	}
 	if (fstat(fd, &st) < 0) {
 		real()->close(fd);
 		return -1;
@@ -137,35 +207,99 @@ static int open_socket(void)
 	snd.fd = fd;
 	snd.dev = st.st_dev;
 	snd.ino = st.st_ino;
+	/* Best effort: without the mark the socket still works, unprotected. */
+	(void)conn_reserve_fd(fd);
 	return 0;
+}
+
+/* The process's wait budget refills slowly with the time that passes. */
+static void wait_refill(const struct timespec *now)
+{
+	long long passed;
+
+	if (snd.wait_at.tv_sec == 0 && snd.wait_at.tv_nsec == 0) {
+		snd.wait_at = *now;
+		return;
+	}
+	passed = elapsed_ns(&snd.wait_at, now);
+	if (passed <= 0) {
+		return;
+	}
+	snd.wait_at = *now;
+	snd.wait_ns += passed / 1000 * AUDIT_WAIT_REFILL_PERMILLE;
+	if (snd.wait_ns > AUDIT_WAIT_BUDGET_NS) {
+		snd.wait_ns = AUDIT_WAIT_BUDGET_NS;
+	}
+}
+
+/* send() on the connected socket; on EAGAIN (the daemon's queue is full) or
+ * ENOBUFS, waits for room with poll() and tries again, as syslog(3) waits on
+ * its socket, but never longer than this event's allowance or what is left of
+ * the process's budget. -1 with errno EAGAIN when the wait ran out. */
+static int send_waiting(const char *msg, size_t len)
+{
+	struct pollfd pfd = {.fd = snd.fd, .events = POLLOUT};
+	struct timespec before, after;
+	long long event_ns = AUDIT_WAIT_EVENT_NS, waited, left;
+
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	wait_refill(&before);
+	for (;;) {
+		if (real()->send(snd.fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+			return 0;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+			return -1;
+		}
+		left = event_ns < snd.wait_ns ? event_ns : snd.wait_ns;
+		if (left <= 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &before);
+		/* At most 10 ms at a time: ENOBUFS has no poll event to wait for. */
+		(void)poll(&pfd, 1, left >= 10000000LL ? 10 : (int)(left / 1000000) + 1);
+		clock_gettime(CLOCK_MONOTONIC, &after);
+		waited = elapsed_ns(&before, &after);
+		if (waited < 100000) {
+			waited = 100000; /* a poll that returns at once still costs */
+		}
+		event_ns -= waited;
+		snd.wait_ns = snd.wait_ns > waited ? snd.wait_ns - waited : 0;
+	}
 }
 
 /* Sends one datagram; on failure returns -1 with the reason in *err. */
 static int send_datagram(const char *msg, size_t len, int *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int attempt;
 
-	if (strlen(snd.path) >= sizeof(sa.sun_path)) {
-		*err = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa.sun_path, snd.path, strlen(snd.path) + 1);
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (open_socket() < 0) {
 			*err = errno;
 			return -1;
 		}
-		if (real()->sendto(snd.fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL,
-		                   (const struct sockaddr *)&sa, sizeof(sa)) >= 0) {
+		if (send_waiting(msg, len) == 0) {
 			return 0;
 		}
 		*err = errno;
-		if (*err != EBADF && *err != ENOTSOCK) {
+		switch (*err) {
+		case EBADF:
+		case ENOTSOCK:
+			/* Closed (and maybe reused) behind our back: start again. */
+			forget_socket();
+			continue;
+		case ECONNREFUSED:
+		case ENOTCONN:
+		case ECONNRESET:
+		case EPIPE:
+			/* The daemon restarted and made a new socket: reconnect once,
+			 * as syslog(3) does. */
+			drop_socket();
+			continue;
+		default:
 			return -1;
 		}
-		/* Closed (and maybe reused) behind our back: start again. */
-		forget_socket();
 	}
 	return -1;
 }
@@ -209,10 +343,24 @@ static void say(const char *prefix, const char *text)
 	(void)!real()->write(STDERR_FILENO, bufs.line, (size_t)n);
 }
 
+/* Once per socket path: a log daemon that is not there, or (EAGAIN) one
+ * that did not make room within the wait budget. */
 static void announce_fallback(int err)
 {
 	char reason[128], text[PATH_MAX + 256];
 
+	if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
+		if (snd.full_announced) {
+			return;
+		}
+		snd.full_announced = true;
+		snprintf(text, sizeof(text),
+		         "audit socket %s is full and did not drain in time; events that cannot "
+		         "wait go to stderr",
+		         snd.path);
+		say("tlsguard: ", text);
+		return;
+	}
 	if (snd.fallback_announced) {
 		return;
 	}
@@ -277,8 +425,7 @@ static bool rate_take(const struct timespec *now)
 	long long elapsed;
 
 	if (snd.clock_started) {
-		elapsed = (long long)(now->tv_sec - snd.last.tv_sec) * 1000000000LL +
-		          (now->tv_nsec - snd.last.tv_nsec);
+		elapsed = elapsed_ns(&snd.last, now);
 		if (elapsed < 0) {
 			elapsed = 0; /* not monotonic: keep the older time */
 		} else {
@@ -299,19 +446,49 @@ static bool rate_take(const struct timespec *now)
 	return true;
 }
 
-static void emit_suppressed(void)
+/* The gravest verdict wins: a count that holds one block is a block. */
+static int verdict_rank(enum audit_verdict v)
+{
+	switch (v) {
+	case AUDIT_VERDICT_ALLOW:
+		return 0;
+	case AUDIT_VERDICT_AUDIT:
+		return 1;
+	case AUDIT_VERDICT_BLOCK:
+	default:
+		return 2;
+	}
+}
+
+static void hold_back(const struct audit_event *ev, const struct timespec *now)
+{
+	if (snd.suppressed == 0) {
+		snd.summary_at = *now; /* the first count goes one interval later */
+		snd.suppressed_verdict = ev->verdict;
+	} else if (verdict_rank(ev->verdict) > verdict_rank(snd.suppressed_verdict)) {
+		snd.suppressed_verdict = ev->verdict;
+	}
+	snd.suppressed++;
+	atomic_store_explicit(&held, true, memory_order_relaxed);
+}
+
+/* "event=suppressed count=N", with the verdict of what was held back: block
+ * in enforce mode, audit in audit mode. It costs no token: the count must get
+ * out while the burst lasts. */
+static void emit_suppressed(const struct timespec *now)
 {
 	struct audit_event ev = {
-	    .kind = AUDIT_POLICY,
-	    .verdict = AUDIT_VERDICT_AUDIT,
+	    .kind = AUDIT_SUPPRESSED,
+	    .verdict = snd.suppressed_verdict,
 	    .rule = POLICY_RULE_DEFAULT,
-	    .reason = "suppressed",
+	    .reason = "rate_limit",
+	    .detail = "events held back by the rate limit",
+	    .count = snd.suppressed,
 	};
-	char detail[64];
 
-	snprintf(detail, sizeof(detail), "%lu events suppressed by the rate limit", snd.suppressed);
-	ev.detail = detail;
 	snd.suppressed = 0;
+	atomic_store_explicit(&held, false, memory_order_relaxed);
+	snd.summary_at = *now;
 	audit_format_body(&ev, exe_path(), (long)getpid(), bufs.body, sizeof(bufs.body));
 	deliver(ev.verdict);
 }
@@ -319,6 +496,7 @@ static void emit_suppressed(void)
 void audit_emit_at(const struct audit_event *ev, const struct timespec *now)
 {
 	int saved = errno;
+	bool pass;
 
 	if (ev == NULL || emitting) {
 		errno = saved;
@@ -327,12 +505,14 @@ void audit_emit_at(const struct audit_event *ev, const struct timespec *now)
 	emitting = true;
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&lock);
-	if (!rate_take(now)) {
-		snd.suppressed++;
-	} else {
-		if (snd.suppressed > 0) {
-			emit_suppressed();
-		}
+	pass = rate_take(now);
+	if (!pass) {
+		hold_back(ev, now);
+	}
+	if (snd.suppressed > 0 && elapsed_ns(&snd.summary_at, now) >= AUDIT_SUMMARY_NS) {
+		emit_suppressed(now);
+	}
+	if (pass) {
 		audit_format_body(ev, exe_path(), (long)getpid(), bufs.body, sizeof(bufs.body));
 		deliver(ev->verdict);
 	}
@@ -349,6 +529,76 @@ void audit_emit(const struct audit_event *ev)
 	audit_emit_at(ev, &now);
 }
 
+void audit_flush_suppressed_at(const struct timespec *now)
+{
+	struct timespec until;
+	int saved = errno;
+
+	if (emitting) {
+		return;
+	}
+	/* Not worth a hang at exit: another thread that holds the lock is
+	 * sending, and a stuck one must not keep the process alive. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 300000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	emitting = true;
+	if (pthread_mutex_timedlock(&lock, &until) == 0) {
+		if (snd.suppressed > 0) {
+			emit_suppressed(now);
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	emitting = false;
+	errno = saved;
+}
+
+void audit_flush_suppressed(void)
+{
+	struct timespec now = {0};
+
+	if (!atomic_load_explicit(&held, memory_order_relaxed)) {
+		return; /* the common case: nothing held back, no lock, no clock */
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	audit_flush_suppressed_at(&now);
+}
+
+/* exit() and return from main: the last count must not die with the process.
+ * (_exit() and a fatal signal run no destructor; exec is covered by its
+ * wrappers.) */
+__attribute__((destructor)) static void audit_at_exit(void)
+{
+	audit_flush_suppressed();
+}
+
+void audit_note_mode(enum policy_mode policy_says, enum policy_mode in_force)
+{
+	struct audit_event ev = {
+	    .kind = AUDIT_POLICY,
+	    .verdict = AUDIT_VERDICT_AUDIT,
+	    .rule = POLICY_RULE_DEFAULT,
+	    .reason = "env_override",
+	};
+	char detail[128];
+
+	/* Only a weaker mode is news: enforce > audit > off. */
+	if (in_force == policy_says || in_force == POLICY_MODE_ENFORCE ||
+	    (policy_says == POLICY_MODE_OFF && in_force == POLICY_MODE_AUDIT)) {
+		return;
+	}
+	if (atomic_exchange(&mode_noted, true)) {
+		return;
+	}
+	snprintf(detail, sizeof(detail), "mode set to %s by TLSGUARD_MODE; the policy says %s",
+	         policy_mode_name(in_force), policy_mode_name(policy_says));
+	ev.detail = detail;
+	audit_emit(&ev);
+}
+
 void audit_configure(const struct policy_audit *cfg)
 {
 	const char *path;
@@ -360,6 +610,8 @@ void audit_configure(const struct policy_audit *cfg)
 	pthread_mutex_lock(&lock);
 	if (strcmp(path, snd.path) != 0) {
 		snd.fallback_announced = false; /* a new socket gets its own notice */
+		snd.full_announced = false;
+		drop_socket(); /* connected to the old path */
 	}
 	snd.path = path;
 	snd.facility = cfg->facility;
@@ -367,15 +619,24 @@ void audit_configure(const struct policy_audit *cfg)
 	pthread_mutex_unlock(&lock);
 }
 
+int audit_socket_fd(void)
+{
+	int fd;
+
+	pthread_mutex_lock(&lock);
+	fd = snd.fd >= 0 && still_ours(snd.fd) ? snd.fd : -1;
+	pthread_mutex_unlock(&lock);
+	return fd;
+}
+
 void audit_reset(void)
 {
 	struct sender fresh = SENDER_DEFAULTS;
 
 	pthread_mutex_lock(&lock);
-	if (snd.fd >= 0 && still_ours(snd.fd)) {
-		real()->close(snd.fd);
-	}
-	forget_socket();
+	drop_socket();
 	snd = fresh;
+	atomic_store(&mode_noted, false);
+	atomic_store(&held, false);
 	pthread_mutex_unlock(&lock);
 }

@@ -19,6 +19,7 @@ enum audit_kind {
 	AUDIT_HANDSHAKE,
 	AUDIT_UNMANAGED_TLS,
 	AUDIT_POLICY,
+	AUDIT_SUPPRESSED, /* the rate limit held count events back */
 };
 
 enum audit_verdict {
@@ -33,10 +34,12 @@ struct audit_event {
 	bool inbound;
 	const struct policy_addr *peer; /* NULL: peer=- */
 	uint16_t port;
-	const char *host;   /* NULL or "": host=- */
-	int rule;           /* 1-based rule index, POLICY_RULE_DEFAULT: rule=default */
-	const char *reason; /* one word from the contract's list */
-	const char *detail; /* NULL: no detail= field */
+	const char *host;        /* NULL or "": host=- */
+	int rule;                /* 1-based rule index, POLICY_RULE_DEFAULT: rule=default */
+	const char *reason;      /* one word from the contract's list */
+	const char *detail;      /* NULL: no detail= field */
+	unsigned long count;     /* 0: no count= field (event=suppressed has one) */
+	enum policy_proto proto; /* zero-initialised: tcp */
 };
 
 /* Formats the syslog body (the key=value part, no header) into buf; always
@@ -51,11 +54,22 @@ size_t audit_format_body(const struct audit_event *ev, const char *exe, long pid
  * fails to load is still reported. */
 void audit_configure(const struct policy_audit *cfg);
 
-/* Sends one event. Thread-safe, never blocks the program (MSG_DONTWAIT), keeps
- * errno, rate-limited (a burst ends in one "suppressed N events" message). When
- * audit.socket is missing or refuses the datagram, the event goes to stderr and
- * the fallback is announced once. With audit.stderr, every block is also written
- * to stderr as one line. */
+/* Sends one event. Thread-safe, keeps errno, rate-limited: events beyond the
+ * limit are counted and reported as "event=suppressed count=N" at least once a
+ * rate-limit interval while suppression lasts, and at exit and exec
+ * (audit_flush_suppressed), so every event is accounted for. A full socket is
+ * waited for briefly, as syslog(3) does, within a per-event and a per-process
+ * budget, so the program never hangs. When audit.socket is gone the event goes
+ * to stderr and the fallback is announced once. With audit.stderr, every block
+ * is also written to stderr as one line. */
 void audit_emit(const struct audit_event *ev);
+
+/* Sends the count of suppressed events now, if there is one. The exec
+ * wrappers call it: exec drops the process image and the count with it. */
+void audit_flush_suppressed(void);
+
+/* Records, once per process, that TLSGUARD_MODE weakened the policy's mode
+ * (to audit or off): switching enforcement off is itself an audit event. */
+void audit_note_mode(enum policy_mode policy_says, enum policy_mode in_force);
 
 #endif

@@ -112,6 +112,8 @@ static const char *kind_name(enum audit_kind kind)
 		return "handshake";
 	case AUDIT_UNMANAGED_TLS:
 		return "unmanaged_tls";
+	case AUDIT_SUPPRESSED:
+		return "suppressed";
 	case AUDIT_POLICY:
 	default:
 		return "policy";
@@ -159,6 +161,7 @@ size_t audit_format_body(const struct audit_event *ev, const char *exe, long pid
 	put_str(&o, kind_name(ev->kind));
 	put_field(&o, "verdict", verdict_name(ev->verdict), false);
 	put_field(&o, "dir", ev->inbound ? "in" : "out", false);
+	put_field(&o, "proto", ev->proto == POLICY_PROTO_UDP ? "udp" : "tcp", false);
 	put_field(&o, "peer", peer, false);
 	put_field(&o, "host", ev->host != NULL && ev->host[0] != '\0' ? ev->host : "-", false);
 	if (ev->rule == POLICY_RULE_DEFAULT) {
@@ -170,6 +173,10 @@ size_t audit_format_body(const struct audit_event *ev, const char *exe, long pid
 	put_field(&o, "reason", ev->reason != NULL ? ev->reason : "-", false);
 	if (ev->detail != NULL) {
 		put_field(&o, "detail", ev->detail, true);
+	}
+	if (ev->count > 0) {
+		snprintf(num, sizeof(num), "%lu", ev->count);
+		put_field(&o, "count", num, false);
 	}
 	put_field(&o, "exe", exe != NULL && exe[0] != '\0' ? exe : "-", false);
 	snprintf(num, sizeof(num), "%ld", pid);

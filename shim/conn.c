@@ -210,6 +210,34 @@ bool conn_is_stale(const struct conn *c, int fd)
 	return fstat(fd, &st) < 0 || st.st_dev != c->dev || st.st_ino != c->ino;
 }
 
+/* The rule of the shim's own descriptors: nothing of the program's moves. */
+static const struct policy_rule shim_own_rule = {
+    .index = POLICY_RULE_DEFAULT,
+    .action = POLICY_ACTION_DENY,
+};
+
+int conn_reserve_fd(int fd)
+{
+	struct conn *c = conn_new(false, &shim_own_rule);
+	int rc = -1;
+
+	if (c == NULL) {
+		return -1;
+	}
+	c->blocked = true;
+	c->shim_own = true;
+	if (conn_identify(c, fd) == 0) {
+		rc = fdt_set(fd, c);
+	}
+	conn_release(c);
+	return rc;
+}
+
+void conn_unreserve_fd(int fd)
+{
+	fdt_clear(fd);
+}
+
 void conn_refuse(struct conn *c, int fd)
 {
 	lock_take(&c->lock);

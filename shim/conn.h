@@ -30,6 +30,7 @@ struct conn {
 	struct policy_addr peer;
 	uint16_t port;            /* peer port */
 	uint16_t local_port;      /* inbound: the listener's port */
+	enum policy_proto proto;  /* tcp or udp, for the audit events */
 	char host[CONN_HOST_MAX]; /* the name the program resolved for peer, or "" */
 	struct stream stream;
 	uint64_t stream_changes; /* how often stream moved on (guard.c) */
@@ -42,13 +43,21 @@ struct conn {
 	uint8_t close_tail[CONN_CLOSE_TAIL_MAX];
 	uint8_t close_tail_len;
 	uint8_t close_tail_off;
-	dev_t dev; /* identity of the socket, to recognise a stale entry */
+	bool shim_own; /* the shim's own audit socket: the program gets EBADF */
+	dev_t dev;     /* identity of the socket, to recognise a stale entry */
 	ino_t ino;
 };
 
 /* The conn of fd with a reference taken, or NULL when fd is untracked. */
 struct conn *conn_acquire(int fd);
 void conn_release(struct conn *c);
+
+/* Marks fd as the shim's own (the audit socket): every read, write or send
+ * the program makes on it fails with EBADF, as on a descriptor it never
+ * opened. -1 when the table cannot hold it. */
+int conn_reserve_fd(int fd);
+/* Before the shim closes its own descriptor. */
+void conn_unreserve_fd(int fd);
 
 /* Marks c refused and shuts the socket both ways (real shutdown). */
 void conn_refuse(struct conn *c, int fd);

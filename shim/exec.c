@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "conn_internal.h"
 #include "exec.h"
 #include "fdlist.h"
@@ -366,6 +367,7 @@ static int child_env_build(struct child_env *ce, char *const envp[], bool all_fd
 			return -1;                                                                 \
 		}                                                                                  \
 		char *const *env_ = ce_.envp != NULL ? ce_.envp : (envp);                          \
+		audit_flush_suppressed(); /* exec drops the count with the image */                \
 		rc_ = call;                                                                        \
 		saved_ = errno;                                                                    \
 		child_env_free(&ce_);                                                              \

@@ -24,6 +24,7 @@ struct endpoint {
 	struct policy_addr addr;
 	uint16_t port;
 	char host[CONN_HOST_MAX];
+	enum policy_proto proto; /* for the audit event's proto= */
 };
 
 static void report(enum audit_kind kind, enum audit_verdict verdict, bool inbound,
@@ -33,6 +34,7 @@ static void report(enum audit_kind kind, enum audit_verdict verdict, bool inboun
 	    .kind = kind,
 	    .verdict = verdict,
 	    .inbound = inbound,
+	    .proto = ep != NULL ? ep->proto : POLICY_PROTO_TCP,
 	    .peer = ep != NULL ? &ep->addr : NULL,
 	    .port = ep != NULL ? ep->port : 0,
 	    .host = ep != NULL ? ep->host : NULL,
@@ -47,7 +49,7 @@ static void report(enum audit_kind kind, enum audit_verdict verdict, bool inboun
 static void report_conn(const struct conn *c, enum audit_kind kind, enum audit_verdict verdict,
                         const char *reason, const char *detail)
 {
-	struct endpoint ep = {.addr = c->peer, .port = c->port};
+	struct endpoint ep = {.addr = c->peer, .port = c->port, .proto = c->proto};
 
 	memcpy(ep.host, c->host, sizeof(ep.host));
 	report(kind, verdict, c->inbound, &ep, c->rule != NULL ? c->rule->index : 0, reason,
@@ -95,6 +97,7 @@ static int track(int fd, bool inbound, const struct policy_rule *rule, const str
 	c->peer = ep->addr;
 	c->port = ep->port;
 	c->local_port = local_port;
+	c->proto = ep->proto;
 	memcpy(c->host, ep->host, sizeof(c->host));
 	conn_identify(c, fd);
 	rc = fdt_set(fd, c);
@@ -113,6 +116,7 @@ static __attribute__((noinline)) int outbound_decide(int fd, const struct policy
 
 	ep.addr = *addr;
 	ep.port = port;
+	ep.proto = proto;
 	ep.host[0] = '\0'; /* the rest is filled below: no 256-byte clear per connect */
 	names_lookup(&ep.addr, ep.host, sizeof(ep.host));
 	if (policy == NULL) {
@@ -466,7 +470,7 @@ int guard_send_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 		if (forget_if_stale(fd, c)) {
 			return 0;
 		}
-		errno = EACCES;
+		errno = c->shim_own ? EBADF : EACCES; /* the audit socket is not the program's */
 		return -1;
 	}
 	if (closed && !forget_if_stale(fd, c)) {
@@ -549,7 +553,8 @@ int guard_recv_check(int fd, struct conn *c, const struct iovec *iov, size_t iov
 			return 0;
 		}
 		wipe_iov(iov, iovcnt, n);
-		errno = ECONNRESET;
+		errno =
+		    c->shim_own ? EBADF : ECONNRESET; /* the audit socket is not the program's */
 		return -1;
 	}
 	if (v != STREAM_OK) {
@@ -574,6 +579,10 @@ int guard_opaque_io(int fd, struct conn *c, const char *call)
 {
 	char detail[64];
 
+	if (c->shim_own) {
+		errno = EBADF; /* the audit socket is not the program's: no event, no shutdown */
+		return -1;
+	}
 	snprintf(detail, sizeof(detail), "%s moves bytes the shim cannot inspect", call);
 	report_conn(c, AUDIT_PLAINTEXT, violation_verdict(), "plaintext", detail);
 	if (!refuse_now()) {

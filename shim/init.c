@@ -438,6 +438,7 @@ static bool load(void)
 	mode = policy_mode(loaded);
 	apply_mode_override();
 	audit_configure(policy_audit(loaded));
+	audit_note_mode(policy_mode(loaded), mode); /* TLSGUARD_MODE=off is itself an event */
 	return true;
 }
 

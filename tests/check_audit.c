@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "audit_internal.h"
 #include "check_run.h"
+#include "conn_internal.h"
 
 static const struct policy_addr v4 = {.family = AF_INET, .bytes = {192, 0, 2, 7}};
 static const struct policy_addr v6 = {.family = AF_INET6, .bytes = {[15] = 1}};
@@ -38,99 +40,123 @@ struct format_case {
 static const struct format_case format_cases[] = {
     /* a denied connect to an IPv4 peer, matched by rule 3 */
     {"connect block v4",
-     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 23, "telnet.example", 3, "denied", NULL},
+     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 23, "telnet.example", 3, "denied", NULL, 0,
+      POLICY_PROTO_TCP},
      "/usr/bin/telnet",
-     "event=connect verdict=block dir=out peer=192.0.2.7:23 host=telnet.example rule=3 "
+     "event=connect verdict=block dir=out proto=tcp peer=192.0.2.7:23 host=telnet.example rule=3 "
      "reason=denied exe=/usr/bin/telnet pid=42"},
     /* plaintext on an inbound IPv6 connection, audit mode */
     {"plaintext audit v6 in",
      {AUDIT_PLAINTEXT, AUDIT_VERDICT_AUDIT, true, &v6, 443, NULL, POLICY_RULE_DEFAULT, "plaintext",
-      NULL},
+      NULL, 0, POLICY_PROTO_TCP},
      "/usr/sbin/nginx",
-     "event=plaintext verdict=audit dir=in peer=[::1]:443 host=- rule=default "
+     "event=plaintext verdict=audit dir=in proto=tcp peer=[::1]:443 host=- rule=default "
      "reason=plaintext exe=/usr/sbin/nginx pid=42"},
     /* an allowed handshake with a detail */
     {"handshake allow detail",
-     {AUDIT_HANDSHAKE, AUDIT_VERDICT_ALLOW, false, &v6_doc, 8443, "api.example", 1, "ok",
-      "TLSv1.3"},
+     {AUDIT_HANDSHAKE, AUDIT_VERDICT_ALLOW, false, &v6_doc, 8443, "api.example", 1, "ok", "TLSv1.3",
+      0, POLICY_PROTO_TCP},
      "/bin/curl",
-     "event=handshake verdict=allow dir=out peer=[2001:db8::1bb]:8443 host=api.example "
+     "event=handshake verdict=allow dir=out proto=tcp peer=[2001:db8::1bb]:8443 host=api.example "
      "rule=1 reason=ok detail=\"TLSv1.3\" exe=/bin/curl pid=42"},
     /* a certificate failure: OpenSSL's error string has spaces */
     {"handshake cert_verify",
      {AUDIT_HANDSHAKE, AUDIT_VERDICT_BLOCK, false, &v4, 443, "a.example", 2, "cert_verify",
-      "certificate has expired"},
+      "certificate has expired", 0, POLICY_PROTO_TCP},
      "/bin/curl",
-     "event=handshake verdict=block dir=out peer=192.0.2.7:443 host=a.example rule=2 "
+     "event=handshake verdict=block dir=out proto=tcp peer=192.0.2.7:443 host=a.example rule=2 "
      "reason=cert_verify detail=\"certificate has expired\" exe=/bin/curl pid=42"},
     /* TLS from a library other than libssl */
     {"unmanaged_tls",
-     {AUDIT_UNMANAGED_TLS, AUDIT_VERDICT_BLOCK, false, &v4, 443, "", 0, "unmanaged_tls", NULL},
+     {AUDIT_UNMANAGED_TLS, AUDIT_VERDICT_BLOCK, false, &v4, 443, "", 0, "unmanaged_tls", NULL, 0,
+      POLICY_PROTO_TCP},
      "/usr/bin/gnutls-cli",
-     "event=unmanaged_tls verdict=block dir=out peer=192.0.2.7:443 host=- rule=default "
+     "event=unmanaged_tls verdict=block dir=out proto=tcp peer=192.0.2.7:443 host=- rule=default "
      "reason=unmanaged_tls exe=/usr/bin/gnutls-cli pid=42"},
     /* a policy error: no peer, quotes and backslashes in the detail */
     {"policy error",
      {AUDIT_POLICY, AUDIT_VERDICT_BLOCK, false, NULL, 0, NULL, 0, "policy_error",
-      "/etc/p.conf:3: unknown key \"x\" near C:\\dir"},
+      "/etc/p.conf:3: unknown key \"x\" near C:\\dir", 0, POLICY_PROTO_TCP},
      "/bin/true",
-     "event=policy verdict=block dir=out peer=- host=- rule=default reason=policy_error "
+     "event=policy verdict=block dir=out proto=tcp peer=- host=- rule=default reason=policy_error "
      "detail=\"/etc/p.conf:3: unknown key \\\"x\\\" near C:\\\\dir\" exe=/bin/true pid=42"},
     /* a host name with spaces is quoted */
     {"host with spaces",
-     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "a b", 1, "denied", NULL},
+     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "a b", 1, "denied", NULL, 0,
+      POLICY_PROTO_TCP},
      "/bin/x",
-     "event=connect verdict=block dir=out peer=192.0.2.7:80 host=\"a b\" rule=1 "
+     "event=connect verdict=block dir=out proto=tcp peer=192.0.2.7:80 host=\"a b\" rule=1 "
      "reason=denied exe=/bin/x pid=42"},
     /* a quote in a host name forces quoting and is escaped */
     {"host with quote",
-     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "a\"b", 1, "denied", NULL},
+     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "a\"b", 1, "denied", NULL, 0,
+      POLICY_PROTO_TCP},
      "/bin/x",
-     "event=connect verdict=block dir=out peer=192.0.2.7:80 host=\"a\\\"b\" rule=1 "
+     "event=connect verdict=block dir=out proto=tcp peer=192.0.2.7:80 host=\"a\\\"b\" rule=1 "
      "reason=denied exe=/bin/x pid=42"},
     /* a backslash forces quoting and is escaped */
     {"host with backslash",
-     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "a\\b", 1, "denied", NULL},
+     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "a\\b", 1, "denied", NULL, 0,
+      POLICY_PROTO_TCP},
      "/bin/x",
-     "event=connect verdict=block dir=out peer=192.0.2.7:80 host=\"a\\\\b\" rule=1 "
+     "event=connect verdict=block dir=out proto=tcp peer=192.0.2.7:80 host=\"a\\\\b\" rule=1 "
      "reason=denied exe=/bin/x pid=42"},
     /* a newline cannot start a forged second line or field */
     {"host forging a line",
      {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "x\nevent=connect verdict=allow", 1,
-      "denied", NULL},
+      "denied", NULL, 0, POLICY_PROTO_TCP},
      "/bin/x",
-     "event=connect verdict=block dir=out peer=192.0.2.7:80 "
+     "event=connect verdict=block dir=out proto=tcp peer=192.0.2.7:80 "
      "host=\"x\\x0aevent=connect verdict=allow\" rule=1 reason=denied exe=/bin/x pid=42"},
     /* CR, tab, ESC and DEL are escaped even unquoted */
     {"host control bytes",
-     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "a\rb\tc\x1b[31md\x7f", 1, "denied",
-      NULL},
+     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "a\rb\tc\x1b[31md\x7f", 1, "denied", NULL,
+      0, POLICY_PROTO_TCP},
      "/bin/x",
-     "event=connect verdict=block dir=out peer=192.0.2.7:80 "
+     "event=connect verdict=block dir=out proto=tcp peer=192.0.2.7:80 "
      "host=a\\x0db\\x09c\\x1b[31md\\x7f rule=1 reason=denied exe=/bin/x pid=42"},
     /* an exe path with spaces is quoted */
     {"exe with spaces",
-     {AUDIT_PLAINTEXT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "h", 4, "plaintext", NULL},
+     {AUDIT_PLAINTEXT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "h", 4, "plaintext", NULL, 0,
+      POLICY_PROTO_TCP},
      "/opt/My App/bin/app",
-     "event=plaintext verdict=block dir=out peer=192.0.2.7:80 host=h rule=4 "
+     "event=plaintext verdict=block dir=out proto=tcp peer=192.0.2.7:80 host=h rule=4 "
      "reason=plaintext exe=\"/opt/My App/bin/app\" pid=42"},
     /* an unknown exe */
     {"exe unknown",
-     {AUDIT_PLAINTEXT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "h", 4, "plaintext", NULL},
+     {AUDIT_PLAINTEXT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "h", 4, "plaintext", NULL, 0,
+      POLICY_PROTO_TCP},
      NULL,
-     "event=plaintext verdict=block dir=out peer=192.0.2.7:80 host=h rule=4 "
+     "event=plaintext verdict=block dir=out proto=tcp peer=192.0.2.7:80 host=h rule=4 "
      "reason=plaintext exe=- pid=42"},
     /* an empty detail is still written, quoted */
     {"empty detail",
-     {AUDIT_HANDSHAKE, AUDIT_VERDICT_BLOCK, false, &v4, 443, "h", 12, "pin", ""},
+     {AUDIT_HANDSHAKE, AUDIT_VERDICT_BLOCK, false, &v4, 443, "h", 12, "pin", "", 0,
+      POLICY_PROTO_TCP},
      "/bin/x",
-     "event=handshake verdict=block dir=out peer=192.0.2.7:443 host=h rule=12 reason=pin "
+     "event=handshake verdict=block dir=out proto=tcp peer=192.0.2.7:443 host=h rule=12 reason=pin "
      "detail=\"\" exe=/bin/x pid=42"},
+    /* a denied UDP datagram says proto=udp */
+    {"udp denied",
+     {AUDIT_CONNECT, AUDIT_VERDICT_BLOCK, false, &v4, 53, NULL, 1, "denied", NULL, 0,
+      POLICY_PROTO_UDP},
+     "/usr/bin/dig",
+     "event=connect verdict=block dir=out proto=udp peer=192.0.2.7:53 host=- rule=1 "
+     "reason=denied exe=/usr/bin/dig pid=42"},
+    /* the rate limit's count: event=suppressed with count= after the detail */
+    {"suppressed count",
+     {AUDIT_SUPPRESSED, AUDIT_VERDICT_BLOCK, false, NULL, 0, NULL, POLICY_RULE_DEFAULT,
+      "rate_limit", "events held back by the rate limit", 900, POLICY_PROTO_TCP},
+     "/bin/x",
+     "event=suppressed verdict=block dir=out proto=tcp peer=- host=- rule=default "
+     "reason=rate_limit detail=\"events held back by the rate limit\" count=900 exe=/bin/x "
+     "pid=42"},
     /* a downgrade refused by a STARTTLS peer */
     {"downgrade",
-     {AUDIT_PLAINTEXT, AUDIT_VERDICT_BLOCK, false, &v4, 5432, "db.internal", 2, "downgrade", NULL},
+     {AUDIT_PLAINTEXT, AUDIT_VERDICT_BLOCK, false, &v4, 5432, "db.internal", 2, "downgrade", NULL,
+      0, POLICY_PROTO_TCP},
      "/usr/bin/psql",
-     "event=plaintext verdict=block dir=out peer=192.0.2.7:5432 host=db.internal rule=2 "
+     "event=plaintext verdict=block dir=out proto=tcp peer=192.0.2.7:5432 host=db.internal rule=2 "
      "reason=downgrade exe=/usr/bin/psql pid=42"},
 };
 
@@ -211,7 +237,8 @@ static int sink = -1;
 static char err_path[128];
 
 static const struct audit_event block_ev = {
-    AUDIT_PLAINTEXT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "plain.example", 2, "plaintext", NULL};
+    AUDIT_PLAINTEXT, AUDIT_VERDICT_BLOCK, false, &v4, 80, "plain.example", 2, "plaintext", NULL, 0,
+    POLICY_PROTO_TCP};
 
 static void set_sun_path(struct sockaddr_un *sa, const char *path)
 {
@@ -578,14 +605,27 @@ START_TEST(test_stderr_is_tcp)
 }
 END_TEST
 
-/* Receives everything queued; counts events and summaries. */
-static void drain(int *events, int *summaries, char *last_summary, size_t len)
+/* The count= of a summary line, 0 for any other line. */
+static unsigned long count_of(const char *msg)
+{
+	const char *p = strstr(msg, " count=");
+
+	if (strstr(msg, "event=suppressed ") == NULL || p == NULL) {
+		return 0;
+	}
+	return strtoul(p + strlen(" count="), NULL, 10);
+}
+
+/* Receives everything queued; counts events, summaries and what the
+ * summaries account for. */
+static void drain(int *events, int *summaries, unsigned long *held, char *last_summary, size_t len)
 {
 	char msg[8192];
 
 	while (receive_now(msg, sizeof(msg))) {
-		if (strstr(msg, "reason=suppressed") != NULL) {
+		if (strstr(msg, "event=suppressed ") != NULL) {
 			(*summaries)++;
+			*held += count_of(msg);
 			snprintf(last_summary, len, "%s", strstr(msg, ": ") + 2);
 		} else {
 			(*events)++;
@@ -593,67 +633,296 @@ static void drain(int *events, int *summaries, char *last_summary, size_t len)
 	}
 }
 
-/* 500 events at one instant: 100 pass; a second later the next event is
- * preceded by a summary of the 400 dropped. */
+static struct audit_event summary_of(unsigned long count, enum audit_verdict verdict)
+{
+	struct audit_event ev = {
+	    .kind = AUDIT_SUPPRESSED,
+	    .verdict = verdict,
+	    .rule = POLICY_RULE_DEFAULT,
+	    .reason = "rate_limit",
+	    .detail = "events held back by the rate limit",
+	    .count = count,
+	};
+
+	return ev;
+}
+
+/* 500 events at one instant: 100 pass and 400 are counted; half a second
+ * later 50 more pass (the bucket refilled by half) and no count is due yet;
+ * a second after the first held event the count goes out, block as the
+ * events were, before the event that found it due. */
 START_TEST(test_rate_limit)
 {
 	struct timespec now = {.tv_sec = 1000};
-	struct audit_event summary = {
-	    .kind = AUDIT_POLICY,
-	    .verdict = AUDIT_VERDICT_AUDIT,
-	    .rule = POLICY_RULE_DEFAULT,
-	    .reason = "suppressed",
-	    .detail = "400 events suppressed by the rate limit",
-	};
+	struct audit_event summary = summary_of(410, AUDIT_VERDICT_BLOCK);
 	char got[8192], want[4096], msg[8192];
 	int i, events = 0, summaries = 0;
+	unsigned long held = 0;
 
 	configure(sink_path, LOG_AUTHPRIV, false);
 	for (i = 0; i < 500; i++) {
 		audit_emit_at(&block_ev, &now);
 		/* The kernel queues only a few datagrams (max_dgram_qlen). */
-		drain(&events, &summaries, got, sizeof(got));
+		drain(&events, &summaries, &held, got, sizeof(got));
 	}
 	ck_assert_int_eq(events, AUDIT_RATE_PER_SEC);
 	ck_assert_int_eq(summaries, 0);
 
-	/* Half a second refills half the bucket: 50 more. */
 	now.tv_nsec = 500000000;
 	for (i = 0; i < 60; i++) {
 		audit_emit_at(&block_ev, &now);
-		drain(&events, &summaries, got, sizeof(got));
+		drain(&events, &summaries, &held, got, sizeof(got));
 	}
 	ck_assert_int_eq(events, AUDIT_RATE_PER_SEC + 50);
-	ck_assert_int_eq(summaries, 1);
-	body_of(&summary, getpid(), want, sizeof(want));
-	ck_assert_str_eq(got, want);
+	ck_assert_int_eq(summaries, 0);
 
-	now.tv_sec = 1002;
+	now.tv_sec = 1001;
+	now.tv_nsec = 0;
 	audit_emit_at(&block_ev, &now);
 	receive(msg, sizeof(msg));
-	summary.detail = "10 events suppressed by the rate limit";
 	body_of(&summary, getpid(), want, sizeof(want));
-	assert_message(msg, LOG_AUTHPRIV | LOG_NOTICE, getpid(), want);
+	assert_message(msg, LOG_AUTHPRIV | LOG_WARNING, getpid(), want);
 	receive(msg, sizeof(msg));
 	body_of(&block_ev, getpid(), want, sizeof(want));
 	assert_message(msg, LOG_AUTHPRIV | LOG_WARNING, getpid(), want);
 }
 END_TEST
 
-/* The same on the real clock: a tight loop of 500 gets about 100 through. */
-START_TEST(test_rate_limit_clock)
+/* While suppression lasts, the count goes out at least once an interval. */
+START_TEST(test_rate_limit_interval)
 {
+	struct timespec now = {.tv_sec = 2000};
 	char got[8192];
 	int i, events = 0, summaries = 0;
+	unsigned long held = 0;
 
 	configure(sink_path, LOG_AUTHPRIV, false);
-	for (i = 0; i < 500; i++) {
-		audit_emit(&block_ev);
-		drain(&events, &summaries, got, sizeof(got));
+	/* 5 seconds at 1000 events a second. */
+	for (i = 0; i < 5000; i++) {
+		now.tv_sec = 2000 + i / 1000;
+		now.tv_nsec = (long)(i % 1000) * 1000000L;
+		audit_emit_at(&block_ev, &now);
+		drain(&events, &summaries, &held, got, sizeof(got));
 	}
-	ck_assert_int_ge(events, AUDIT_RATE_PER_SEC);
-	ck_assert_int_le(events, AUDIT_RATE_PER_SEC + 1);
-	ck_assert_int_le(summaries, 1);
+	ck_assert_int_ge(summaries, 4);
+	ck_assert_int_le(summaries, 5);
+	audit_flush_suppressed_at(&now);
+	drain(&events, &summaries, &held, got, sizeof(got));
+	ck_assert_uint_eq((unsigned long)events + held, 5000);
+}
+END_TEST
+
+static const struct {
+	enum audit_verdict verdict;
+	const char *want_verdict;
+} summary_verdict_cases[] = {
+    /* enforce mode: what was held back were blocks */
+    {AUDIT_VERDICT_BLOCK, "verdict=block "},
+    /* audit mode: would-be blocks, let through */
+    {AUDIT_VERDICT_AUDIT, "verdict=audit "},
+};
+
+/* 1,000 refused calls on the real clock, then exit's flush: every one is an
+ * event or in a count, to the event, and the count has the events' verdict. */
+START_TEST(test_accounting)
+{
+	struct audit_event ev = block_ev;
+	char got[8192];
+	int i, events = 0, summaries = 0;
+	unsigned long held = 0;
+
+	ev.verdict = summary_verdict_cases[_i].verdict;
+	configure(sink_path, LOG_AUTHPRIV, false);
+	for (i = 0; i < 1000; i++) {
+		audit_emit(&ev);
+		drain(&events, &summaries, &held, got, sizeof(got));
+	}
+	audit_flush_suppressed();
+	drain(&events, &summaries, &held, got, sizeof(got));
+	ck_assert_int_ge(summaries, 1);
+	ck_assert_uint_eq((unsigned long)events + held, 1000);
+	ck_assert_ptr_nonnull(strstr(got, summary_verdict_cases[_i].want_verdict));
+	/* Nothing left to flush: a second flush sends nothing. */
+	audit_flush_suppressed();
+	ck_assert(!receive_now(got, sizeof(got)));
+}
+END_TEST
+
+/* A child after fork does not report the parent's count a second time. */
+START_TEST(test_accounting_fork)
+{
+	struct timespec now = {.tv_sec = 3000};
+	char got[8192];
+	int i, events = 0, summaries = 0, status;
+	unsigned long held = 0;
+	pid_t child;
+
+	configure(sink_path, LOG_AUTHPRIV, false);
+	for (i = 0; i < 150; i++) {
+		audit_emit_at(&block_ev, &now);
+		drain(&events, &summaries, &held, got, sizeof(got));
+	}
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		audit_flush_suppressed();
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	audit_flush_suppressed_at(&now);
+	drain(&events, &summaries, &held, got, sizeof(got));
+	ck_assert_int_eq(summaries, 1);
+	ck_assert_uint_eq((unsigned long)events + held, 150);
+}
+END_TEST
+
+/* Fills the sink's queue with datagrams of our own; returns how many. */
+static int fill_sink(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, n = 0;
+
+	set_sun_path(&sa, sink_path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	while (send(fd, "filler", 6, 0) == 6) {
+		n++;
+	}
+	ck_assert_int_eq(errno, EAGAIN);
+	close(fd);
+	return n;
+}
+
+static void *drain_later(void *arg)
+{
+	char msg[8192];
+	int *got_event = arg;
+
+	usleep(100000);
+	/* Drain until the event arrives (or a second passes without one). */
+	while (receive(msg, sizeof(msg)) > 0) {
+		if (strstr(msg, "tlsguard[") != NULL) {
+			*got_event = 1;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* A full queue (a log daemon that falls behind): the event waits until the
+ * daemon reads, as syslog(3) would, and nothing goes to stderr. */
+START_TEST(test_full_socket_waits)
+{
+	char err[4096];
+	pthread_t t;
+	int got_event = 0;
+
+	configure(sink_path, LOG_AUTHPRIV, false);
+	ck_assert_int_gt(fill_sink(), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, drain_later, &got_event), 0);
+	audit_emit(&block_ev);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(got_event, 1);
+	read_stderr(err, sizeof(err));
+	ck_assert_str_eq(err, "");
+}
+END_TEST
+
+static long long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long long)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* A queue that never drains: each event waits at most its allowance, the
+ * process's budget caps the total, and the events go to stderr with one
+ * notice: the program slows a little and never hangs. */
+START_TEST(test_full_socket_bounded)
+{
+	struct timespec t0;
+	char err[65536], path_note[256];
+	long long ms;
+	int i;
+
+	configure(sink_path, LOG_AUTHPRIV, false);
+	ck_assert_int_gt(fill_sink(), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	audit_emit(&block_ev);
+	ms = ms_since(&t0);
+	ck_assert_int_ge(ms, AUDIT_WAIT_EVENT_NS / 1000000 - 20);
+	ck_assert_int_le(ms, AUDIT_WAIT_EVENT_NS / 1000000 + 500);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 20; i++) {
+		audit_emit(&block_ev);
+	}
+	ms = ms_since(&t0);
+	ck_assert_int_le(ms, AUDIT_WAIT_BUDGET_NS / 1000000 + 1000);
+	read_stderr(err, sizeof(err));
+	snprintf(path_note, sizeof(path_note), "tlsguard: audit socket %s is full", sink_path);
+	ck_assert_ptr_nonnull(strstr(err, path_note));
+	ck_assert_ptr_null(strstr(strstr(err, path_note) + 1, path_note));
+	ck_assert_ptr_nonnull(strstr(err, "reason=plaintext"));
+}
+END_TEST
+
+/* The sender's socket is marked as the shim's own in the descriptor table. */
+START_TEST(test_fd_reserved)
+{
+	char msg[8192];
+	int fd;
+
+	configure(sink_path, LOG_AUTHPRIV, false);
+	audit_emit(&block_ev);
+	receive(msg, sizeof(msg));
+	fd = audit_socket_fd();
+	ck_assert_int_gt(fd, STDERR_FILENO);
+	ck_assert(fdt_governed(fd));
+	ck_assert_ptr_nonnull(fdt_peek(fd));
+	audit_reset();
+	ck_assert(!fdt_governed(fd));
+}
+END_TEST
+
+static const struct {
+	enum policy_mode policy_says, in_force;
+	const char *want_detail; /* NULL: no event */
+} mode_cases[] = {
+    /* enforce switched off */
+    {POLICY_MODE_ENFORCE, POLICY_MODE_OFF,
+     "detail=\"mode set to off by TLSGUARD_MODE; the policy says enforce\""},
+    /* enforce weakened to audit */
+    {POLICY_MODE_ENFORCE, POLICY_MODE_AUDIT,
+     "detail=\"mode set to audit by TLSGUARD_MODE; the policy says enforce\""},
+    /* audit switched off */
+    {POLICY_MODE_AUDIT, POLICY_MODE_OFF,
+     "detail=\"mode set to off by TLSGUARD_MODE; the policy says audit\""},
+    /* the policy's own mode: nothing to say */
+    {POLICY_MODE_AUDIT, POLICY_MODE_AUDIT, NULL},
+    /* stricter than the policy: no weakening, no event */
+    {POLICY_MODE_AUDIT, POLICY_MODE_ENFORCE, NULL},
+    {POLICY_MODE_OFF, POLICY_MODE_AUDIT, NULL},
+};
+
+/* TLSGUARD_MODE weakening the policy is one event per process. */
+START_TEST(test_mode_note)
+{
+	char msg[8192];
+
+	configure(sink_path, LOG_AUTHPRIV, false);
+	audit_note_mode(mode_cases[_i].policy_says, mode_cases[_i].in_force);
+	audit_note_mode(mode_cases[_i].policy_says, mode_cases[_i].in_force);
+	if (mode_cases[_i].want_detail == NULL) {
+		ck_assert(!receive_now(msg, sizeof(msg)));
+		return;
+	}
+	receive(msg, sizeof(msg));
+	ck_assert_ptr_nonnull(strstr(msg, "event=policy verdict=audit "));
+	ck_assert_ptr_nonnull(strstr(msg, "reason=env_override "));
+	ck_assert_ptr_nonnull(strstr(msg, mode_cases[_i].want_detail));
+	ck_assert(!receive_now(msg, sizeof(msg)));
 }
 END_TEST
 
@@ -681,7 +950,17 @@ static Suite *audit_suite(void)
 	tcase_add_test(send, test_keeps_std_fds);
 	tcase_add_test(send, test_stderr_is_tcp);
 	tcase_add_test(send, test_rate_limit);
-	tcase_add_test(send, test_rate_limit_clock);
+	tcase_add_test(send, test_rate_limit_interval);
+	tcase_add_loop_test(
+	    send, test_accounting, 0,
+	    (int)(sizeof(summary_verdict_cases) / sizeof(summary_verdict_cases[0])));
+	tcase_add_test(send, test_accounting_fork);
+	tcase_add_test(send, test_full_socket_waits);
+	tcase_add_test(send, test_full_socket_bounded);
+	tcase_add_test(send, test_fd_reserved);
+	tcase_add_loop_test(send, test_mode_note, 0,
+	                    (int)(sizeof(mode_cases) / sizeof(mode_cases[0])));
+	tcase_set_timeout(send, 30);
 	suite_add_tcase(s, send);
 	return s;
 }

@@ -1,14 +1,19 @@
 /*
- * tlsguard report [--json] [FILE|-]: a summary of the audit events in a syslog
- * file, a journal export or the shim's stderr (forms: report_parse.c). Lines
- * that are not tlsguard events are skipped and counted; so are event lines that
- * do not parse, separately. Exit 0, or 1 when the input cannot be read.
+ * tlsguard report [--json] [--top N] [--wide] [FILE...|-]: a summary of the
+ * audit events in syslog files (rotated .gz ones too), journal exports
+ * (`journalctl -o short`, `-o cat`, `-o json`), a collector's files or the
+ * shim's stderr (forms: report_parse.c), grouped by the host that logged them.
+ * Lines that are not tlsguard events are skipped and counted; so are event
+ * lines that do not parse, separately; event=suppressed counts are added up.
+ * Exit 0, 1 when an input cannot be read, 2 on a usage error.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -29,8 +34,8 @@ static int run_report(int argc, char **argv);
 
 const struct cli_command cli_cmd_report = {
     .name = "report",
-    .synopsis = "[--json] [FILE|-]",
-    .summary = "summarise audit events from a syslog file, a journal export or stderr",
+    .synopsis = "[--json] [--top N] [--wide] [FILE...|-]",
+    .summary = "summarise audit events from syslog files, journal exports or stderr",
     .run = run_report,
 };
 
@@ -38,6 +43,10 @@ struct report {
 	struct report_table table;
 	unsigned long events, skipped, too_long, malformed;
 	unsigned long blocked, audited, allowed;
+	unsigned long long suppressed; /* the sum of event=suppressed count=N */
+	bool guessed;                  /* some stamps had no year or zone */
+	size_t top;                    /* groups shown per host, 0: all */
+	bool wide;                     /* never cut a program name or destination */
 	char first_ts[REPORT_TS_MAX], last_ts[REPORT_TS_MAX];
 	char first_when[REPORT_WHEN_LEN], last_when[REPORT_WHEN_LEN];
 	char *scratch; /* REPORT_LINE_MAX + 1 bytes for the parser */
@@ -73,7 +82,12 @@ static int report_line(struct report *r, const char *line, size_t len)
 		r->skipped++;
 		return 0;
 	}
+	if (strcmp(ev.event, "suppressed") == 0) {
+		r->suppressed += ev.count_value;
+		return 0;
+	}
 	r->events++;
+	r->guessed = r->guessed || ev.when_guessed;
 	if (strcmp(ev.verdict, "block") == 0) {
 		r->blocked++;
 	} else if (strcmp(ev.verdict, "audit") == 0) {
@@ -153,8 +167,17 @@ static void print_header(const struct report *r)
 {
 	printf("tlsguard report: %lu events: %lu blocked, %lu audit-only, %lu allowed\n", r->events,
 	       r->blocked, r->audited, r->allowed);
+	if (r->suppressed > 0) {
+		printf(
+		    "and %llu more held back by the rate limit (event=suppressed), not itemised\n",
+		    r->suppressed);
+	}
 	if (r->first_when[0] != '\0') {
 		printf("seen from %s to %s\n", r->first_when, r->last_when);
+	}
+	if (r->guessed) {
+		printf(
+		    "(syslog stamps without a year or zone: read as this machine's local time)\n");
 	}
 	if (r->skipped > 0) {
 		printf("skipped %lu lines that are not tlsguard events", r->skipped);
@@ -183,34 +206,91 @@ static const char *group_dest(const struct report_group *g, char *buf, size_t le
 	return buf;
 }
 
-static void print_group(const struct report_group *g)
+/* The program column: 18 wide, or with --wide as wide as the longest name. */
+static size_t program_width(const struct report *r, struct report_group **groups)
 {
-	char verdict[COL_VERDICT + 1], reason[COL_REASON + 1], program[COL_PROGRAM + 1];
-	char dir[COL_DIR + 1], dest[COL_DEST + 1], full[512];
+	size_t i, w = COL_PROGRAM;
 
-	printf("%*lu %-*s %-*s %-*s %-*s %s\n", COL_COUNT, g->count, COL_VERDICT,
+	for (i = 0; r->wide && i < r->table.ngroups; i++) {
+		if (strlen(groups[i]->key[REPORT_KEY_EXE]) > w) {
+			w = strlen(groups[i]->key[REPORT_KEY_EXE]);
+		}
+	}
+	return w;
+}
+
+static void print_group(const struct report *r, const struct report_group *g, size_t pw)
+{
+	char verdict[COL_VERDICT + 1], reason[COL_REASON + 1], dir[COL_DIR + 1], full[1024];
+	char *program = malloc(pw + 1), *dest = malloc(sizeof(full));
+	size_t dw = r->wide ? sizeof(full) - 1 : COL_DEST;
+
+	if (program == NULL || dest == NULL) {
+		free(program);
+		free(dest);
+		return;
+	}
+	printf("%*lu %-*s %-*s %-*s %-*s %s%s\n", COL_COUNT, g->count, COL_VERDICT,
 	       report_ascii(g->key[REPORT_KEY_VERDICT], verdict, COL_VERDICT), COL_REASON,
-	       report_ascii(g->key[REPORT_KEY_REASON], reason, COL_REASON), COL_PROGRAM,
-	       report_ascii(g->key[REPORT_KEY_EXE], program, COL_PROGRAM), COL_DIR,
+	       report_ascii(g->key[REPORT_KEY_REASON], reason, COL_REASON), (int)pw,
+	       report_ascii(g->key[REPORT_KEY_EXE], program, pw), COL_DIR,
 	       report_ascii(g->key[REPORT_KEY_DIR], dir, COL_DIR),
-	       report_ascii(group_dest(g, full, sizeof(full)), dest, COL_DEST));
+	       report_ascii(group_dest(g, full, sizeof(full)), dest, dw),
+	       strcmp(g->key[REPORT_KEY_PROTO], "udp") == 0 ? " udp" : "");
+	free(program);
+	free(dest);
 	if (g->first_when[0] != '\0') {
 		printf("%*s first %s  last %s\n", COL_COUNT, "", g->first_when, g->last_when);
 	}
 }
 
+/* The groups of one host (they are sorted by host): its heading when the
+ * log names hosts, then at most --top of them. Returns the next host's
+ * first group. */
+static size_t print_host(const struct report *r, struct report_group **groups, size_t i, size_t pw)
+{
+	const char *host = groups[i]->key[REPORT_KEY_LOGHOST];
+	unsigned long events = 0;
+	size_t j, shown = 0, n;
+	char name[72];
+
+	for (n = i; n < r->table.ngroups && strcmp(groups[n]->key[REPORT_KEY_LOGHOST], host) == 0;
+	     n++) {
+		events += groups[n]->count;
+	}
+	if (strcmp(host, "-") != 0 || i > 0 || n < r->table.ngroups) {
+		printf("\nhost %s: %lu events\n",
+		       strcmp(host, "-") == 0 ? "(not named in the log)"
+		                              : report_ascii(host, name, 64),
+		       events);
+	} else {
+		putchar('\n');
+	}
+	printf("%*s %-*s %-*s %-*s %-*s %s\n", COL_COUNT, "COUNT", COL_VERDICT, "VERDICT",
+	       COL_REASON, "REASON", (int)pw, "PROGRAM", COL_DIR, "DIR", "DESTINATION");
+	for (j = i; j < n; j++) {
+		if (r->top > 0 && shown == r->top) {
+			printf("%*s (%zu more groups; --top %zu shows the largest)\n", COL_COUNT,
+			       "", n - j, r->top);
+			break;
+		}
+		print_group(r, groups[j], pw);
+		shown++;
+	}
+	return n;
+}
+
 static int print_text(const struct report *r, struct report_group **groups)
 {
-	size_t i;
+	size_t i, pw;
 
 	print_header(r);
 	if (r->events == 0) {
 		return 0;
 	}
-	printf("\n%*s %-*s %-*s %-*s %-*s %s\n", COL_COUNT, "COUNT", COL_VERDICT, "VERDICT",
-	       COL_REASON, "REASON", COL_PROGRAM, "PROGRAM", COL_DIR, "DIR", "DESTINATION");
-	for (i = 0; i < r->table.ngroups; i++) {
-		print_group(groups[i]);
+	pw = program_width(r, groups);
+	for (i = 0; i < r->table.ngroups;) {
+		i = print_host(r, groups, i, pw);
 	}
 	putchar('\n');
 	return report_rules_print(stdout, groups, r->table.ngroups);
@@ -276,8 +356,8 @@ static void json_time(const char *ts)
 
 static void json_group(const struct report_group *g)
 {
-	static const char *const names[REPORT_NKEYS] = {"exe",  "dir",    "peer",
-	                                                "host", "reason", "verdict"};
+	static const char *const names[REPORT_NKEYS] = {"exe",    "dir",     "peer",  "host",
+	                                                "reason", "verdict", "proto", "log_host"};
 	int k;
 
 	fputs("    {", stdout);
@@ -301,6 +381,7 @@ static int print_json(const struct report *r, struct report_group **groups)
 	       r->skipped, r->malformed);
 	printf("  \"blocked\": %lu,\n  \"audit_only\": %lu,\n  \"allowed\": %lu,\n", r->blocked,
 	       r->audited, r->allowed);
+	printf("  \"suppressed\": %llu,\n", r->suppressed);
 	fputs("  \"first_seen\": ", stdout);
 	json_time(r->first_ts);
 	fputs(",\n  \"last_seen\": ", stdout);
@@ -310,51 +391,119 @@ static int print_json(const struct report *r, struct report_group **groups)
 		fputs(i == 0 ? "\n" : ",\n", stdout);
 		json_group(groups[i]);
 	}
-	fputs(r->table.ngroups > 0 ? "\n  ]\n}\n" : "]\n}\n", stdout);
+	fputs(r->table.ngroups > 0 ? "\n  ],\n" : "],\n", stdout);
+	if (report_rules_json(stdout, groups, r->table.ngroups) != 0) {
+		return -1;
+	}
+	fputs("}\n", stdout);
 	return 0;
 }
 
-static int report_open(const char *path)
+/* gzip's magic (RFC 1952 2.3.1). */
+static bool is_gzip(int fd)
 {
-	int fd;
+	unsigned char magic[2];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic)) {
+		return false;
+	}
+	return magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+/* Reads a rotated .gz log through `gzip -dc` (no zlib in the CLI): the
+ * child's stdin is the open file, its stdout a pipe. */
+static int report_read_gzip(struct report *r, int fd)
+{
+	int pipefd[2], status, rc;
+	pid_t child;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		return -1;
+	}
+	child = fork();
+	if (child < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (child == 0) {
+		if (dup2(fd, STDIN_FILENO) < 0 || dup2(pipefd[1], STDOUT_FILENO) < 0) {
+			_exit(127);
+		}
+		execlp("gzip", "gzip", "-dc", (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	rc = report_read(r, pipefd[0]);
+	close(pipefd[0]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+	}
+	if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+		errno = EIO; /* a corrupt or truncated archive, or no gzip */
+		return -1;
+	}
+	return rc;
+}
+
+/* One input: a path, or "-" for standard input. */
+static int report_input(struct report *r, const char *path)
+{
+	struct stat st;
+	int fd, rc;
 
 	if (strcmp(path, "-") == 0) {
-		return STDIN_FILENO;
+		/* Say so: a user who forgot the file name sees why nothing happens. */
+		if (fstat(STDIN_FILENO, &st) < 0 || !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "%s report: reading standard input\n", CLI_NAME);
+		}
+		return report_read(r, STDIN_FILENO);
 	}
 	do {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	} while (fd < 0 && errno == EINTR);
-	return fd;
+	if (fd < 0) {
+		return -1;
+	}
+	rc = is_gzip(fd) ? report_read_gzip(r, fd) : report_read(r, fd);
+	close(fd);
+	return rc;
 }
 
-static int report_run(const char *path, bool json)
+static int report_run(char **paths, size_t npaths, struct report *r, bool json)
 {
-	struct report r = {.scratch = malloc(REPORT_LINE_MAX + 1)};
+	static char *const stdin_only[] = {"-"};
 	struct report_group **groups = NULL;
-	int fd = -1, rc = REPORT_EXIT_READ;
+	int rc = REPORT_EXIT_READ;
+	size_t i;
 
-	if (r.scratch == NULL || (fd = report_open(path)) < 0 || report_read(&r, fd) != 0) {
-		fprintf(stderr, "%s report: %s: %s\n", CLI_NAME,
-		        strcmp(path, "-") == 0 ? "stdin" : path, strerror(errno));
-		goto out;
+	r->scratch = malloc(2 * (REPORT_LINE_MAX + 1));
+	if (npaths == 0) {
+		paths = (char **)stdin_only;
+		npaths = 1;
 	}
-	if (r.table.ngroups > 0 && (groups = report_table_sorted(&r.table)) == NULL) {
+	for (i = 0; i < npaths; i++) {
+		if (r->scratch == NULL || report_input(r, paths[i]) != 0) {
+			fprintf(stderr, "%s report: %s: %s\n", CLI_NAME,
+			        strcmp(paths[i], "-") == 0 ? "stdin" : paths[i], strerror(errno));
+			goto out;
+		}
+	}
+	if (r->table.ngroups > 0 && (groups = report_table_sorted(&r->table)) == NULL) {
 		fprintf(stderr, "%s report: out of memory\n", CLI_NAME);
 		goto out;
 	}
-	if ((json ? print_json(&r, groups) : print_text(&r, groups)) != 0 || fflush(stdout) != 0) {
+	if ((json ? print_json(r, groups) : print_text(r, groups)) != 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "%s report: cannot write the report: %s\n", CLI_NAME,
 		        strerror(errno));
 		goto out;
 	}
 	rc = CLI_EXIT_OK;
 out:
-	if (fd > STDIN_FILENO) {
-		close(fd);
-	}
 	free(groups);
-	report_table_free(&r.table);
-	free(r.scratch);
+	report_table_free(&r->table);
+	free(r->scratch);
 	return rc;
 }
 
@@ -362,10 +511,15 @@ static int run_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"json", no_argument, NULL, 'j'},
+	    {"top", required_argument, NULL, 't'},
+	    {"wide", no_argument, NULL, 'w'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct report r = {0};
 	bool json = false;
+	char *end;
+	long top;
 	int c;
 
 	opterr = 0;
@@ -375,6 +529,19 @@ static int run_report(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 't':
+			errno = 0;
+			top = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || top < 1 ||
+			    top > 1000000) {
+				return cli_usage_error(&cli_cmd_report,
+				                       "--top wants a number from 1 to 1000000");
+			}
+			r.top = (size_t)top;
+			break;
+		case 'w':
+			r.wide = true;
+			break;
 		case 'h':
 			cli_help(&cli_cmd_report, stdout);
 			return CLI_EXIT_OK;
@@ -382,8 +549,5 @@ static int run_report(int argc, char **argv)
 			return cli_option_error(&cli_cmd_report, c, argv);
 		}
 	}
-	if (argc - optind > 1) {
-		return cli_usage_error(&cli_cmd_report, "at most one FILE expected");
-	}
-	return report_run(argc - optind == 1 ? argv[optind] : "-", json);
+	return report_run(argv + optind, (size_t)(argc - optind), &r, json);
 }

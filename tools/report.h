@@ -13,9 +13,11 @@
  * datagrams are far shorter), so such a line is noise or an attack. */
 #define REPORT_LINE_MAX 65536
 /* "2026-11-23T12:00:01.123456789+00:00" and a little room. */
-#define REPORT_TS_MAX 48
-/* "Nov 23 12:00:01" */
-#define REPORT_WHEN_LEN 16
+#define REPORT_TS_MAX 96
+/* "2026-11-23 12:00:01 +01:00" */
+#define REPORT_WHEN_LEN 80
+/* The syslog HOSTNAME field (RFC 5424 6.2.4: at most 255 characters). */
+#define REPORT_HOST_MAX 256
 
 enum report_line_kind {
 	REPORT_LINE_EVENT,     /* a tlsguard event, parsed */
@@ -25,17 +27,29 @@ enum report_line_kind {
 
 /* The fields of one event. Values point into the caller's scratch buffer,
  * unescaped (\" and \\), with \xNN escapes kept as text so no value holds a
- * control byte. detail is NULL when absent. */
+ * control byte. detail and count are NULL when absent; proto is "tcp" when
+ * absent (events written before it existed). */
 struct report_event {
-	const char *event, *verdict, *dir, *peer, *host, *rule, *reason, *detail, *exe, *pid;
-	char ts[REPORT_TS_MAX];     /* the timestamp as written, "" when none */
-	char when[REPORT_WHEN_LEN]; /* the same, normalised "Nov 23 12:00:01", "" when none */
+	const char *event, *verdict, *dir, *proto, *peer, *host, *rule, *reason, *detail, *count,
+	    *exe, *pid;
+	char ts[REPORT_TS_MAX];         /* the timestamp as written, "" when none */
+	char when[REPORT_WHEN_LEN];     /* "2026-11-23 12:00:01 +00:00", "" when none */
+	bool when_guessed;              /* RFC 3164 stamp: year and zone are this machine's */
+	char loghost[REPORT_HOST_MAX];  /* the syslog HOSTNAME, "-" when the line has none */
+	unsigned long long count_value; /* event=suppressed: how many were held back */
 };
 
 /* Classifies one line (no newline; may hold NUL bytes) and, for an event,
- * fills ev. scratch must hold len + 1 bytes. */
+ * fills ev. scratch must hold 2 * (len + 1) bytes (a journal JSON line's
+ * MESSAGE is decoded into its second half). */
 enum report_line_kind report_parse_line(const char *line, size_t len, char *scratch,
                                         struct report_event *ev);
+
+/* One line of `journalctl -o json`: for a tlsguard event, its MESSAGE decoded
+ * into message (at most len bytes, *mlen of them), its time and host name into
+ * ev, and REPORT_LINE_EVENT; REPORT_LINE_OTHER for anything else. */
+enum report_line_kind report_journal_json(const char *line, size_t len, char *message, size_t *mlen,
+                                          struct report_event *ev);
 
 /* Events grouped by program, destination, reason and verdict. */
 enum report_key {
@@ -45,6 +59,8 @@ enum report_key {
 	REPORT_KEY_HOST,
 	REPORT_KEY_REASON,
 	REPORT_KEY_VERDICT,
+	REPORT_KEY_PROTO,
+	REPORT_KEY_LOGHOST,
 	REPORT_NKEYS,
 };
 
@@ -75,6 +91,10 @@ void report_table_free(struct report_table *t);
 /* Writes the "Suggested rules" libconfig snippet for the groups. 0, or -1 when
  * out of memory. */
 int report_rules_print(FILE *out, struct report_group *const *groups, size_t n);
+/* The same suggestions as a JSON member ("suggestions": [...], no trailing
+ * comma): dir, to, port, proto, action (null: a note only) and active (a
+ * rule, not a comment). */
+int report_rules_json(FILE *out, struct report_group *const *groups, size_t n);
 
 /* s made plain printable ASCII (other bytes as '?') into buf of width + 1 bytes,
  * cut to width with '~' as its last character when longer. */

@@ -7,6 +7,12 @@
  *   <84>Nov 23 12:00:01 tlsguard[123]: BODY         the datagram the shim sends
  *   tlsguard: blocked: BODY, tlsguard: audit: BODY, tlsguard: BODY    the shim's stderr
  *   BODY                                            journalctl -o cat
+ *   {"MESSAGE":"BODY","_HOSTNAME":...}              journalctl -o json (one object a line)
+ *
+ * The HOSTNAME field before the tag (a collector's files hold many hosts) is
+ * kept, so the report can group by host. RFC 3164 stamps have no year and no
+ * zone: the year is the one that puts the stamp in the last twelve months and
+ * the zone this machine's, and the event says they were guessed.
  *
  * BODY is the shim's key=value line (shim/audit_format.c): values bare, or
  * quoted when empty or holding a space, a quote or a backslash, with \" and \\
@@ -16,7 +22,9 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "report.h"
 
@@ -68,6 +76,47 @@ static bool cur_clock(struct cur *c, int *h, int *m, int *s)
 	       cur_digits(c, 2, s) && *h < 24 && *m < 60 && *s < 61;
 }
 
+/* A parsed timestamp. */
+struct stamp {
+	int year, mon, day, h, m, s;
+	int tz_min;   /* offset east of UTC, in minutes */
+	bool guessed; /* RFC 3164: year and zone are inferred */
+};
+
+/* This machine's offset from UTC at that local time. */
+static void guess_zone(struct stamp *st)
+{
+	struct tm tm = {.tm_year = st->year - 1900,
+	                .tm_mon = st->mon,
+	                .tm_mday = st->day,
+	                .tm_hour = st->h,
+	                .tm_min = st->m,
+	                .tm_sec = st->s,
+	                .tm_isdst = -1};
+
+	st->guessed = true;
+	st->tz_min = mktime(&tm) == (time_t)-1 ? 0 : (int)(tm.tm_gmtoff / 60);
+}
+
+/* RFC 3164 has no year: the latest year that does not put the stamp more
+ * than a day in the future (a log read in January holds December's lines). */
+static void guess_year(struct stamp *st)
+{
+	const char *fixed = getenv("TLSGUARD_REPORT_NOW"); /* reproducible reports (tests) */
+	time_t now = fixed != NULL ? (time_t)strtoll(fixed, NULL, 10) : time(NULL);
+	struct tm tm;
+
+	if (localtime_r(&now, &tm) == NULL) {
+		st->year = 1970;
+		return;
+	}
+	st->year = tm.tm_year + 1900;
+	if (st->mon > tm.tm_mon || (st->mon == tm.tm_mon && st->day > tm.tm_mday + 1)) {
+		st->year--;
+	}
+	guess_zone(st);
+}
+
 /* RFC 3164 4.1.2: "Mmm dd hh:mm:ss", the day space-padded ("Nov  3"). */
 static bool parse_bsd_time(struct cur *c, int *mon, int *day, int *h, int *m, int *s)
 {
@@ -91,11 +140,12 @@ static bool parse_bsd_time(struct cur *c, int *mon, int *day, int *h, int *m, in
 }
 
 /* RFC 3339: "YYYY-MM-DDThh:mm:ss[.frac][Z|+hh:mm|+hhmm]". */
-static bool parse_iso_time(struct cur *c, int *mon, int *day, int *h, int *m, int *s)
+static bool parse_iso_time(struct cur *c, struct stamp *st)
 {
-	int year, tz;
+	int *mon = &st->mon, *day = &st->day, *h = &st->h, *m = &st->m, *s = &st->s;
+	int tzh, tzm, sign;
 
-	if (!cur_digits(c, 4, &year) || !cur_skip(c, "-") || !cur_digits(c, 2, mon) ||
+	if (!cur_digits(c, 4, &st->year) || !cur_skip(c, "-") || !cur_digits(c, 2, mon) ||
 	    !cur_skip(c, "-") || !cur_digits(c, 2, day) || !cur_skip(c, "T") ||
 	    !cur_clock(c, h, m, s) || *mon < 1 || *mon > 12 || *day < 1 || *day > 31) {
 		return false;
@@ -106,29 +156,52 @@ static bool parse_iso_time(struct cur *c, int *mon, int *day, int *h, int *m, in
 			c->p++;
 		}
 	}
+	st->tz_min = 0;
 	if (cur_skip(c, "Z")) {
 		return true;
 	}
-	if (!cur_skip(c, "+") && !cur_skip(c, "-")) {
-		return true; /* no zone: local time */
+	if (cur_skip(c, "+")) {
+		sign = 1;
+	} else if (cur_skip(c, "-")) {
+		sign = -1;
+	} else {
+		guess_zone(st); /* no zone: local time */
+		return true;
 	}
-	if (!cur_digits(c, 2, &tz)) {
+	if (!cur_digits(c, 2, &tzh)) {
 		return false;
 	}
 	(void)cur_skip(c, ":");
-	return cur_digits(c, 2, &tz);
+	if (!cur_digits(c, 2, &tzm)) {
+		return false;
+	}
+	st->tz_min = sign * (tzh * 60 + tzm);
+	return true;
+}
+
+/* "2026-11-23 12:00:01 +01:00" */
+static void format_when(const struct stamp *st, struct report_event *ev)
+{
+	int off = st->tz_min < 0 ? -st->tz_min : st->tz_min;
+
+	snprintf(ev->when, sizeof(ev->when), "%04d-%02d-%02d %02d:%02d:%02d %c%02d:%02d", st->year,
+	         st->mon + 1, st->day, st->h, st->m, st->s, st->tz_min < 0 ? '-' : '+', off / 60,
+	         off % 60);
+	ev->when_guessed = st->guessed;
 }
 
 /* A timestamp then one space; copies it out. False when there is none. */
 static bool parse_time(struct cur *c, struct report_event *ev)
 {
 	const char *start = c->p;
-	int mon, day, h, m, s;
+	struct stamp st = {0};
 	size_t n;
 
-	if (!parse_bsd_time(c, &mon, &day, &h, &m, &s)) {
+	if (parse_bsd_time(c, &st.mon, &st.day, &st.h, &st.m, &st.s)) {
+		guess_year(&st);
+	} else {
 		c->p = start;
-		if (!parse_iso_time(c, &mon, &day, &h, &m, &s)) {
+		if (!parse_iso_time(c, &st)) {
 			c->p = start;
 			return false;
 		}
@@ -140,7 +213,7 @@ static bool parse_time(struct cur *c, struct report_event *ev)
 	}
 	memcpy(ev->ts, start, n);
 	ev->ts[n] = '\0';
-	snprintf(ev->when, sizeof(ev->when), "%s %2d %02d:%02d:%02d", months[mon], day, h, m, s);
+	format_when(&st, ev);
 	return true;
 }
 
@@ -193,12 +266,18 @@ static bool find_body(struct cur *c, struct report_event *ev)
 	skip_priority(c);
 	if (!parse_tag(c) && parse_time(c, ev) && !parse_tag(c)) {
 		/* "HOST tlsguard[PID]: ": one word for the host name */
+		const char *host = c->p;
+		size_t n;
+
 		while (c->p < c->end && *c->p != ' ') {
 			c->p++;
 		}
-		if (!cur_skip(c, " ") || !parse_tag(c)) {
+		n = (size_t)(c->p - host);
+		if (n == 0 || n >= sizeof(ev->loghost) || !cur_skip(c, " ") || !parse_tag(c)) {
 			return false;
 		}
+		memcpy(ev->loghost, host, n);
+		ev->loghost[n] = '\0';
 	}
 	/* The shim's stderr copies: "tlsguard: blocked: ", "tlsguard: audit: " */
 	if (!cur_skip(c, "blocked: ")) {
@@ -250,6 +329,8 @@ static const char **field_slot(struct report_event *ev, const char *key, size_t 
 	    {"event", offsetof(struct report_event, event)},
 	    {"verdict", offsetof(struct report_event, verdict)},
 	    {"dir", offsetof(struct report_event, dir)},
+	    {"proto", offsetof(struct report_event, proto)},
+	    {"count", offsetof(struct report_event, count)},
 	    {"peer", offsetof(struct report_event, peer)},
 	    {"host", offsetof(struct report_event, host)},
 	    {"rule", offsetof(struct report_event, rule)},
@@ -355,8 +436,9 @@ static bool is_peer(const char *v)
 
 static bool valid_event(const struct report_event *ev)
 {
-	static const char *const events[] = {"connect",       "plaintext", "handshake",
-	                                     "unmanaged_tls", "policy",    NULL};
+	static const char *const events[] = {"connect", "plaintext",  "handshake", "unmanaged_tls",
+	                                     "policy",  "suppressed", NULL};
+	static const char *const protos[] = {"tcp", "udp", NULL};
 	static const char *const verdicts[] = {"allow", "block", "audit", NULL};
 	static const char *const dirs[] = {"out", "in", NULL};
 
@@ -365,25 +447,23 @@ static bool valid_event(const struct report_event *ev)
 	    ev->pid == NULL) {
 		return false; /* a field is missing: truncated or forged */
 	}
+	if ((ev->count != NULL) != (strcmp(ev->event, "suppressed") == 0)) {
+		return false; /* a count belongs to event=suppressed, and it has one */
+	}
+	if (ev->count != NULL && !is_number(ev->count)) {
+		return false;
+	}
 	return is_one_of(ev->event, events) && is_one_of(ev->verdict, verdicts) &&
-	       is_one_of(ev->dir, dirs) && is_peer(ev->peer) && is_word(ev->reason) &&
-	       is_number(ev->pid) && (is_number(ev->rule) || strcmp(ev->rule, "default") == 0);
+	       is_one_of(ev->dir, dirs) && (ev->proto == NULL || is_one_of(ev->proto, protos)) &&
+	       is_peer(ev->peer) && is_word(ev->reason) && is_number(ev->pid) &&
+	       (is_number(ev->rule) || strcmp(ev->rule, "default") == 0);
 }
 
-enum report_line_kind report_parse_line(const char *line, size_t len, char *scratch,
-                                        struct report_event *ev)
+/* The body at c: no raw control byte, every field valid. */
+static enum report_line_kind parse_body(struct cur c, char *scratch, struct report_event *ev)
 {
-	struct cur c = {line, line + len};
 	size_t i;
 
-	memset(ev, 0, sizeof(*ev));
-	/* CRLF files, and the padding some exporters leave at the end */
-	while (c.end > c.p && (c.end[-1] == '\r' || c.end[-1] == ' ')) {
-		c.end--;
-	}
-	if (!find_body(&c, ev)) {
-		return REPORT_LINE_OTHER;
-	}
 	for (i = 0; i < (size_t)(c.end - c.p); i++) {
 		unsigned char ch = (unsigned char)c.p[i];
 		if (ch < 0x20 || ch == 0x7f) {
@@ -393,5 +473,43 @@ enum report_line_kind report_parse_line(const char *line, size_t len, char *scra
 	if (!parse_fields(&c, scratch, ev) || !valid_event(ev)) {
 		return REPORT_LINE_MALFORMED;
 	}
+	if (ev->proto == NULL) {
+		ev->proto = "tcp";
+	}
+	if (ev->count != NULL) {
+		ev->count_value = strtoull(ev->count, NULL, 10);
+	}
+	if (ev->loghost[0] == '\0') {
+		memcpy(ev->loghost, "-", 2);
+	}
 	return REPORT_LINE_EVENT;
+}
+
+enum report_line_kind report_parse_line(const char *line, size_t len, char *scratch,
+                                        struct report_event *ev)
+{
+	struct cur c = {line, line + len};
+	char *message = scratch + len + 1;
+	size_t mlen;
+
+	memset(ev, 0, sizeof(*ev));
+	/* CRLF files, and the padding some exporters leave at the end */
+	while (c.end > c.p && (c.end[-1] == '\r' || c.end[-1] == ' ')) {
+		c.end--;
+	}
+	if (c.p < c.end && *c.p == '{') {
+		switch (report_journal_json(c.p, (size_t)(c.end - c.p), message, &mlen, ev)) {
+		case REPORT_LINE_EVENT:
+			return parse_body((struct cur){message, message + mlen}, scratch, ev);
+		case REPORT_LINE_MALFORMED:
+			return REPORT_LINE_MALFORMED;
+		case REPORT_LINE_OTHER:
+		default:
+			return REPORT_LINE_OTHER;
+		}
+	}
+	if (!find_body(&c, ev)) {
+		return REPORT_LINE_OTHER;
+	}
+	return parse_body(c, scratch, ev);
 }

@@ -2,15 +2,21 @@
  * tlsguard report: the "Suggested rules" section, a libconfig snippet for
  * tlsguard.conf(5) built from what was seen, one rule per destination:
  *
- *   denied             { to; port; action = "deny"; }         keeps the refusal explicit
- *   handshake failures { to; port; action = "require_tls"; }  plus the reason: fix the peer
- *   TLS used fine      { to; port; action = "require_tls"; }
- *   only plaintext     # { to; port; action = "allow"; }      a waiver, commented out
+ *   denied                 { to; port; proto; action = "deny"; }         keeps the refusal
+ *   TLS seen, no plaintext { to; port; proto; action = "require_tls"; }  (a handshake
+ *                          event: the program spoke TLS; fix the peer if it failed)
+ *   plaintext seen         # { to; port; proto; action = "allow"; }      a waiver, commented
+ *   only allowed connects  # a note: no evidence either way, the current rule stays
  *
- * Inbound events carry the peer, not the local port a rule needs, so inbound
- * suggestions are comments only. Everything printed is valid libconfig: rules
- * are separated by commas (libconfig 1.5 refuses a trailing one), every other
- * text is a '#' comment made of printable ASCII.
+ * A destination is only called TLS when a handshake was seen: an allowed
+ * connect says nothing about what went over it, and plaintext seen means never
+ * an active require_tls (it would break a working service). Every rule carries
+ * proto (a UDP destination needs a udp rule). Inbound events carry the peer,
+ * not the local port a rule needs, so inbound suggestions are comments only.
+ * The snippet starts with "version = 1;": it is a policy of its own that
+ * `tlsguard check` accepts and `tlsguard explain` answers as predicted. Everything printed is valid
+ * libconfig: rules are separated by commas (libconfig 1.5 refuses a trailing one), every other text
+ * is a '#' comment made of printable ASCII.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -25,6 +31,7 @@
  * (its port is ephemeral). */
 struct dest {
 	bool inbound;
+	bool udp;
 	char ip[INET6_ADDRSTRLEN];
 	unsigned port;
 	const char *host; /* the first name seen, NULL when none */
@@ -92,9 +99,10 @@ static void dest_count(struct dest *d, const struct report_group *g)
 	}
 }
 
-static bool dest_same(const struct dest *d, bool inbound, const char *ip, unsigned port)
+static bool dest_same(const struct dest *d, const struct dest *k)
 {
-	return d->inbound == inbound && strcmp(d->ip, ip) == 0 && (inbound || d->port == port);
+	return d->inbound == k->inbound && d->udp == k->udp && strcmp(d->ip, k->ip) == 0 &&
+	       (k->inbound || d->port == k->port);
 }
 
 /* Groups folded into destinations; a linear probe of the last few would miss
@@ -113,7 +121,10 @@ static int dest_cmp(const void *a, const void *b)
 	if ((c = strcmp(x->ip, y->ip)) != 0) {
 		return c;
 	}
-	return x->port < y->port ? -1 : x->port > y->port;
+	if (x->port != y->port) {
+		return x->port < y->port ? -1 : 1;
+	}
+	return x->udp - y->udp;
 }
 
 struct keyed {
@@ -131,6 +142,9 @@ static int keyed_cmp(const void *a, const void *b)
 	}
 	if ((c = strcmp(x->key.ip, y->key.ip)) != 0) {
 		return c;
+	}
+	if (x->key.udp != y->key.udp) {
+		return x->key.udp - y->key.udp;
 	}
 	if (x->key.inbound || x->key.port == y->key.port) {
 		return 0;
@@ -151,6 +165,7 @@ static struct dest *dests_build(struct report_group *const *groups, size_t n, si
 	for (i = 0; i < n; i++) {
 		kv[m].g = groups[i];
 		kv[m].key.inbound = strcmp(groups[i]->key[REPORT_KEY_DIR], "in") == 0;
+		kv[m].key.udp = strcmp(groups[i]->key[REPORT_KEY_PROTO], "udp") == 0;
 		if (split_peer(groups[i]->key[REPORT_KEY_PEER], kv[m].key.ip, sizeof(kv[m].key.ip),
 		               &kv[m].key.port) == 0) {
 			m++;
@@ -158,8 +173,7 @@ static struct dest *dests_build(struct report_group *const *groups, size_t n, si
 	}
 	qsort(kv, m, sizeof(*kv), keyed_cmp);
 	for (i = 0; i < m; i++) {
-		if (nd == 0 ||
-		    !dest_same(&d[nd - 1], kv[i].key.inbound, kv[i].key.ip, kv[i].key.port)) {
+		if (nd == 0 || !dest_same(&d[nd - 1], &kv[i].key)) {
 			d[nd++] = kv[i].key;
 		}
 		dest_count(&d[nd - 1], kv[i].g);
@@ -194,19 +208,17 @@ static void dest_note(const struct dest *d, char *buf, size_t len)
 	len -= n;
 	if (d->denied > 0) {
 		snprintf(buf, len, "denied %lu %s", d->denied, times(d->denied));
-	} else if (d->failed > 0) {
-		snprintf(buf, len, "handshake failed %lu %s: %s%s%s%s", d->failed, times(d->failed),
-		         f->key[REPORT_KEY_REASON], f->detail != NULL ? " (" : "",
+	} else if (d->failed > 0 && d->plaintext == 0) {
+		snprintf(buf, len, "TLS seen, handshake failed %lu %s: %s%s%s%s", d->failed,
+		         times(d->failed), f->key[REPORT_KEY_REASON], f->detail != NULL ? " (" : "",
 		         f->detail != NULL ? report_ascii(f->detail, why, NOTE_WIDTH) : "",
 		         f->detail != NULL ? ")" : "");
-	} else if (d->ok == 0) {
-		snprintf(buf, len, "plaintext seen %lu %s: prefer TLS", d->plaintext,
-		         times(d->plaintext));
 	} else if (d->plaintext > 0) {
-		snprintf(buf, len, "TLS seen %lu %s, plaintext %lu %s", d->ok, times(d->ok),
+		snprintf(buf, len, "plaintext seen %lu %s: require_tls would break it",
 		         d->plaintext, times(d->plaintext));
 	} else {
-		snprintf(buf, len, "TLS seen %lu %s", d->ok, times(d->ok));
+		snprintf(buf, len, "allowed %lu %s, no TLS seen: the current rule stays", d->ok,
+		         times(d->ok));
 	}
 }
 
@@ -225,14 +237,17 @@ static const char *dest_action(struct dest *d)
 	if (d->denied > 0) {
 		return "deny";
 	}
-	if (d->failed > 0 || d->ok > 0) {
-		return "require_tls";
-	}
 	if (d->plaintext > 0) {
 		d->active = false; /* a waiver: the operator must decide */
 		return "allow";
 	}
+	if (d->failed > 0) {
+		return "require_tls"; /* a handshake was seen: the program speaks TLS */
+	}
 	d->active = false;
+	if (d->ok > 0) {
+		return ""; /* allowed, nothing known of the bytes: a note only */
+	}
 	return NULL; /* only policy errors and the like: nothing to suggest */
 }
 
@@ -252,9 +267,13 @@ static void print_outbound(FILE *out, struct dest *d, size_t nd)
 			continue;
 		}
 		print_note(out, &d[i]);
-		fprintf(out, "    %s{ to = \"%s\"; port = %u; action = \"%s\"; }%s\n",
-		        d[i].active ? "" : "# ", d[i].ip, d[i].port, action,
-		        d[i].active && i == last ? "" : ",");
+		if (action[0] == '\0') {
+			continue;
+		}
+		fprintf(out,
+		        "    %s{ to = \"%s\"; port = %u; proto = \"%s\"; action = \"%s\"; }%s\n",
+		        d[i].active ? "" : "# ", d[i].ip, d[i].port, d[i].udp ? "udp" : "tcp",
+		        action, d[i].active && i == last ? "" : ",");
 	}
 	fprintf(out, "  );\n};\n");
 }
@@ -272,6 +291,9 @@ static void print_inbound(FILE *out, struct dest *d, size_t nd)
 			continue;
 		}
 		print_note(out, &d[i]);
+		if (action[0] == '\0') {
+			continue;
+		}
 		fprintf(out, "    # { from = \"%s/%d\"; port = N; action = \"%s\"; },\n", d[i].ip,
 		        strchr(d[i].ip, ':') != NULL ? 128 : 32, action);
 	}
@@ -287,7 +309,7 @@ int report_rules_print(FILE *out, struct report_group *const *groups, size_t n)
 	if ((d = dests_build(groups, n, &nd)) == NULL) {
 		return -1;
 	}
-	fprintf(out, "# Suggested rules (review before use)\n");
+	fprintf(out, "# Suggested rules (review before use)\nversion = 1;\n");
 	print_outbound(out, d, nd);
 	for (i = 0; i < nd; i++) {
 		inbound = inbound || d[i].inbound;
@@ -295,6 +317,34 @@ int report_rules_print(FILE *out, struct report_group *const *groups, size_t n)
 	if (inbound) {
 		print_inbound(out, d, nd);
 	}
+	free(d);
+	return 0;
+}
+
+int report_rules_json(FILE *out, struct report_group *const *groups, size_t n)
+{
+	struct dest *d;
+	const char *action;
+	size_t nd = 0, i, k = 0;
+
+	if ((d = dests_build(groups, n, &nd)) == NULL) {
+		return -1;
+	}
+	fputs("  \"suggestions\": [", out);
+	for (i = 0; i < nd; i++) {
+		if ((action = dest_action(&d[i])) == NULL) {
+			continue;
+		}
+		fprintf(
+		    out,
+		    "%s\n    { \"dir\": \"%s\", \"to\": \"%s\", \"port\": %u, \"proto\": \"%s\", "
+		    "\"action\": %s%s%s, \"active\": %s }",
+		    k++ == 0 ? "" : ",", d[i].inbound ? "in" : "out", d[i].ip, d[i].port,
+		    d[i].udp ? "udp" : "tcp", action[0] != '\0' ? "\"" : "",
+		    action[0] != '\0' ? action : "null", action[0] != '\0' ? "\"" : "",
+		    d[i].active && !d[i].inbound ? "true" : "false");
+	}
+	fputs(k > 0 ? "\n  ]\n" : "]\n", out);
 	free(d);
 	return 0;
 }

@@ -24,6 +24,10 @@ static const char *event_key(const struct report_event *ev, enum report_key k)
 		return ev->host;
 	case REPORT_KEY_REASON:
 		return ev->reason;
+	case REPORT_KEY_PROTO:
+		return ev->proto;
+	case REPORT_KEY_LOGHOST:
+		return ev->loghost;
 	case REPORT_KEY_VERDICT:
 	default:
 		return ev->verdict;
@@ -166,6 +170,10 @@ static int group_cmp(const void *a, const void *b)
 	const struct report_group *y = *(const struct report_group *const *)b;
 	int k, c;
 
+	/* By host first: the report prints one section per host. */
+	if ((c = strcmp(x->key[REPORT_KEY_LOGHOST], y->key[REPORT_KEY_LOGHOST])) != 0) {
+		return c;
+	}
 	if (x->count != y->count) {
 		return x->count > y->count ? -1 : 1;
 	}

@@ -10,8 +10,8 @@
  * Properties (a violation aborts; tests/check_fuzz_regressions.c replays the
  * same function on every saved input):
  * - with room, the body parses back (a strict parser written here, independent
- *   of the formatter) into exactly the keys event verdict dir peer host rule
- *   reason [detail] exe pid, in that order, each value decoding to the value
+ *   of the formatter) into exactly the keys event verdict dir proto peer host
+ *   rule reason [detail] [count] exe pid, in that order, each value decoding to the value
  *   given; a value is quoted exactly when it is the detail, empty, or holds a
  *   space, a quote or a backslash;
  * - no byte < 0x20 and no 0x7f anywhere in the body;
@@ -119,9 +119,11 @@ static int aud_decode_input(struct aud_input *in, const uint8_t *data, size_t si
 		return -1;
 	}
 	flags = h[2];
-	/* 5 is no audit_kind and 3 no audit_verdict: the formatter's default:
+	/* 6 is no audit_kind and 3 no audit_verdict: the formatter's default:
 	 * branches are fuzzed too. */
-	in->ev.kind = (enum audit_kind)(h[0] % 6);
+	in->ev.kind = (enum audit_kind)(h[0] % 7);
+	in->ev.proto = h[0] & 0x80 ? POLICY_PROTO_UDP : POLICY_PROTO_TCP;
+	in->ev.count = h[1] & 0x80 ? (unsigned long)aud_be(h + 3, 2) : 0;
 	in->ev.verdict = (enum audit_verdict)(h[1] % 4);
 	in->ev.inbound = flags & 1;
 	in->ev.port = (uint16_t)aud_be(h + 3, 2);
@@ -159,10 +161,11 @@ static void aud_add(struct aud_want *w, const char *key, const char *value, bool
 static void aud_expect(const struct aud_input *in, struct aud_want *w, char *peer, size_t peer_len,
                        char *rule, size_t rule_len, char *pid, size_t pid_len)
 {
-	static const char *const kinds[6] = {"connect",       "plaintext", "handshake",
-	                                     "unmanaged_tls", "policy",    "policy"};
+	static const char *const kinds[7] = {"connect", "plaintext",  "handshake", "unmanaged_tls",
+	                                     "policy",  "suppressed", "policy"};
 	static const char *const verdicts[4] = {"allow", "block", "audit", "block"};
 	const struct audit_event *ev = &in->ev;
+	static char count[24];
 	char ip[INET6_ADDRSTRLEN];
 
 	snprintf(peer, peer_len, "-");
@@ -177,12 +180,17 @@ static void aud_expect(const struct aud_input *in, struct aud_want *w, char *pee
 	aud_add(w, "event", kinds[ev->kind], false);
 	aud_add(w, "verdict", verdicts[ev->verdict], false);
 	aud_add(w, "dir", ev->inbound ? "in" : "out", false);
+	aud_add(w, "proto", ev->proto == POLICY_PROTO_UDP ? "udp" : "tcp", false);
 	aud_add(w, "peer", peer, false);
 	aud_add(w, "host", ev->host != NULL && ev->host[0] != '\0' ? ev->host : "-", false);
 	aud_add(w, "rule", rule, false);
 	aud_add(w, "reason", ev->reason != NULL ? ev->reason : "-", false);
 	if (ev->detail != NULL) {
 		aud_add(w, "detail", ev->detail, true);
+	}
+	if (ev->count > 0) {
+		snprintf(count, sizeof(count), "%lu", ev->count);
+		aud_add(w, "count", count, false);
 	}
 	aud_add(w, "exe", in->exe != NULL && in->exe[0] != '\0' ? in->exe : "-", false);
 	aud_add(w, "pid", pid, false);

@@ -50,14 +50,14 @@ attempt() {
 }
 blocked_plaintext() { # blocked_plaintext NAME PORT: the plaintext audit line
 	expect_match "$1: audit line" \
-		"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$2 host=- rule=default reason=plaintext .*exe=$BYP/$1 " "$EV"
+		"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$2 host=- rule=default reason=plaintext .*exe=$BYP/$1 " "$EV"
 }
 
 # --- denied destinations ---
 attempt raw_syscall_connect 127.0.0.1 "$DENY_PORT"
 expect "raw_syscall_connect: syscall(SYS_connect) to a denied port fails EACCES" "REFUSED EACCES" "$OUT"
 expect_match "raw_syscall_connect: audit line names the deny rule" \
-	"event=connect verdict=block dir=out peer=127\.0\.0\.1:$DENY_PORT host=- rule=1 reason=denied" "$EV"
+	"event=connect verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$DENY_PORT host=- rule=1 reason=denied" "$EV"
 
 attempt v4mapped_connect ::ffff:127.0.0.1 "$DENY_PORT"
 expect "v4mapped_connect: ::ffff:127.0.0.1 meets the IPv4 deny rule (EACCES)" "REFUSED EACCES" "$OUT"
@@ -94,7 +94,7 @@ for how in function syscall; do
 	expect_match "$name: refused with EACCES" "^REFUSED EACCES$" "$OUT"
 	expect "$name: exit status 1" 1 "$RC"
 	expect_match "$name: audit line" \
-		"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/pidfd_getfd_copy " "$EV"
+		"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/pidfd_getfd_copy " "$EV"
 	sink_flushed "$port" "$T/$name.bytes"
 	expect "$name: the server received nothing" "END" "$(received "$name")"
 done
@@ -112,7 +112,7 @@ port=$(cat "$T/vfork_exec_sh.port")
 attempt vfork_exec_sh 127.0.0.1 "$port"
 expect_match "vfork_exec_sh: the shell's printf >&3 fails" "^CHILD_EXIT [1-9]" "$OUT"
 expect_match "vfork_exec_sh: audit line from the shell (empty environment, shim put back)" \
-	"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$port .*reason=plaintext .*exe=/usr/bin/dash " "$EV"
+	"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port .*reason=plaintext .*exe=/usr/bin/dash " "$EV"
 expect "vfork_exec_sh: the server received nothing" "" "$(received vfork_exec_sh)"
 
 # --- io_uring ---
@@ -185,7 +185,7 @@ POLICY="$T/scm.conf" attempt scm_denied_peer "$T/passer.sock"
 expect "scm_denied_peer: the write is refused (EACCES)" "REFUSED EACCES" "$OUT"
 expect "scm_denied_peer: exit status 1" 1 "$RC"
 expect_match "scm_denied_peer: audit line names the deny rule" \
-	"event=connect verdict=block dir=out peer=127\.0\.0\.1:$SCM_PORT host=- rule=1 reason=denied" "$EV"
+	"event=connect verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$SCM_PORT host=- rule=1 reason=denied" "$EV"
 sink_flushed "$SCM_PORT" "$T/scm_denied.bytes"
 expect "scm_denied_peer: the denied server got nothing" "END" "$(received scm_denied)"
 
@@ -208,13 +208,13 @@ for name in tls_verify_none_after_new tls_verify_cb_accept tls_cert_verify_cb_ac
 	if [ "$name" = tls_seclevel0_null ]; then
 		expect_match "$name: handshake fails with SSL_ERROR_SSL" "^HANDSHAKE_FAILED 1 " "$OUT"
 		expect_match "$name: audit reason=cipher" \
-			"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cipher" "$EV"
+			"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cipher" "$EV"
 		continue
 	fi
 	expect_match "$name: handshake fails with SSL_ERROR_SSL and the real X509 reason (20)" \
 		"^HANDSHAKE_FAILED 1 20$" "$OUT"
 	expect_match "$name: audit reason=cert_verify" \
-		"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cert_verify detail=\"unable to get local issuer certificate\"" "$EV"
+		"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cert_verify detail=\"unable to get local issuer certificate\"" "$EV"
 done
 out=$("$BYP/tls_max_tls10" "$UNTRUSTED_PORT" 2>&1)
 expect_match "tls_max_tls10: control negotiates TLS 1.0" "HANDSHAKE_OK TLSv1 " "$out"
@@ -239,7 +239,7 @@ expect_match "tls_reused_ssl_address: the new SSL has the freed one's address" "
 expect_match "tls_reused_ssl_address: no response from the untrusted server" "^NO_RESPONSE 1$" "$OUT"
 expect "tls_reused_ssl_address: exit status 1" 1 "$RC"
 expect_match "tls_reused_ssl_address: audit reason=cert_verify for the second server" \
-	"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cert_verify" "$EV"
+	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cert_verify" "$EV"
 
 # One SSL, SSL_clear'ed and reused for a second connection: a trusted server
 # still works (the second handshake is the shim's, not "unmanaged"), and the
@@ -256,7 +256,7 @@ expect_match "tls_clear_reuse: the second handshake fails with the real X509 rea
 	"^HANDSHAKE_FAILED 1 20$" "$OUT"
 expect "tls_clear_reuse: exit status 1" 1 "$RC"
 expect_match "tls_clear_reuse: audit reason=cert_verify for the second server" \
-	"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cert_verify" "$EV"
+	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$UNTRUSTED_PORT .*reason=cert_verify" "$EV"
 
 # A server that speaks only TLS 1.0, with a good certificate: the program's
 # cap is raised to the policy's floor and the server refuses it.
@@ -268,7 +268,7 @@ expect_match "tls_max_tls10 vs a TLS 1.0 server: control works" "^RESPONSE HTTP/
 attempt tls_max_tls10 "$OLD_PORT"
 expect_no_match "tls_max_tls10 vs a TLS 1.0 server: no response under the shim" "^RESPONSE" "$OUT"
 expect_match "tls_max_tls10 vs a TLS 1.0 server: audit reason=protocol_version" \
-	"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$OLD_PORT .*reason=protocol_version" "$EV"
+	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$OLD_PORT .*reason=protocol_version" "$EV"
 
 # --- TLS, then plaintext on the same socket: a verifying server on loopback
 # that records what comes through the session and, after both close_notify
@@ -313,7 +313,7 @@ for name in tls_plaintext_after_shutdown tls_record_after_shutdown; do
 RESPONSE HTTP/1.0 200 OK" "$OUT"
 	expect_match "$name: the write after SSL_shutdown is refused (EACCES)" "REFUSED EACCES$" "$OUT"
 	expect_match "$name: audit line" \
-		"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$port .*reason=plaintext" "$EV"
+		"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port .*reason=plaintext" "$EV"
 	expect_match "$name: the server got the request through TLS" "^TLS:GET / HTTP/1.0" "$(received "$name")"
 	expect_no_match "$name: the server received no plaintext" "PLAINTEXT" "$(received "$name")"
 done

@@ -8,6 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 
 FIX="$TOP/tests/fixtures/report"
+# RFC 3164 stamps carry no year or zone: the report takes them from "now" and
+# the local zone, both fixed here so the expected output holds in any year.
+export TZ=UTC TLSGUARD_REPORT_NOW=1796385600 # 2026-12-04 12:00 UTC
 
 out=$("$CLI" report "$FIX/mixed.log")
 rc=$?
@@ -40,30 +43,31 @@ long=$(printf '%s\n' "$out" | awk 'length($0) > 80' | head -1)
 expect "every line fits 80 columns" "" "$long"
 expect "plain ASCII only" 0 "$(printf '%s\n' "$out" | LC_ALL=C grep -c $'[\x80-\xff]')"
 
-# the suggested rules, wrapped in version = 1, are a valid policy
-{
-	echo 'version = 1;'
-	printf '%s\n' "$out" | sed -n '/^# Suggested rules/,$p'
-} >"$T/suggested.conf"
+# the suggested rules are a valid policy as printed (they start with version = 1)
+printf '%s\n' "$out" | sed -n '/^# Suggested rules/,$p' >"$T/suggested.conf"
 chmod 0644 "$T/suggested.conf"
 check=$("$CLI" check "$T/suggested.conf" 2>&1)
 rc=$?
 check=$(printf '%s\n' "$check" | without_devlog_warning)
 expect "suggested rules pass tlsguard check" "0 policy OK: $T/suggested.conf" "$rc $check"
 expect_match "plaintext destination gets a commented-out waiver" \
-	'^    # \{ to = "10\.1\.2\.3"; port = 5432; action = "allow"; \},$' "$out"
-expect_match "TLS destination is required to use TLS" \
-	'^    \{ to = "127\.0\.0\.1"; port = 4433; action = "require_tls"; \},$' "$out"
+	'^    # \{ to = "10\.1\.2\.3"; port = 5432; proto = "tcp"; action = "allow"; \},$' "$out"
+expect_no_match "allowed connects are no evidence of TLS: no require_tls for them" \
+	'port = 4433; proto = "tcp"; action = "require_tls"' "$out"
+expect_match "allowed connects get a note only" \
+	'# localhost: allowed 3 times, no TLS seen: the current rule stays' "$out"
+expect_match "a TLS destination whose handshake failed is required to use TLS" \
+	'^    \{ to = "127\.0\.0\.1"; port = 4434; proto = "tcp"; action = "require_tls"; \},$' "$out"
 expect_match "handshake failure names the reason" \
-	'# localhost: handshake failed 3 times: cert_verify \(certificate has expired\)' "$out"
+	'# localhost: TLS seen, handshake failed 3 times: cert_verify \(certificate' "$out"
 expect_match "denied destination gets a deny rule" \
-	'^    \{ to = "203\.0\.113\.7"; port = 23; action = "deny"; \}$' "$out"
+	'^    \{ to = "203\.0\.113\.7"; port = 23; proto = "tcp"; action = "deny"; \}$' "$out"
 expect_match "inbound section when there were inbound events" '^inbound = \{' "$out"
 
 # a log with only plaintext: every rule commented out, still a valid policy
 printf 'event=plaintext verdict=block dir=out peer=10.0.0.1:80 host=- rule=default reason=plaintext exe=/bin/x pid=1\n' |
-	"$CLI" report | sed -n '/^# Suggested rules/,$p' >"$T/only.txt"
-{ echo 'version = 1;'; cat "$T/only.txt"; } >"$T/only.conf"
+	"$CLI" report 2>/dev/null | sed -n '/^# Suggested rules/,$p' >"$T/only.txt"
+cp "$T/only.txt" "$T/only.conf"
 chmod 0644 "$T/only.conf"
 "$CLI" check "$T/only.conf" >/dev/null 2>&1
 expect "all-waiver snippet is a valid policy" 0 "$?"
@@ -95,8 +99,10 @@ expect "empty input: no events" "tlsguard report: 0 events: 0 blocked, 0 audit-o
 err=$("$CLI" report "$T/missing.log" 2>&1 >/dev/null)
 expect "missing file: exit 1" 1 "$?"
 expect_match "missing file: named" "missing.log: No such file" "$err"
-"$CLI" report a b >/dev/null 2>&1
-expect "two files: usage error" 2 "$?"
+expect_match "several files: read one after the other" "^tlsguard report: 30 events" \
+	"$("$CLI" report "$FIX/mixed.log" "$FIX/mixed.log")"
+"$CLI" report --top 0 "$FIX/mixed.log" >/dev/null 2>&1
+expect "--top 0: usage error" 2 "$?"
 "$CLI" report --bogus >/dev/null 2>&1
 expect "unknown option: usage error" 2 "$?"
 
@@ -131,4 +137,4 @@ CONF
 shimmed bash -c 'exec 3<>/dev/tcp/127.0.0.1/1' 2>/dev/null
 audit_lines >"$T/real.log"
 expect_match "real event: reported as a deny" \
-	'^    \{ to = "127\.0\.0\.1"; port = 1; action = "deny"; \}$' "$("$CLI" report "$T/real.log")"
+	'^    \{ to = "127\.0\.0\.1"; port = 1; proto = "tcp"; action = "deny"; \}$' "$("$CLI" report "$T/real.log")"

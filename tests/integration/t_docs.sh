@@ -69,7 +69,7 @@ mode = "enforcing";
 EOF
 printf 'not a program\n' >"$T/noexec"
 chmod 0644 "$T/noexec"
-printf '%s\n' 'Nov 23 12:00:01 host tlsguard[1]: event=connect verdict=block dir=out peer=127.0.0.1:23 host=- rule=1 reason=denied exe=/bin/x pid=1' >"$T/events.log"
+printf '%s\n' 'Nov 23 12:00:01 host tlsguard[1]: event=connect verdict=block dir=out proto=tcp peer=127.0.0.1:23 host=- rule=1 reason=denied exe=/bin/x pid=1' >"$T/events.log"
 cp /bin/true "$T/setuid-true"
 chmod 4755 "$T/setuid-true"
 printf '#!/bin/sh\nexit 7\n' >"$T/exit7"

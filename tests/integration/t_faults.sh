@@ -36,7 +36,7 @@ expect "audit socket missing: every plaintext write still refused" "REFUSED 20 o
 expect "audit socket missing: one notice, not one per event" 1 \
 	"$(grep -c "audit socket $T/no-such.sock unavailable (No such file or directory); events go to stderr" "$T/missing.err")"
 expect "audit socket missing: every event on stderr" 20 \
-	"$(grep -c "event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$TLS_PORT " "$T/missing.err")"
+	"$(grep -c "event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$TLS_PORT " "$T/missing.err")"
 
 # --- the audit socket is full: a bound datagram socket nobody reads ---
 cat >"$T/full_sink.py" <<'PYEOF'
@@ -67,7 +67,7 @@ ms=$((($(date +%s%N) - start) / 1000000))
 expect "audit socket full: 200 refused writes finish (no blocking on the sink)" \
 	"0 REFUSED 200 of 200" "$rc $out"
 expect_match "audit socket full: fallback notice names the reason" \
-	"audit socket $T/full.sock unavailable \(Resource temporarily unavailable\); events go to stderr" \
+	"audit socket $T/full.sock is full and did not drain in time; events that cannot wait go to stderr" \
 	"$(head -1 "$T/full.err")"
 # The token bucket: a burst of 100, then 100 a second.
 n=$(grep -c "event=plaintext verdict=block" "$T/full.err")

@@ -53,7 +53,7 @@ rc=$?
 expect "bash /dev/tcp plaintext: exit status" 1 "$rc"
 expect_match "bash /dev/tcp plaintext: error names the refusal" "Permission denied" "$out"
 audit_has "bash /dev/tcp plaintext: audit line" \
-	"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$TLS_PORT host=- rule=default reason=plaintext .*exe=/usr/bin/bash pid=[0-9]+"
+	"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$TLS_PORT host=- rule=default reason=plaintext .*exe=/usr/bin/bash pid=[0-9]+"
 
 # --- bash running an external program on the redirected socket (inherited fd) ---
 shimmed bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS_PORT && /bin/cat /etc/hostname >&3" 2>/dev/null
@@ -108,7 +108,7 @@ expect "refused socket closed by a raw syscall: its reused number works" "SENT 1
 out=$(shimmed "$PROBE" connect 127.0.0.1 "$DENY_PORT" 2>&1)
 expect "deny rule: connect fails with EACCES" "REFUSED connect: Permission denied" "$out"
 audit_has "deny rule: audit line names rule 2" \
-	"event=connect verdict=block dir=out peer=127\.0\.0\.1:$DENY_PORT host=- rule=2 reason=denied"
+	"event=connect verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$DENY_PORT host=- rule=2 reason=denied"
 out=$(shimmed "$PROBE" syscall-connect 127.0.0.1 "$DENY_PORT" 2>&1)
 expect "deny rule through syscall(SYS_connect): refused" "REFUSED Permission denied" "$out"
 out=$(shimmed "$PROBE" write 127.0.0.1 "$ALLOW_PORT" 2>&1)
@@ -118,7 +118,7 @@ expect "allow rule: the server got the bytes" "PLAINTEXT SECRET" "$(received_wai
 # --- IPv6 ---
 out=$(shimmed "$PROBE" write ::1 "$V6_PORT" 2>&1)
 expect "IPv6 ::1 plaintext: refused" "REFUSED Permission denied" "$out"
-audit_has "IPv6 audit line" "event=plaintext verdict=block dir=out peer=\[::1\]:$V6_PORT "
+audit_has "IPv6 audit line" "event=plaintext verdict=block dir=out proto=tcp peer=\[::1\]:$V6_PORT "
 expect "IPv6 server got nothing" "" "$(received v6)"
 
 # --- a child started with an empty environment is still enforced ---
@@ -154,16 +154,16 @@ out=$(curl -sS -m 5 "http://127.0.0.1:$HTTP_PORT/index.html" 2>&1)
 expect_no_match "inbound plaintext: the client gets no page" "secret page" "$out"
 expect_no_match "inbound plaintext: the server never logged the request" "GET" "$(cat "$T/http.log")"
 audit_has "inbound plaintext: audit line" \
-	"event=plaintext verdict=block dir=in peer=127\.0\.0\.1:[0-9]+ host=- rule=default reason=plaintext"
+	"event=plaintext verdict=block dir=in proto=tcp peer=127\.0\.0\.1:[0-9]+ host=- rule=default reason=plaintext"
 
 # --- audit mode: everything goes through, and is recorded ---
 out=$(TLSGUARD_MODE=audit shimmed "$PROBE" write 127.0.0.1 "$TLS_PORT" 2>&1)
 expect "audit mode: plaintext goes through" "SENT 17" "$out"
 audit_has "audit mode: recorded as verdict=audit" \
-	"event=plaintext verdict=audit dir=out peer=127\.0\.0\.1:$TLS_PORT .*reason=plaintext"
+	"event=plaintext verdict=audit dir=out proto=tcp peer=127\.0\.0\.1:$TLS_PORT .*reason=plaintext"
 out=$(TLSGUARD_MODE=audit shimmed "$PROBE" connect 127.0.0.1 "$DENY_PORT" 2>&1)
 expect_match "audit mode: a denied destination is only recorded" "CONNECTED|REFUSED connect: Connection refused" "$out"
-audit_has "audit mode: deny recorded" "event=connect verdict=audit dir=out peer=127\.0\.0\.1:$DENY_PORT .*reason=denied"
+audit_has "audit mode: deny recorded" "event=connect verdict=audit dir=out proto=tcp peer=127\.0\.0\.1:$DENY_PORT .*reason=denied"
 
 # --- fail closed: a broken policy means no network at all ---
 printf 'version = 1;\nmode = "enforce";\noutbound = { default = "allow"; defualt = "deny"; };\n' >"$T/broken.conf"

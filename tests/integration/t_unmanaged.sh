@@ -33,7 +33,7 @@ if command -v wget >/dev/null; then
 		--ca-certificate="$T/pki/root.pem" "$URL" 2>/dev/null
 	rc=$?
 	expect_no_match "wget (GnuTLS), unmanaged = deny: refused" "^0$" "$rc"
-	if audit_lines | grep -Eq "event=unmanaged_tls verdict=block dir=out peer=127\.0\.0\.1:$PORT host=localhost .*reason=unmanaged_tls exe=/usr/bin/wget"; then
+	if audit_lines | grep -Eq "event=unmanaged_tls verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$PORT host=localhost .*reason=unmanaged_tls exe=/usr/bin/wget"; then
 		ok "wget (GnuTLS), unmanaged = deny: audit line"
 	else
 		not_ok "wget (GnuTLS), unmanaged = deny: audit line" "$(cat "$AUDIT_LOG")"
