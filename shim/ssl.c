@@ -374,7 +374,9 @@ static void set_cert_verify_callback(SSL_CTX *ctx, int (*cb)(X509_STORE_CTX *, v
 	if (f == NULL || ctx == NULL) {
 		return;
 	}
-	if (cb == NULL || sslg_ctx_app_verify_set(f, ctx, cb, arg) < 0) {
+	/* NULL is kept too: the shim's wrapper then runs OpenSSL's own
+	 * verification, and stays in place for the shim's verifier. */
+	if (sslg_ctx_app_verify_set(f, ctx, cb, arg) < 0) {
 		/* NULL restores OpenSSL's own verification: nothing to wrap. Out of
 		 * memory: the shim's wrapper without the program's callback is
 		 * OpenSSL's own verification too. */

@@ -97,6 +97,7 @@ static void bind_ssl(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(SSL_CIPHER_get_auth_nid);
 	BIND(SSL_clear_options);
 	BIND(SSL_CTX_clear_options);
+	BIND(SSL_CIPHER_get_bits);
 	*out_missing = missing;
 }
 
@@ -145,6 +146,15 @@ static void bind_crypto(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(ERR_set_debug);
 	BIND(ERR_set_error);
 	BIND(ERR_peek_last_error);
+	BIND(X509_up_ref);
+	BIND(X509_free);
+	BIND(X509_get_ext_by_NID);
+	BIND(X509_STORE_lock);
+	BIND(X509_STORE_unlock);
+	BIND(X509_VERIFY_PARAM_set_auth_level);
+	BIND(X509_VERIFY_PARAM_set_depth);
+	BIND(EVP_PKEY_get_security_bits);
+	BIND(EVP_PKEY_free);
 	*out_missing = missing;
 }
 

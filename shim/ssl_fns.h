@@ -119,6 +119,17 @@ struct ssl_fns {
 	void (*ERR_set_debug)(const char *, int, const char *);
 	void (*ERR_set_error)(int, int, const char *, ...);
 	unsigned long (*ERR_peek_last_error)(void);
+	/* the independent verifier (ssl_check.c) */
+	int (*X509_up_ref)(X509 *);
+	void (*X509_free)(X509 *);
+	int (*X509_get_ext_by_NID)(const X509 *, int, int);
+	int (*X509_STORE_lock)(X509_STORE *);
+	int (*X509_STORE_unlock)(X509_STORE *);
+	void (*X509_VERIFY_PARAM_set_auth_level)(X509_VERIFY_PARAM *, int);
+	void (*X509_VERIFY_PARAM_set_depth)(X509_VERIFY_PARAM *, int);
+	int (*SSL_CIPHER_get_bits)(const SSL_CIPHER *, int *);
+	int (*EVP_PKEY_get_security_bits)(const EVP_PKEY *);
+	void (*EVP_PKEY_free)(EVP_PKEY *);
 };
 
 /* The table once bound (ssl_fns.c); read through the two functions below. */

@@ -320,6 +320,15 @@ static void explain_tls_out(const struct policy_rule *rule, const struct explain
 	} else {
 		explain_line("verify hostname", "yes, name checked: %s", name);
 	}
+	if (tls->verify_hostname) {
+		explain_line("name rules",
+		             tls->insecure_cn_fallback
+		                 ? "subjectAltName; a certificate without one may match by "
+		                   "its subject CN (insecure_cn_fallback, audited); no partial "
+		                   "wildcards"
+		                 : "subjectAltName only (no subject CN fallback, no partial "
+		                   "wildcards)");
+	}
 	explain_pins(tls);
 	if (tls->client_cert != NULL) {
 		explain_line("client cert", "%s, key %s (presented when the program has none)",
