@@ -206,6 +206,37 @@ accepted "address literal with SNI localhost: SNI checked" valid plain "$CERTS/r
 NOCONTROL=1 refused "address literal with SNI wrong.example, certificate for localhost" valid plain \
 	'reason=hostname' "$CERTS/root.pem" 127.0.0.1 wrong.example
 
+# ---- ciphers that protect, whatever the program allowed -----------------------
+# a security callback that allows everything and a NULL suite (no encryption)
+: >"$T/nullsrv.bytes"
+RECORDER_CIPHERS="ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0" run_bg "$PY" "$RECORDER" "$CERTS/valid.pem" \
+	"$CERTS/valid.key" "$T/nullsrv.port" "$T/nullsrv.bytes" 2>/dev/null
+wait_file "$T/nullsrv.port"
+nullsrv_PORT=$(cat "$T/nullsrv.port")
+refused "security callback allowing all, NULL cipher suite" nullsrv seccb_null 'reason=cipher'
+
+# PSK-only: a server with no certificate at all (openssl s_server -nocert -psk)
+PSK_PORT=$(new_port)
+mkfifo "$T/psk.in"
+exec 7<>"$T/psk.in"
+# (stdin a FIFO this shell holds open: s_server ends at end of input, and a
+# background job's own stdin would be /dev/null)
+run_bg bash -c 'exec "$@" <"$0"' "$T/psk.in" openssl s_server -accept "127.0.0.1:$PSK_PORT" \
+	-nocert -psk 1a2b3c4d -cipher PSK-AES128-GCM-SHA256 -tls1_2 >"$T/psk.out" 2>&1
+# (not wait_port: s_server without -www ends after a connection that fails)
+wait_until grep -q ACCEPT "$T/psk.out"
+out=$("$LOOSE" client psk 127.0.0.1 "$PSK_PORT" "$CERTS/root.pem" localhost 2>&1)
+expect "PSK-only server: control, the program alone sends its marker" "0" "$?"
+wait_until grep -q "MARKER psk" "$T/psk.out"
+before=$(grep -c "MARKER psk" "$T/psk.out")
+audit_mark
+out=$(shimmed "$LOOSE" client psk 127.0.0.1 "$PSK_PORT" "$CERTS/root.pem" localhost 2>&1)
+expect "PSK-only server: refused under the shim" "1" "$?"
+expect_match "PSK-only server: audit reason=cipher" "verdict=block .*reason=cipher" "$(audit_since)"
+sleep 0.2
+expect "PSK-only server: the server received no application byte" "$before" \
+	"$(grep -c "MARKER psk" "$T/psk.out")"
+
 # ---- strict names: CN-only and partial wildcards --------------------------------
 refused "CN-only certificate refused by default" cnonly plain 'reason=hostname'
 audit_mark

@@ -31,6 +31,10 @@
  *       clearerr       a verify callback that clears every error
  *       add1_host      SSL_add1_host("wrong.example") from an info callback
  *       dane           DANE-EE 3 1 1 record for the SPKI in $DANE_SPKI (hex)
+ *       seccb_null     a security callback that allows everything, TLS 1.2,
+ *                      cipher ECDHE-ECDSA-NULL-SHA only (no encryption)
+ *       psk            TLS 1.2 PSK-AES128-GCM-SHA256 with the key 1a2b3c4d,
+ *                      identity "client" (no server certificate at all)
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -40,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,6 +89,27 @@ static void add_host(const SSL *ssl, int where, int ret)
 	}
 }
 
+static int allow_all(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
+                     void *ex)
+{
+	(void)s, (void)ctx, (void)op, (void)bits, (void)nid, (void)other, (void)ex;
+	return 1;
+}
+
+static unsigned int psk_cb(SSL *ssl, const char *hint, char *identity, unsigned int max_identity,
+                           unsigned char *psk, unsigned int max_psk)
+{
+	static const unsigned char key[] = {0x1a, 0x2b, 0x3c, 0x4d};
+
+	(void)ssl, (void)hint;
+	if (max_identity < 7 || max_psk < sizeof(key)) {
+		return 0;
+	}
+	memcpy(identity, "client", 7);
+	memcpy(psk, key, sizeof(key));
+	return sizeof(key);
+}
+
 static void loosen(SSL_CTX *ctx)
 {
 	X509_VERIFY_PARAM *p = SSL_CTX_get0_param(ctx);
@@ -105,6 +131,14 @@ static void loosen(SSL_CTX *ctx)
 		SSL_CTX_set_cipher_list(ctx, "ALL@SECLEVEL=0");
 	} else if (is("past_time")) {
 		X509_VERIFY_PARAM_set_time(p, (time_t)1593561600); /* 2020-07-01 */
+	} else if (is("seccb_null")) {
+		SSL_CTX_set_security_callback(ctx, allow_all);
+		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+		SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-NULL-SHA");
+	} else if (is("psk")) {
+		SSL_CTX_set_psk_client_callback(ctx, psk_cb);
+		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+		SSL_CTX_set_cipher_list(ctx, "PSK-AES128-GCM-SHA256");
 	} else if (is("future_time")) {
 		X509_VERIFY_PARAM_set_time(p, (time_t)2066860800); /* 2035-07-01 */
 	}
@@ -144,6 +178,12 @@ static int connect_to(const char *host, const char *port)
 		return -1;
 	}
 	fd = socket(res->ai_family, res->ai_socktype, 0);
+	if (fd >= 0) {
+		/* a server that never answers (s_server) must not hold the run */
+		struct timeval tv = {.tv_sec = 3};
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
 	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
 		close(fd);
 		fd = -1;
