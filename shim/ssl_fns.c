@@ -152,7 +152,6 @@ static void bind_crypto(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(X509_STORE_lock);
 	BIND(X509_STORE_unlock);
 	BIND(X509_VERIFY_PARAM_set_auth_level);
-	BIND(X509_VERIFY_PARAM_set_depth);
 	BIND(EVP_PKEY_get_security_bits);
 	BIND(EVP_PKEY_free);
 	*out_missing = missing;

@@ -126,7 +126,6 @@ struct ssl_fns {
 	int (*X509_STORE_lock)(X509_STORE *);
 	int (*X509_STORE_unlock)(X509_STORE *);
 	void (*X509_VERIFY_PARAM_set_auth_level)(X509_VERIFY_PARAM *, int);
-	void (*X509_VERIFY_PARAM_set_depth)(X509_VERIFY_PARAM *, int);
 	int (*SSL_CIPHER_get_bits)(const SSL_CIPHER *, int *);
 	int (*EVP_PKEY_get_security_bits)(const EVP_PKEY *);
 	void (*EVP_PKEY_free)(EVP_PKEY *);

@@ -317,6 +317,13 @@ static void explain_tls_out(const struct policy_rule *rule, const struct explain
 	} else if (tls->server_name != NULL) {
 		explain_line("verify hostname", "yes, name checked: %s (server_name)",
 		             tls->server_name);
+	} else if (t->have_addr) {
+		/* tlsguard.conf.5, Host names: an address the program did not
+		 * resolve is checked by the SNI it sends, if any */
+		explain_line("verify hostname",
+		             "yes, name checked: the name the program resolved to %s, else the "
+		             "SNI it sends, else %s",
+		             name, name);
 	} else {
 		explain_line("verify hostname", "yes, name checked: %s", name);
 	}
