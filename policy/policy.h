@@ -87,8 +87,11 @@ struct policy_tls {
 	size_t npins;
 	const char *client_cert; /* outbound mTLS: presented when the program has none */
 	const char *client_key;
-	int client_key_line;      /* the policy line that set client_key, for messages */
-	const char *server_name;  /* outbound: the name the certificate must carry */
+	int client_key_line;     /* the policy line that set client_key, for messages */
+	const char *server_name; /* outbound: the name the certificate must carry */
+	/* outbound: a certificate without subjectAltName may match by its subject
+	 * CN (legacy, insecure; the audit marks each use) */
+	bool insecure_cn_fallback;
 	bool require_client_cert; /* inbound */
 	const char *client_ca_file;
 	bool external; /* inbound: server certificate must chain to a public root */

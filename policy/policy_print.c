@@ -118,6 +118,8 @@ static void print_rule_out(FILE *out, const struct rule *rule)
 		print_tls_common(out, &rule->pub.tls);
 		if (rule->pub.tls.server_name != NULL)
 			print_key_string(out, "server_name", rule->pub.tls.server_name);
+		if (rule->pub.tls.insecure_cn_fallback)
+			print_key_bool(out, "insecure_cn_fallback", true);
 		fputs(" };", out);
 	}
 	fputs(" }", out);

@@ -17,9 +17,8 @@ static const char *const tls_top_keys[] = {
 };
 
 static const char *const tls_out_keys[] = {
-    "min_version",     "ca_file",     "ca_path",    "trust",
-    "verify_hostname", "unmanaged",   "pin_sha256", "client_cert",
-    "client_key",      "server_name", NULL,
+    "min_version", "ca_file",     "ca_path",    "trust",       "verify_hostname",      "unmanaged",
+    "pin_sha256",  "client_cert", "client_key", "server_name", "insecure_cn_fallback", NULL,
 };
 
 static const char *const tls_in_keys[] = {
@@ -34,6 +33,8 @@ static const struct key_reason tls_top_reasons[] = {
                             "group"},
     {"client_ca_file", "client_ca_file is only allowed in an inbound rule's tls group"},
     {"external", "external is a key of inbound rules, not of tls"},
+    {"insecure_cn_fallback", "insecure_cn_fallback is only allowed in an outbound rule's tls "
+                             "group"},
     {NULL, NULL},
 };
 
@@ -47,6 +48,8 @@ static const struct key_reason tls_out_reasons[] = {
 static const struct key_reason tls_in_reasons[] = {
     {"server_name", "server_name is only allowed in an outbound rule's tls group"},
     {"external", "external is a key of the inbound rule, not of its tls group"},
+    {"insecure_cn_fallback", "insecure_cn_fallback is only allowed in an outbound rule's tls "
+                             "group"},
     {NULL, NULL},
 };
 
@@ -246,6 +249,9 @@ int parse_tls(struct parse *ps, const config_setting_t *group, enum tls_where wh
 		return -1;
 	if ((s = config_setting_get_member(group, "server_name")) != NULL &&
 	    tls_server_name(ps, s, tls) != 0)
+		return -1;
+	if ((s = config_setting_get_member(group, "insecure_cn_fallback")) != NULL &&
+	    parse_bool(ps, s, &tls->insecure_cn_fallback) != 0)
 		return -1;
 	if (tls_client_pair(ps, group, tls) != 0 || tls_client_auth(ps, group, tls) != 0)
 		return -1;

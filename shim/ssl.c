@@ -423,7 +423,9 @@ static void set_cert_verify_callback(SSL_CTX *ctx, int (*cb)(X509_STORE_CTX *, v
 	if (f == NULL || ctx == NULL) {
 		return;
 	}
-	if (cb == NULL || sslg_ctx_app_verify_set(f, ctx, cb, arg) < 0) {
+	/* NULL is kept too: the shim's wrapper then runs OpenSSL's own
+	 * verification, and stays in place for the shim's verifier. */
+	if (sslg_ctx_app_verify_set(f, ctx, cb, arg) < 0) {
 		/* NULL restores OpenSSL's own verification: nothing to wrap. Out of
 		 * memory: the shim's wrapper without the program's callback is
 		 * OpenSSL's own verification too. */
@@ -894,7 +896,8 @@ SHIM_EXPORT int (*SSL_get_security_callback(const SSL *ssl))(const SSL *, const 
  * security level and callback among them, at any point of a handshake (a
  * server's SNI callback, or a client's info callback after the ServerHello):
  * the shim's are put back, and an `external` server's new certificate is held
- * to that rule again. The outcome check still runs at the end. */
+ * to that rule again, and the new context verifies chains with the shim's
+ * verifier. The outcome check still runs at the end. */
 static SSL_CTX *set_ssl_ctx(SSL *ssl, SSL_CTX *ctx)
 {
 	const struct ssl_fns *f = ssl_fns();
@@ -910,6 +913,8 @@ static SSL_CTX *set_ssl_ctx(SSL *ssl, SSL_CTX *ctx)
 	    shim_mode() != POLICY_MODE_ENFORCE) {
 		return ret;
 	}
+	/* the new context's chain verification is the shim's too (ssl_check.c) */
+	sslg_ctx_take_verify(f, ctx);
 	hook_security(f, ssl, st);
 	if (st->governed && st->server && st->tls->external && !st->failed) {
 		(void)sslg_check_external(f, ssl, st);

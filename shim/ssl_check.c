@@ -65,9 +65,11 @@ static void shut_socket(const struct sslg_state *st)
 }
 
 /* A violation of the policy: recorded once; in enforce mode the SSL is dead
- * from here on. Returns false when the call must fail. */
-static bool violation(struct sslg_state *st, const char *reason, long verify_result,
-                      const char *detail)
+ * from here on. Returns false when the call must fail. Inside libssl's
+ * handshake (shut_now false) the socket is shut only once the handshake call
+ * returned, so that libssl's alert still tells the peer why. */
+static bool refuse(struct sslg_state *st, const char *reason, long verify_result,
+                   const char *detail, bool shut_now)
 {
 	int saved = errno;
 
@@ -84,9 +86,19 @@ static bool violation(struct sslg_state *st, const char *reason, long verify_res
 	st->verify_result = verify_result;
 	st->failed = true;
 	report(st, AUDIT_VERDICT_BLOCK);
-	shut_socket(st);
+	if (shut_now) {
+		shut_socket(st);
+	} else {
+		st->shut_pending = true;
+	}
 	errno = saved;
 	return false;
+}
+
+static bool violation(struct sslg_state *st, const char *reason, long verify_result,
+                      const char *detail)
+{
+	return refuse(st, reason, verify_result, detail, true);
 }
 
 void sslg_push_error(const struct ssl_fns *f, const struct sslg_state *st)
@@ -108,37 +120,16 @@ static const char *reason_of_x509(long err)
 	}
 }
 
-static bool chain_pinned(const struct ssl_fns *f, STACK_OF(X509) * chain,
-                         const struct policy_tls *tls);
+static long verify_peer(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, X509 *leaf,
+                        STACK_OF(X509) * untrusted, const char **why);
+static bool refuse(struct sslg_state *st, const char *reason, long err, const char *detail,
+                   bool shut_now);
 
-/* Did libssl just verify st's chain exactly as the outcome check would: with
- * the shim's own store and the name the policy requires, flags included? */
-static bool verified_as_policy_says(const struct ssl_fns *f, X509_STORE_CTX *x,
-                                    const struct sslg_state *st)
-{
-	X509_VERIFY_PARAM *param = f->X509_STORE_CTX_get0_param(x);
-	struct policy_addr ip;
-	const char *host;
-
-	if (!st->governed || st->store == NULL || st->tls->trust != POLICY_TRUST_POLICY ||
-	    f->X509_STORE_CTX_get0_store(x) != st->store || param == NULL) {
-		return false;
-	}
-	if (st->server || !st->tls->verify_hostname || st->name[0] == '\0') {
-		return true;
-	}
-	if (policy_addr_parse(&ip, st->name) == 0) {
-		return false; /* an IP check: left to the full re-verification */
-	}
-	host = f->X509_VERIFY_PARAM_get0_host(param, 0);
-	return host != NULL && strcasecmp(host, st->name) == 0 &&
-	       (f->X509_VERIFY_PARAM_get_hostflags(param) & SSLG_HOST_FLAGS) == SSLG_HOST_FLAGS;
-}
-
-/* The program's verify callback may make verification stricter, never looser:
- * when OpenSSL's own check failed, the result is failure. The last call (depth
- * 0, everything passed) also tells whether the outcome check may rely on this
- * verification instead of repeating every signature check. */
+/* The program's SSL verify callback (SSL_set_verify(3ssl)) runs only on the
+ * program's own view of the chain (its store, its parameters). It may make the
+ * outcome stricter: refusing a certificate that its view passed is honoured.
+ * Its view failing counts for nothing, nor does the callback clearing the
+ * error: the verdict is the shim's own verification (sslg_cert_verify_cb). */
 int sslg_verify_cb(int ok, X509_STORE_CTX *x)
 {
 	const struct ssl_fns *f = ssl_fns_if_bound();
@@ -154,45 +145,43 @@ int sslg_verify_cb(int ok, X509_STORE_CTX *x)
 	if (st != NULL && st->prog_cb != NULL) {
 		prog = st->prog_cb(ok, x);
 	}
-	if (st != NULL) {
-		st->libssl_verified = ok && prog && f->X509_STORE_CTX_get_error_depth(x) == 0 &&
-		                      verified_as_policy_says(f, x, st);
-		st->pinned = st->libssl_verified && st->tls->npins > 0 &&
-		             chain_pinned(f, f->X509_STORE_CTX_get0_chain(x), st->tls);
+	if (st != NULL && ok && !prog) {
+		st->prog_refused = true;
 	}
 	return ok && prog ? 1 : 0;
 }
 
-/* A fresh verification of x's certificate with x's store and parameters, so
- * the program's own callback may still run X509_verify_cert on x afterwards. */
-static int verify_copy(const struct ssl_fns *f, X509_STORE_CTX *x, int *err)
+/* What the program would have had libssl do with x: its cert-verify callback
+ * if it set one, else X509_verify_cert with its store, parameters and verify
+ * callback. *refused: the program itself turned down what its view passed. */
+static int program_verification(const struct ssl_fns *f, X509_STORE_CTX *x, void *arg,
+                                struct sslg_state *st, bool *refused)
 {
-	X509_STORE_CTX *v = f->X509_STORE_CTX_new();
+	int (*cb)(X509_STORE_CTX *, void *) = NULL;
+	void *cb_arg = NULL;
 	int ok;
 
-	if (v == NULL) {
-		*err = X509_V_ERR_OUT_OF_MEM;
-		return 0;
+	if (st != NULL) {
+		st->prog_refused = false;
 	}
-	ok = f->X509_STORE_CTX_init(v, f->X509_STORE_CTX_get0_store(x),
-	                            f->X509_STORE_CTX_get0_cert(x),
-	                            f->X509_STORE_CTX_get0_untrusted(x));
-	if (ok == 1) {
-		ok = f->X509_VERIFY_PARAM_set1(f->X509_STORE_CTX_get0_param(v),
-		                               f->X509_STORE_CTX_get0_param(x));
+	if (sslg_ctx_app_verify(f, arg, &cb, &cb_arg)) {
+		ok = cb(x, cb_arg) > 0 ? 1 : 0;
+		*refused = !ok && f->X509_STORE_CTX_get_error(x) == X509_V_OK;
+	} else {
+		ok = f->X509_verify_cert(x) == 1 ? 1 : 0;
+		*refused = false;
 	}
-	ok = ok == 1 ? f->X509_verify_cert(v) : 0;
-	*err = ok == 1 ? X509_V_OK : f->X509_STORE_CTX_get_error(v);
-	if (ok != 1 && *err == X509_V_OK) {
-		*err = X509_V_ERR_UNSPECIFIED;
-	}
-	f->X509_STORE_CTX_free(v);
-	return ok == 1;
+	*refused = *refused || (st != NULL && st->prog_refused);
+	return ok;
 }
 
-/* SSL_CTX_set_cert_verify_callback(3ssl) replaces chain verification: on a
- * governed SSL OpenSSL's real verification runs first, and a failure stands
- * whatever the program's replacement says. */
+/* libssl's chain verification on every context of a governed program
+ * (SSL_CTX_set_cert_verify_callback(3ssl), installed by sslg_ctx_take_verify).
+ * On a governed SSL in enforce mode the shim's own verifier decides, so the
+ * handshake fails early with the proper alert and SSL_get_verify_result gives
+ * the real X509 error; the program's own verification then still runs when it
+ * has a callback to see it, and can only make the outcome stricter. Elsewhere
+ * it is the program's verification, unchanged. */
 int sslg_cert_verify_cb(X509_STORE_CTX *x, void *arg)
 {
 	const struct ssl_fns *f = ssl_fns_if_bound();
@@ -200,23 +189,53 @@ int sslg_cert_verify_cb(X509_STORE_CTX *x, void *arg)
 	void *cb_arg = NULL;
 	SSL *ssl;
 	struct sslg_state *st;
-	bool strict;
-	int err;
+	const char *why = NULL;
+	bool refused = false;
+	X509 *leaf;
+	long err;
 
 	if (f == NULL || x == NULL) {
 		return 0;
 	}
 	ssl = f->X509_STORE_CTX_get_ex_data(x, f->SSL_get_ex_data_X509_STORE_CTX_idx());
 	st = ssl != NULL ? sslg_state_get(f, ssl) : NULL;
-	strict = st != NULL && st->governed && enforcing();
-	if (!sslg_ctx_app_verify(f, arg, &cb, &cb_arg)) {
-		return f->X509_verify_cert(x);
+	if (st == NULL || !st->applied || !st->governed || !enforcing() ||
+	    (st->server && !st->tls->require_client_cert)) {
+		return program_verification(f, x, arg, st, &refused);
 	}
-	if (strict && !verify_copy(f, x, &err)) {
-		f->X509_STORE_CTX_set_error(x, err);
+	if (st->failed) {
+		f->X509_STORE_CTX_set_error(x, (int)st->verify_result);
 		return 0;
 	}
-	return cb(x, cb_arg) > 0 ? 1 : 0;
+	leaf = f->X509_STORE_CTX_get0_cert(x);
+	err = verify_peer(f, ssl, st, leaf, f->X509_STORE_CTX_get0_untrusted(x), &why);
+	if (err != X509_V_OK) {
+		(void)refuse(st, why, err,
+		             strcmp(why, "pin") == 0
+		                 ? "no certificate of the chain matches pin_sha256"
+		                 : f->X509_verify_cert_error_string(err),
+		             false);
+		f->X509_STORE_CTX_set_error(x, (int)err);
+		return 0;
+	}
+	if (st->verified_leaf != NULL) {
+		f->X509_free(st->verified_leaf);
+		st->verified_leaf = NULL;
+	}
+	if (leaf != NULL && f->X509_up_ref(leaf) == 1) {
+		st->verified_leaf = leaf;
+	}
+	if (st->prog_cb != NULL || sslg_ctx_app_verify(f, arg, &cb, &cb_arg)) {
+		(void)program_verification(f, x, arg, st, &refused);
+		if (refused) {
+			if (f->X509_STORE_CTX_get_error(x) == X509_V_OK) {
+				f->X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+			}
+			return 0;
+		}
+	}
+	f->X509_STORE_CTX_set_error(x, X509_V_OK);
+	return 1;
 }
 
 static bool spki_matches(const struct ssl_fns *f, X509 *cert, const struct policy_tls *tls)
@@ -256,7 +275,8 @@ static bool chain_pinned(const struct ssl_fns *f, STACK_OF(X509) * chain,
 	return false;
 }
 
-static void set_name(const struct ssl_fns *f, X509_VERIFY_PARAM *param, const char *name)
+static void set_name(const struct ssl_fns *f, X509_VERIFY_PARAM *param, const char *name,
+                     unsigned int flags)
 {
 	struct policy_addr a;
 
@@ -265,74 +285,122 @@ static void set_name(const struct ssl_fns *f, X509_VERIFY_PARAM *param, const ch
 		return;
 	}
 	(void)f->X509_VERIFY_PARAM_set1_host(param, name, 0);
-	f->X509_VERIFY_PARAM_set_hostflags(param, SSLG_HOST_FLAGS);
+	f->X509_VERIFY_PARAM_set_hostflags(param, flags);
 }
 
-/* The peer's chain verified again, independently of the program's store,
- * parameters and callbacks: policy anchors, purpose, host name, pins. */
-static bool check_chain(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, X509 *leaf)
+/* The anchors of this verification: the policy's (client_ca_file for client
+ * certificates), and with trust "policy+app" a private copy that adds the
+ * certificates of the program's own store as they are now. A new reference. */
+static X509_STORE *anchors_of(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st)
+{
+	if (!st->server && st->tls->trust == POLICY_TRUST_POLICY_AND_APP) {
+		return sslg_store_with_app(f, st->store, f->SSL_get_SSL_CTX(ssl), st->tls);
+	}
+	if (st->store == NULL || f->X509_STORE_up_ref(st->store) != 1) {
+		return NULL;
+	}
+	return st->store;
+}
+
+/* One X509_verify_cert of leaf over untrusted, with nothing of the program's:
+ * the shim's own anchors (never handed to libssl or the program), a fresh
+ * X509_VERIFY_PARAM from the policy alone (purpose and trust "ssl_server" /
+ * "ssl_client", X509_VERIFY_PARAM_set_auth_level(3) at the shim's security
+ * level so RSA < 2048 and SHA-1/MD5 signatures fail, the current time, no
+ * PARTIAL_CHAIN / NO_CHECK_TIME / IGNORE_CRITICAL, the one chosen name), no
+ * callback. Returns the X509 error; *chain_pinned the pins' verdict. */
+static long verify_once(const struct ssl_fns *f, X509_STORE *store, struct sslg_state *st,
+                        X509 *leaf, STACK_OF(X509) * untrusted, unsigned int hostflags,
+                        bool *pins_ok)
 {
 	X509_STORE_CTX *v = f->X509_STORE_CTX_new();
-	const char *why = NULL;
-	long err = X509_V_OK;
-	bool ok = false;
-	X509_STORE *fresh;
+	X509_VERIFY_PARAM *param;
+	long err;
 
-	/* libssl already verified this chain with the same store, purpose and
-	 * host name (and libssl's result is X509_V_OK: check_outcome): only the
-	 * pins are left, checked on the chain it built. */
-	if (st->libssl_verified && f->SSL_get_verify_result(ssl) == X509_V_OK) {
-		if (v != NULL) {
-			f->X509_STORE_CTX_free(v);
-		}
-		if (st->tls->npins > 0 && !st->pinned) {
-			return violation(st, "pin", X509_V_ERR_APPLICATION_VERIFICATION,
-			                 "no certificate of the chain matches pin_sha256");
-		}
-		return true;
-	}
-
-	/* "policy+app": the context's store as it is now (the program may have
-	 * loaded its anchors, or swapped the store, since the handshake began). */
-	if (st->tls->trust == POLICY_TRUST_POLICY_AND_APP && !st->server &&
-	    (fresh = sslg_app_store_with_policy(f, f->SSL_get_SSL_CTX(ssl), st->tls)) != NULL) {
-		if (st->store != NULL) {
-			f->X509_STORE_free(st->store);
-		}
-		st->store = fresh;
-	}
-
-	if (v == NULL || st->store == NULL ||
-	    f->X509_STORE_CTX_init(v, st->store, leaf, f->SSL_get_peer_cert_chain(ssl)) != 1) {
-		err = X509_V_ERR_UNSPECIFIED;
+	*pins_ok = false;
+	if (v == NULL || f->X509_STORE_CTX_init(v, store, leaf, untrusted) != 1) {
+		err = X509_V_ERR_OUT_OF_MEM;
 		goto out;
 	}
 	(void)f->X509_STORE_CTX_set_default(v, st->server ? "ssl_client" : "ssl_server");
+	param = f->X509_STORE_CTX_get0_param(v);
+	f->X509_VERIFY_PARAM_set_auth_level(param, SSLG_MIN_SECURITY_LEVEL);
 	if (!st->server && st->tls->verify_hostname && st->name[0] != '\0') {
-		set_name(f, f->X509_STORE_CTX_get0_param(v), st->name);
+		set_name(f, param, st->name, hostflags);
 	}
 	if (f->X509_verify_cert(v) != 1) {
 		err = f->X509_STORE_CTX_get_error(v);
 		err = err == X509_V_OK ? X509_V_ERR_UNSPECIFIED : err;
 		goto out;
 	}
-	if (st->tls->npins > 0 && !chain_pinned(f, f->X509_STORE_CTX_get0_chain(v), st->tls)) {
-		why = "pin";
-		err = X509_V_ERR_APPLICATION_VERIFICATION;
-		goto out;
-	}
-	ok = true;
+	err = X509_V_OK;
+	*pins_ok = st->tls->npins == 0 || chain_pinned(f, f->X509_STORE_CTX_get0_chain(v), st->tls);
 out:
 	if (v != NULL) {
 		f->X509_STORE_CTX_free(v);
 	}
-	if (ok) {
+	return err;
+}
+
+/* The shim's own verification of the peer's chain: X509_V_OK, or the X509
+ * error with *why the audit reason. A rule with insecure_cn_fallback gets a
+ * second try that lets a certificate without a DNS subjectAltName match by
+ * its subject CN; st->cn_fallback then marks the audit. */
+static long verify_peer(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, X509 *leaf,
+                        STACK_OF(X509) * untrusted, const char **why)
+{
+	X509_STORE *store = anchors_of(f, ssl, st);
+	bool pins_ok = false;
+	long err;
+
+	*why = "cert_verify";
+	if (leaf == NULL) {
+		err = X509_V_ERR_APPLICATION_VERIFICATION;
+		goto out;
+	}
+	if (store == NULL) {
+		err = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY; /* no anchors: closed */
+		goto out;
+	}
+	err = verify_once(f, store, st, leaf, untrusted, SSLG_HOST_FLAGS, &pins_ok);
+	if (err == X509_V_ERR_HOSTNAME_MISMATCH && st->tls->insecure_cn_fallback &&
+	    verify_once(f, store, st, leaf, untrusted, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+	                &pins_ok) == X509_V_OK) {
+		err = X509_V_OK;
+		st->cn_fallback = true;
+	}
+	if (err == X509_V_OK && !pins_ok) {
+		err = X509_V_ERR_APPLICATION_VERIFICATION;
+		*why = "pin";
+	} else if (err != X509_V_OK) {
+		*why = reason_of_x509(err);
+	}
+out:
+	if (store != NULL) {
+		f->X509_STORE_free(store);
+	}
+	return err;
+}
+
+static bool check_chain(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, X509 *leaf)
+{
+	const char *why = NULL;
+	long err;
+
+	/* The shim's own verifier passed this very leaf during the handshake
+	 * (sslg_cert_verify_cb; the reference held makes it the same object):
+	 * not repeated. libssl's own result never counts. */
+	if (st->verified_leaf != NULL && st->verified_leaf == leaf) {
 		return true;
 	}
-	if (why != NULL) {
+	err = verify_peer(f, ssl, st, leaf, f->SSL_get_peer_cert_chain(ssl), &why);
+	if (err == X509_V_OK) {
+		return true;
+	}
+	if (strcmp(why, "pin") == 0) {
 		return violation(st, why, err, "no certificate of the chain matches pin_sha256");
 	}
-	return violation(st, reason_of_x509(err), err, f->X509_verify_cert_error_string(err));
+	return violation(st, why, err, f->X509_verify_cert_error_string(err));
 }
 
 /* The chain the program configured to send with its certificate. */
@@ -388,21 +456,66 @@ static long floor_version(const struct policy_tls *tls)
 	return tls->min_version == POLICY_TLS_1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
 }
 
+/* The negotiated suite and key exchange protect the connection, whatever
+ * security level, cipher string or security callback the program set:
+ * encryption (not eNULL, RFC 5246 A.5), a certificate-authenticated server
+ * (not aNULL, PSK-only or SRP-only: nothing ties the peer to a certificate
+ * the policy checks), and strength at the shim's security level 2
+ * (SSL_CTX_set_security_level(3ssl): 112 bits, for the cipher and for the
+ * ephemeral key exchange). NULL when it does, else why not. */
+static const char *weak_suite(const struct ssl_fns *f, SSL *ssl, const SSL_CIPHER *cipher)
+{
+	EVP_PKEY *tmp = NULL;
+	int auth, bits = 0;
+	const char *why = NULL;
+
+	if (cipher == NULL || f->SSL_CIPHER_get_cipher_nid(cipher) == NID_undef) {
+		return "NULL cipher suite: no encryption";
+	}
+	auth = f->SSL_CIPHER_get_auth_nid(cipher);
+	if (auth == NID_auth_null) {
+		return "anonymous cipher suite: no server certificate";
+	}
+	if (auth == NID_auth_psk || auth == NID_auth_srp) {
+		return "PSK or SRP cipher suite: no server certificate";
+	}
+	if (f->SSL_CIPHER_get_bits(cipher, NULL) < 112) {
+		return "cipher below security level 2 (112 bits)";
+	}
+	if (f->SSL_ctrl(ssl, SSL_CTRL_GET_PEER_TMP_KEY, 0, &tmp) == 1 && tmp != NULL) {
+		bits = f->EVP_PKEY_get_security_bits(tmp);
+		if (bits > 0 && bits < 112) {
+			why = "key exchange below security level 2 (112 bits)";
+		}
+		f->EVP_PKEY_free(tmp);
+	}
+	return why;
+}
+
+/* A legacy CN-only certificate let through by the rule's
+ * insecure_cn_fallback: one event says so (verdict allow, or audit). */
+static void report_cn_fallback(struct sslg_state *st)
+{
+	snprintf(st->reason, sizeof(st->reason), "hostname");
+	snprintf(st->detail, sizeof(st->detail),
+	         "insecure_cn_fallback: name matched by the subject CN, no subjectAltName");
+	report(st, enforcing() ? AUDIT_VERDICT_ALLOW : AUDIT_VERDICT_AUDIT);
+	st->reason[0] = '\0';
+	st->detail[0] = '\0';
+}
+
 static bool check_outcome(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st)
 {
 	const SSL_CIPHER *cipher = f->SSL_get_current_cipher(ssl);
 	X509 *peer = f->SSL_get0_peer_certificate(ssl);
-	long real_result = f->SSL_get_verify_result(ssl);
+	const char *weak;
 
 	if (f->SSL_version(ssl) < floor_version(st->tls)) {
 		return violation(st, "protocol_version", X509_V_ERR_APPLICATION_VERIFICATION,
 		                 "negotiated version below the policy minimum");
 	}
-	/* RFC 5246 A.5: NULL encryption and anonymous key exchange protect nothing. */
-	if (cipher == NULL || f->SSL_CIPHER_get_cipher_nid(cipher) == NID_undef ||
-	    f->SSL_CIPHER_get_auth_nid(cipher) == NID_auth_null) {
-		return violation(st, "cipher", X509_V_ERR_APPLICATION_VERIFICATION,
-		                 "NULL or anonymous cipher suite");
+	if ((weak = weak_suite(f, ssl, cipher)) != NULL) {
+		return violation(st, "cipher", X509_V_ERR_APPLICATION_VERIFICATION, weak);
 	}
 	if (st->server && !st->tls->require_client_cert) {
 		return true;
@@ -411,11 +524,13 @@ static bool check_outcome(const struct ssl_fns *f, SSL *ssl, struct sslg_state *
 		return violation(st, st->server ? "no_client_cert" : "cert_verify",
 		                 X509_V_ERR_APPLICATION_VERIFICATION, "no peer certificate");
 	}
-	if (enforcing() && real_result != X509_V_OK) {
-		return violation(st, reason_of_x509(real_result), real_result,
-		                 f->X509_verify_cert_error_string(real_result));
+	if (!check_chain(f, ssl, st, peer)) {
+		return false;
 	}
-	return check_chain(f, ssl, st, peer);
+	if (st->cn_fallback && !st->reported) {
+		report_cn_fallback(st);
+	}
+	return true;
 }
 
 static bool is_version_error(int reason)
@@ -457,12 +572,30 @@ static void classify_failure(const struct ssl_fns *f, SSL *ssl, struct sslg_stat
 	} else if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
 		(void)violation(st, "no_client_cert", X509_V_ERR_APPLICATION_VERIFICATION,
 		                "the client sent no certificate");
+	} else if (reason == SSL_R_EE_KEY_TOO_SMALL) {
+		/* libssl's own security check of the peer's key, before the chain
+		 * verification: still a refusal the audit must show */
+		(void)violation(st, "cert_verify", X509_V_ERR_EE_KEY_TOO_SMALL,
+		                f->X509_verify_cert_error_string(X509_V_ERR_EE_KEY_TOO_SMALL));
+	} else if (reason == SSL_R_CA_KEY_TOO_SMALL) {
+		(void)violation(st, "cert_verify", X509_V_ERR_CA_KEY_TOO_SMALL,
+		                f->X509_verify_cert_error_string(X509_V_ERR_CA_KEY_TOO_SMALL));
+	} else if (reason == SSL_R_CA_MD_TOO_WEAK) {
+		(void)violation(st, "cert_verify", X509_V_ERR_CA_MD_TOO_WEAK,
+		                f->X509_verify_cert_error_string(X509_V_ERR_CA_MD_TOO_WEAK));
+	} else if (reason == SSL_R_DH_KEY_TOO_SMALL || reason == SSL_R_BAD_DH_VALUE) {
+		(void)violation(st, "cipher", X509_V_ERR_APPLICATION_VERIFICATION,
+		                "key exchange below security level 2 (112 bits)");
 	}
 }
 
 bool sslg_after(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, int ret)
 {
 	if (st->failed) {
+		if (st->shut_pending) {
+			st->shut_pending = false;
+			shut_socket(st);
+		}
 		return false;
 	}
 	if (!st->applied || st->checked) {

@@ -108,6 +108,7 @@ static void bind_ssl(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(SSL_CTX_free);
 	BIND(TLS_method);
 	BIND(SSL_get_wbio);
+	BIND(SSL_CIPHER_get_bits);
 	*out_missing = missing;
 }
 
@@ -158,6 +159,14 @@ static void bind_crypto(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(ERR_peek_last_error);
 	BIND(BIO_ctrl);
 	BIND(BIO_method_type);
+	BIND(X509_up_ref);
+	BIND(X509_free);
+	BIND(X509_get_ext_by_NID);
+	BIND(X509_STORE_lock);
+	BIND(X509_STORE_unlock);
+	BIND(X509_VERIFY_PARAM_set_auth_level);
+	BIND(EVP_PKEY_get_security_bits);
+	BIND(EVP_PKEY_free);
 	*out_missing = missing;
 }
 

@@ -135,6 +135,16 @@ struct ssl_fns {
 	unsigned long (*ERR_peek_last_error)(void);
 	long (*BIO_ctrl)(BIO *, int, long, void *);
 	int (*BIO_method_type)(const BIO *);
+	/* the independent verifier (ssl_check.c) */
+	int (*X509_up_ref)(X509 *);
+	void (*X509_free)(X509 *);
+	int (*X509_get_ext_by_NID)(const X509 *, int, int);
+	int (*X509_STORE_lock)(X509_STORE *);
+	int (*X509_STORE_unlock)(X509_STORE *);
+	void (*X509_VERIFY_PARAM_set_auth_level)(X509_VERIFY_PARAM *, int);
+	int (*SSL_CIPHER_get_bits)(const SSL_CIPHER *, int *);
+	int (*EVP_PKEY_get_security_bits)(const EVP_PKEY *);
+	void (*EVP_PKEY_free)(EVP_PKEY *);
 };
 
 /* The table once bound (ssl_fns.c); read through the two functions below. */

@@ -47,19 +47,24 @@ struct sslg_hooks {
 };
 
 struct sslg_state {
-	bool applied;         /* the first handshake call has looked at the policy */
-	bool governed;        /* the policy requires TLS here: settings forced, outcome checked */
-	bool server;          /* this process is the TLS server */
-	bool bound;           /* tied to a governed connection (descriptor or ClientHello) */
-	bool checked;         /* the finished handshake's outcome was checked */
-	bool failed;          /* enforce mode refused it: every later call fails */
-	bool reported;        /* the audit event for it was sent */
-	bool in_handshake;    /* listed in the registry of handshakes under way */
-	bool libssl_verified; /* libssl's own verification passed with the shim's store
-	                       * and host name (sslg_verify_cb saw it at depth 0) */
-	bool pinned;          /* and that chain satisfied pin_sha256 */
-	int fd;               /* the socket, or -1 */
-	long verify_result;   /* the real reason of the failure (X509_V_ERR_*) */
+	bool applied;        /* the first handshake call has looked at the policy */
+	bool governed;       /* the policy requires TLS here: settings forced, outcome checked */
+	bool server;         /* this process is the TLS server */
+	bool bound;          /* tied to a governed connection (descriptor or ClientHello) */
+	bool checked;        /* the finished handshake's outcome was checked */
+	bool failed;         /* enforce mode refused it: every later call fails */
+	bool reported;       /* the audit event for it was sent */
+	bool in_handshake;   /* listed in the registry of handshakes under way */
+	bool shut_pending;   /* refused inside libssl's handshake: the socket is
+	                      * shut once the handshake call returns */
+	bool prog_refused;   /* the program's verify callback refused a certificate
+	                      * that its own verification passed (stricter: honoured) */
+	bool cn_fallback;    /* the name matched only by the subject CN
+	                      * (insecure_cn_fallback), audited once */
+	X509 *verified_leaf; /* the peer leaf the shim's own verifier passed during
+	                      * the handshake (a reference is held), or NULL */
+	int fd;              /* the socket, or -1 */
+	long verify_result;  /* the real reason of the failure (X509_V_ERR_*) */
 	const struct policy_rule *rule; /* NULL: the policy's defaults */
 	const struct policy_tls *tls;   /* the effective TLS requirements */
 	bool have_peer;
@@ -68,7 +73,9 @@ struct sslg_state {
 	char host[CONN_HOST_MAX]; /* the name the program resolved, or "" */
 	char name[CONN_HOST_MAX]; /* the name the certificate must carry, or "" */
 	SSL_verify_cb prog_cb;    /* the program's own verify callback */
-	X509_STORE *store;        /* trust anchors (a reference is held) */
+	X509_STORE *store;        /* the policy's trust anchors, private to the shim's own
+	                           * verifier: never set on the SSL or its context
+	                           * (a reference is held) */
 	char reason[SSLG_REASON_MAX];
 	char detail[SSLG_DETAIL_MAX];
 	struct sslg_hooks hooks; /* ssl.c */
@@ -97,12 +104,18 @@ bool sslg_claim_memory(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st)
 void sslg_registry_add(SSL *ssl, struct sslg_state *st);
 void sslg_registry_remove(SSL *ssl, struct sslg_state *st);
 /* The policy's trust anchors for tls (cached per ca_file/ca_path; a new
- * reference, or NULL). */
+ * reference, or NULL). Only the shim's own verifier ever sees these stores. */
 X509_STORE *sslg_store_for(const struct ssl_fns *f, const struct policy_tls *tls);
-/* trust "policy+app": ctx's own store, with tls's anchors added to it (a new
- * reference, or NULL). */
-X509_STORE *sslg_app_store_with_policy(const struct ssl_fns *f, SSL_CTX *ctx,
-                                       const struct policy_tls *tls);
+/* trust "policy+app": a new private store holding the certificates of anchors
+ * (the policy's) and of ctx's own store as it is now, plus anchors' ca_path
+ * lookup (a new reference, or NULL). The program's store is only read. */
+X509_STORE *sslg_store_with_app(const struct ssl_fns *f, X509_STORE *anchors, SSL_CTX *ctx,
+                                const struct policy_tls *tls);
+/* Makes sslg_cert_verify_cb ctx's chain verification (once per context), so
+ * that a governed SSL's verdict is the shim's own verification. */
+void sslg_ctx_take_verify(const struct ssl_fns *f, SSL_CTX *ctx);
+/* Drops what a state holds (store, leaf) before it is freed or reset. */
+void sslg_state_release(const struct ssl_fns *f, struct sslg_state *st);
 
 /* ssl_policy.c */
 /* Whether the SSL layer acts at all (policy loaded, mode not off). */

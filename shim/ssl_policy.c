@@ -48,8 +48,11 @@ static bool is_ip_literal(const char *name)
 	return policy_addr_parse(&a, name) == 0;
 }
 
-/* The name the certificate must carry: the rule's server_name, the SNI the
- * program set, the name it resolved for the peer, else the peer's address. */
+/* The one name the certificate must carry (tlsguard.conf.5, "Host names"):
+ * the rule's server_name; else the name the program resolved for the address
+ * it connected to; else, for an address it did not resolve, the SNI it sent;
+ * else the peer's address. The SNI comes after the resolved name: it is only
+ * what the program says, the resolved name is where it actually connected. */
 static void choose_name(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st)
 {
 	const char *sni = st->server ? NULL : f->SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
@@ -58,22 +61,23 @@ static void choose_name(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st
 
 	if (st->tls->server_name != NULL) {
 		name = st->tls->server_name;
-	} else if (sni != NULL && sni[0] != '\0') {
-		name = sni;
 	} else if (st->host[0] != '\0') {
 		name = st->host;
+	} else if (sni != NULL && sni[0] != '\0') {
+		name = sni;
 	} else if (st->have_peer && policy_addr_format(&st->peer, ip, sizeof(ip)) != NULL) {
 		name = ip;
 	}
 	snprintf(st->name, sizeof(st->name), "%s", name);
 }
 
-static void set_store(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st,
-                      const struct policy_tls *anchors, bool force)
+/* The anchors of the shim's own verifier. They are never handed to libssl:
+ * a store set on the SSL is the one a program's verify callback gets back from
+ * X509_STORE_CTX_get0_store, and could add its own anchors to. */
+static void set_store(const struct ssl_fns *f, struct sslg_state *st,
+                      const struct policy_tls *anchors)
 {
-	bool with_app = anchors->trust == POLICY_TRUST_POLICY_AND_APP;
-	X509_STORE *s = with_app ? sslg_app_store_with_policy(f, f->SSL_get_SSL_CTX(ssl), anchors)
-	                         : sslg_store_for(f, anchors);
+	X509_STORE *s = sslg_store_for(f, anchors);
 
 	if (s == NULL) {
 		return; /* no anchors: verification fails closed */
@@ -82,13 +86,6 @@ static void set_store(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st,
 		f->X509_STORE_free(st->store);
 	}
 	st->store = s;
-	if (force && !with_app) {
-		/* SSL_set1_verify_cert_store(3ssl): replaces the context's store for
-		 * this connection, so the program's own CA list does not widen it.
-		 * With "policy+app" the context's store, which now also holds the
-		 * policy's anchors, stays in use. */
-		(void)f->SSL_ctrl(ssl, SSL_CTRL_SET_VERIFY_CERT_STORE, 1, s);
-	}
 }
 
 static void force_versions(const struct ssl_fns *f, SSL *ssl, const struct policy_tls *tls)
@@ -162,7 +159,7 @@ static void force_client(const struct ssl_fns *f, SSL *ssl, struct sslg_state *s
 {
 	keep_program_callback(f, ssl, st);
 	f->SSL_set_verify(ssl, SSL_VERIFY_PEER, sslg_verify_cb);
-	set_store(f, ssl, st, st->tls, true);
+	set_store(f, st, st->tls);
 	force_host(f, ssl, st, may_set_sni);
 	force_common(f, ssl, st->tls);
 	force_client_cert(f, ssl, st->tls);
@@ -189,7 +186,7 @@ static void server_side(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st
 		anchors.ca_path = NULL;
 	}
 	anchors.trust = POLICY_TRUST_POLICY;
-	set_store(f, ssl, st, &anchors, force);
+	set_store(f, st, &anchors);
 	if (force) {
 		keep_program_callback(f, ssl, st);
 		f->SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
@@ -234,7 +231,7 @@ static void apply_rule(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st,
 	if (enforcing()) {
 		force_client(f, ssl, st, hello_pending);
 	} else {
-		set_store(f, ssl, st, st->tls, false);
+		set_store(f, st, st->tls);
 	}
 }
 
@@ -244,6 +241,10 @@ void sslg_apply(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, enum s
 	struct conn *c = fd >= 0 ? conn_acquire(fd) : NULL;
 
 	st->applied = true;
+	if (enforcing()) {
+		/* before any handshake on this context can read its callback */
+		sslg_ctx_take_verify(f, f->SSL_get_SSL_CTX(ssl));
+	}
 	switch (side) {
 	case SSLG_SIDE_CLIENT:
 		st->server = false;

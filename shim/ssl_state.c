@@ -21,7 +21,7 @@ atomic_uint sslg_state_frees;
 struct ctx_app_verify {
 	int (*cb)(X509_STORE_CTX *, void *);
 	void *arg;
-	X509_STORE *anchored;
+	bool taken; /* sslg_cert_verify_cb is the context's chain verification */
 };
 
 static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
@@ -34,9 +34,7 @@ static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lon
 	}
 	atomic_fetch_add_explicit(&sslg_state_frees, 1, memory_order_release);
 	sslg_registry_remove(parent, st);
-	if (st->store != NULL) {
-		index_fns->X509_STORE_free(st->store);
-	}
+	sslg_state_release(index_fns, st);
 	free(st);
 }
 
@@ -107,9 +105,7 @@ void sslg_state_reset(const struct ssl_fns *f, SSL *ssl)
 	}
 	atomic_fetch_add_explicit(&sslg_state_frees, 1, memory_order_release);
 	sslg_registry_remove(ssl, st);
-	if (st->store != NULL) {
-		f->X509_STORE_free(st->store);
-	}
+	sslg_state_release(f, st);
 	/* The program's verify callback lives on in the SSL behind the shim's
 	 * own (SSL_get_verify_callback now returns sslg_verify_cb). */
 	prog_cb = st->prog_cb;
@@ -136,6 +132,18 @@ bool sslg_ctx_app_verify(const struct ssl_fns *f, const SSL_CTX *ctx,
 	*cb = v->cb;
 	*arg = v->arg;
 	return true;
+}
+
+void sslg_state_release(const struct ssl_fns *f, struct sslg_state *st)
+{
+	if (st->store != NULL) {
+		f->X509_STORE_free(st->store);
+		st->store = NULL;
+	}
+	if (st->verified_leaf != NULL) {
+		f->X509_free(st->verified_leaf);
+		st->verified_leaf = NULL;
+	}
 }
 
 static struct ctx_app_verify *ctx_extra(const struct ssl_fns *f, SSL_CTX *ctx)
@@ -408,26 +416,68 @@ static X509_STORE *store_load(const struct ssl_fns *f, const struct policy_tls *
 	return s;
 }
 
-/* trust "policy+app": the program's own context store with the policy's
- * anchors added (once per store). The store is used in place, not copied,
- * because programs fill it late: curl 7.88 loads its CA file only after the
- * ClientHello went out. */
-X509_STORE *sslg_app_store_with_policy(const struct ssl_fns *f, SSL_CTX *ctx,
-                                       const struct policy_tls *tls)
+/* Every certificate of src, added to dst, under src's lock (the program may
+ * be changing its own store in another thread). */
+static void copy_certs(const struct ssl_fns *f, X509_STORE *dst, X509_STORE *src)
+{
+	STACK_OF(X509_OBJECT) * objs;
+	int i, n;
+
+	if (f->X509_STORE_lock(src) != 1) {
+		return;
+	}
+	objs = f->X509_STORE_get0_objects(src);
+	n = objs != NULL ? f->OPENSSL_sk_num((const OPENSSL_STACK *)objs) : 0;
+	for (i = 0; i < n; i++) {
+		X509 *cert =
+		    f->X509_OBJECT_get0_X509(f->OPENSSL_sk_value((const OPENSSL_STACK *)objs, i));
+
+		if (cert != NULL) {
+			(void)f->X509_STORE_add_cert(dst, cert);
+		}
+	}
+	(void)f->X509_STORE_unlock(src);
+}
+
+/* trust "policy+app": built afresh for each verification, because programs
+ * fill their store late (curl 7.88 loads its CA file only after the
+ * ClientHello went out) and because a store the program can reach (its own,
+ * or one handed to libssl, which a verify callback gets back through
+ * X509_STORE_CTX_get0_store) must never be the shim's. */
+X509_STORE *sslg_store_with_app(const struct ssl_fns *f, X509_STORE *anchors, SSL_CTX *ctx,
+                                const struct policy_tls *tls)
 {
 	X509_STORE *app = ctx != NULL ? f->SSL_CTX_get_cert_store(ctx) : NULL;
-	struct ctx_app_verify *v = ctx_extra(f, ctx);
+	X509_STORE *s = f->X509_STORE_new();
 
-	if (app == NULL || v == NULL) {
+	if (s == NULL) {
 		return NULL;
 	}
+	if (anchors != NULL) {
+		copy_certs(f, s, anchors);
+	}
+	if (tls->ca_path != NULL) {
+		(void)f->X509_STORE_load_path(s, tls->ca_path); /* a lazy hashed-dir lookup */
+	}
+	if (app != NULL) {
+		copy_certs(f, s, app);
+	}
+	return s;
+}
+
+void sslg_ctx_take_verify(const struct ssl_fns *f, SSL_CTX *ctx)
+{
+	struct ctx_app_verify *v;
+
 	pthread_mutex_lock(&store_lock);
-	if (v->anchored != app) {
-		store_add_policy(f, app, tls);
-		v->anchored = app;
+	v = ctx_extra(f, ctx);
+	if (v != NULL && !v->taken) {
+		/* the program's own callback, if any, was kept by
+		 * sslg_ctx_app_verify_set and still runs, behind the shim's */
+		f->SSL_CTX_set_cert_verify_callback(ctx, sslg_cert_verify_cb, ctx);
+		v->taken = true;
 	}
 	pthread_mutex_unlock(&store_lock);
-	return f->X509_STORE_up_ref(app) == 1 ? app : NULL;
 }
 
 X509_STORE *sslg_store_for(const struct ssl_fns *f, const struct policy_tls *tls)

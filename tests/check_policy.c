@@ -376,6 +376,15 @@ static const struct error_case {
     /* server_name in an inbound rule */
     {NULL, IN1("{ port = 1; action = \"require_tls\"; tls = { server_name = \"a.b\"; }; }"), 0,
      "t:2: ", "server_name is only allowed in an outbound rule's tls group"},
+    /* insecure_cn_fallback is a per-rule, outbound-only opt-in */
+    {NULL, V "tls = { insecure_cn_fallback = true; };\n", 0,
+     "t:2: ", "insecure_cn_fallback is only allowed in an outbound rule's tls group"},
+    {NULL, IN1("{ port = 1; action = \"require_tls\"; tls = { insecure_cn_fallback = true; }; }"),
+     0, "t:2: ", "insecure_cn_fallback is only allowed in an outbound rule's tls group"},
+    {NULL,
+     OUT1("{ to = \"a.example\"; action = \"require_tls\"; "
+          "tls = { insecure_cn_fallback = \"yes\"; }; }"),
+     0, "t:2: ", "insecure_cn_fallback must be true or false"},
     /* require_client_cert without the CA that checks clients */
     {NULL, IN1("{ port = 1; action = \"require_tls\"; tls = { require_client_cert = true; }; }"), 0,
      "t:2: ", "require_client_cert = true needs client_ca_file"},
@@ -868,6 +877,40 @@ START_TEST(test_effective_tls)
 }
 END_TEST
 
+/* insecure_cn_fallback: off unless the rule says so; printed (check -v) only
+ * where it is on, and the printed policy loads back the same. */
+START_TEST(test_cn_fallback)
+{
+	static const char text[] = OUT1("{ to = \"old.example\"; action = \"require_tls\"; "
+	                                "tls = { insecure_cn_fallback = true; }; }, "
+	                                "{ to = \"new.example\"; action = \"require_tls\"; }");
+	struct policy_error err = {0};
+	struct policy *policy, *again;
+	const struct policy_rule *rule;
+	char *printed;
+
+	policy = load_text(text, 0, &err);
+	ck_assert_msg(policy != NULL, "%s", err.msg);
+	ck_assert(!policy_tls_defaults(policy)->insecure_cn_fallback);
+	rule = policy_match_out(policy, NULL, 443, TCP, "old.example");
+	ck_assert_int_eq(rule->index, 1);
+	ck_assert(rule->tls.insecure_cn_fallback);
+	rule = policy_match_out(policy, NULL, 443, TCP, "new.example");
+	ck_assert_int_eq(rule->index, 2);
+	ck_assert(!rule->tls.insecure_cn_fallback);
+	printed = print_policy(policy);
+	ck_assert_ptr_nonnull(strstr(printed, "insecure_cn_fallback = true;"));
+	ck_assert_ptr_eq(
+	    strstr(strstr(printed, "insecure_cn_fallback") + 1, "insecure_cn_fallback"), NULL);
+	again = policy_load_string(printed, strlen(printed), "printed", &err);
+	ck_assert_msg(again != NULL, "%s", err.msg);
+	ck_assert(policy_match_out(again, NULL, 443, TCP, "old.example")->tls.insecure_cn_fallback);
+	policy_free(again);
+	free(printed);
+	policy_free(policy);
+}
+END_TEST
+
 START_TEST(test_default_policy)
 {
 	struct policy *policy = policy_new_default();
@@ -1093,6 +1136,7 @@ static Suite *policy_suite(void)
 	tcase_add_loop_test(tc, test_valid_fixture, 0, N(valid_cases));
 	tcase_add_test(tc, test_effective_tls);
 	tcase_add_test(tc, test_default_policy);
+	tcase_add_test(tc, test_cn_fallback);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

@@ -317,8 +317,24 @@ static void explain_tls_out(const struct policy_rule *rule, const struct explain
 	} else if (tls->server_name != NULL) {
 		explain_line("verify hostname", "yes, name checked: %s (server_name)",
 		             tls->server_name);
+	} else if (t->have_addr) {
+		/* tlsguard.conf.5, Host names: an address the program did not
+		 * resolve is checked by the SNI it sends, if any */
+		explain_line("verify hostname",
+		             "yes, name checked: the name the program resolved to %s, else the "
+		             "SNI it sends, else %s",
+		             name, name);
 	} else {
 		explain_line("verify hostname", "yes, name checked: %s", name);
+	}
+	if (tls->verify_hostname) {
+		explain_line("name rules",
+		             tls->insecure_cn_fallback
+		                 ? "subjectAltName; a certificate without one may match by "
+		                   "its subject CN (insecure_cn_fallback, audited); no partial "
+		                   "wildcards"
+		                 : "subjectAltName only (no subject CN fallback, no partial "
+		                   "wildcards)");
 	}
 	explain_pins(tls);
 	if (tls->client_cert != NULL) {
