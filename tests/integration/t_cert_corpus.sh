@@ -1,0 +1,203 @@
+#!/bin/bash
+# The certificate corpus (tests/cert_corpus.sh: the table of cases, expected
+# verdicts and why) served by openssl s_server, one server per case, and judged
+# three ways:
+#
+#   corpus/CASE/reference  a strictly configured client (python3 ssl: the
+#                          case's anchor only, SSL server purpose, check_hostname
+#                          without the CN fallback, no partial wildcards,
+#                          VERIFY_X509_STRICT, no partial chains, security level
+#                          2) gives the verdict the table expects: the corpus is
+#                          right before anything is compared with it;
+#   corpus/CASE            curl -k under the shim, connecting by the case's name
+#                          (--resolve, so the name reaches the shim as SNI: no
+#                          resolver involved) or by address, agrees with the
+#                          reference;
+#   corpus/CASE/server_name  careless_client (SSL_VERIFY_NONE, no SNI) under the
+#                          shim with a rule whose server_name is the case's name
+#                          agrees as well.
+#
+# Each shim refusal must leave exactly one block event whose reason is the one
+# the table gives (hostname or cert_verify); an accepted connection none. A
+# disagreement is reported, never skipped: the shim's verifier is what is under
+# test.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_tls.sh"
+
+CORPUS="$T/corpus"
+bash "$TOP/tests/cert_corpus.sh" "$CORPUS" >"$T/corpus.log" 2>&1 ||
+	{ not_ok "corpus: tests/cert_corpus.sh failed" "$(tail -5 "$T/corpus.log")"; exit 1; }
+start_audit_sink
+
+# Every case gets a port and a server (openssl s_server -www: it serves one
+# connection after another). SECLEVEL=0 lets it load the weak keys and
+# digests the corpus is about; the clients judge them. The ports are picked in
+# one go, each held bound until all are chosen, so no two cases share one;
+# below the ephemeral range, as free_port does.
+"$PY" - "$(wc -l <"$CORPUS/cases")" >"$T/portlist" <<'PYEOF'
+import random, socket, sys
+held = []
+while len(held) < int(sys.argv[1]):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randrange(20000, 32768)))
+    except OSError:
+        s.close()
+        continue
+    held.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in held))
+PYEOF
+: >"$T/ports"
+while IFS=$'\t' read -r name leaf key chain anchor host expect reason <&3 && read -r port <&4; do
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$port" "$anchor" "$host" "$expect" "$reason" >>"$T/ports"
+	chain_arg=()
+	[ "$chain" != - ] && chain_arg=(-cert_chain "$chain")
+	run_bg openssl s_server -quiet -www -accept "127.0.0.1:$port" -cert "$leaf" -key "$key" \
+		"${chain_arg[@]}" -cipher 'DEFAULT:@SECLEVEL=0' </dev/null >"$T/server-$name.log" 2>&1
+done 3<"$CORPUS/cases" 4<"$T/portlist"
+
+is_ip() { [[ $1 =~ ^[0-9.]+$ ]]; }
+
+# Two policies: the corpus root in tls.ca_file, a rule per case whose anchor
+# is another; the second also names each case's host in server_name.
+policy_text() { # WITH_SERVER_NAME(0|1)
+	local root="$CORPUS/root.crt" name port anchor host expect reason tls
+	cat <<CONF
+version = 1;
+mode = "enforce";
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+tls = { ca_file = "$root"; verify_hostname = true; };
+inbound = { default = "allow"; };
+outbound = {
+  default = "require_tls";
+  rules = (
+CONF
+	while IFS=$'\t' read -r name port anchor host expect reason; do
+		tls=""
+		[ "$anchor" != "$root" ] && tls="ca_file = \"$anchor\"; "
+		[ "$1" = 1 ] && ! is_ip "$host" && tls="${tls}server_name = \"$host\"; "
+		[ -n "$tls" ] && printf '    { to = "127.0.0.1"; port = %s; action = "require_tls"; tls = { %s}; },\n' \
+			"$port" "$tls"
+	done <"$T/ports"
+	printf '    { to = "127.0.0.1"; port = 1; action = "deny"; }\n  );\n};\n'
+}
+POLICY="$T/policy.conf"
+policy_text 0 | write_policy "$POLICY"
+policy_text 1 | write_policy "$T/server_name.conf"
+for p in "$POLICY" "$T/server_name.conf"; do
+	"$CLI" check "$p" >/dev/null 2>&1 || { not_ok "corpus: policy $p" "$("$CLI" check "$p" 2>&1)"; exit 1; }
+done
+
+# Readiness: every server accepts a connection (one process polls them all).
+"$PY" - "$T/ports" >"$T/not-ready" <<'PYEOF'
+import socket, sys, time
+waiting = dict(l.split("\t")[:2] for l in open(sys.argv[1]))
+deadline = time.monotonic() + 30
+while waiting and time.monotonic() < deadline:
+    for name, port in list(waiting.items()):
+        try:
+            socket.create_connection(("127.0.0.1", int(port)), 1).close()
+            del waiting[name]
+        except OSError:
+            pass
+    time.sleep(0.05)
+print("\n".join(waiting))
+PYEOF
+while read -r name; do
+	[ -n "$name" ] && not_ok "corpus/$name/server" "openssl s_server did not start: $(cat "$T/server-$name.log")"
+done <"$T/not-ready"
+
+# --- the reference: one strict client, all cases -------------------------------
+"$PY" - "$T/ports" >"$T/reference" 2>&1 <<'PYEOF'
+import socket, ssl, sys
+
+for line in open(sys.argv[1]):
+    name, port, anchor, host, _expect, _reason = line.rstrip("\n").split("\t")
+    ctx = ssl.create_default_context(cafile=anchor)
+    ctx.check_hostname = True
+    ctx.hostname_checks_common_name = False
+    ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+    ctx.verify_flags &= ~getattr(ssl, "VERIFY_X509_PARTIAL_CHAIN", 0)
+    # python's default context sets X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS and
+    # security level 2 (its default cipher string ends in @SECLEVEL=2)
+    verdict, why = "accept", "-"
+    try:
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname=host) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                if not s.recv(100).startswith(b"HTTP/1.0 200"):
+                    verdict, why = "refuse", "no response"
+    except ssl.SSLCertVerificationError as e:
+        verdict, why = "refuse", e.verify_message
+    except (ssl.SSLError, OSError) as e:
+        verdict, why = "error", str(e)
+    print(f"{name}\t{verdict}\t{why}")
+PYEOF
+
+# --- the careless clients under the shim ----------------------------------------
+# accept = the client got the page; the events are judged once all have run.
+while IFS=$'\t' read -r name port anchor host _; do
+	if is_ip "$host"; then
+		url="https://$host:$port/" resolve=()
+	else
+		url="https://$host:$port/" resolve=(--resolve "$host:$port:127.0.0.1")
+	fi
+	code=$(shimmed curl -4 -sS -k --max-time 10 "${resolve[@]}" -o /dev/null -w '%{http_code}' \
+		"$url" 2>"$T/curl-$name.err")
+	[ "$code" = 200 ] && echo "$name accept" >>"$T/shim-curl" || echo "$name refuse" >>"$T/shim-curl"
+	out=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/server_name.conf" timeout -k 5 60 \
+		"$CARELESS" none "$port" - 2>&1)
+	[ $? -eq 0 ] && echo "$name accept" >>"$T/shim-careless" || echo "$name refuse" >>"$T/shim-careless"
+	printf '%s\n' "$out" >"$T/careless-$name.out"
+done <"$T/ports"
+
+# The sink writes datagrams in arrival order: once a marker sent now is in
+# the log, so is every event the clients above sent before they exited.
+"$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"corpus-marker", sys.argv[1])' "$AUDIT_SOCK"
+wait_until grep -q corpus-marker "$AUDIT_LOG" || not_ok "corpus: audit sink" "the marker never arrived"
+
+# --- the verdicts ---------------------------------------------------------------
+# One pass over the files above: for each case, the reference against the
+# table, then each careless client against the reference and its events
+# (peer=127.0.0.1:PORT tells the cases apart, exe= the two clients).
+"$PY" -S - "$T" "$AUDIT_LOG" <<'PYEOF'
+import re, sys
+
+t, audit_log = sys.argv[1], sys.argv[2]
+def table(path, width):
+    return {f[0]: f[1:] for f in (l.rstrip("\n").split("\t", width) for l in open(path)) if f[0]}
+reference = table(f"{t}/reference", 2)
+shim = {client: dict(l.split() for l in open(f"{t}/shim-{client}")) for client in ("curl", "careless")}
+events = open(audit_log, errors="replace").read().splitlines()
+
+def judge(label, port, exe, want, reason, got):
+    if want != got:
+        return f"not ok {label}: reference={want} shim={got}"
+    mine = [e for e in events if f"peer=127.0.0.1:{port} " in e and re.search(f"exe=\\S*/{exe} ", e)]
+    blocks = [e for e in mine if "verdict=block" in e]
+    if got == "accept":
+        if blocks:
+            return f"not ok {label}: accepted, yet block events: {blocks}"
+        return f"ok {label}"
+    if len(blocks) != 1:
+        return f"not ok {label}: refused with {len(blocks)} block events, want exactly one: {blocks}"
+    m = re.search(r"reason=(\S+)(?: detail=(\"[^\"]*\"))?", blocks[0])
+    if not blocks[0].startswith("event=handshake ") and " event=handshake " not in blocks[0] or m is None \
+            or m.group(1) != reason:
+        return f"not ok {label}: refused, but the event says [{blocks[0]}], want reason={reason}"
+    return f"ok {label} # reason={m.group(1)} detail={m.group(2) or '-'}"
+
+for line in open(f"{t}/ports"):
+    name, port, _anchor, _host, expect, reason = line.rstrip("\n").split("\t")
+    ref_verdict, ref_why = reference.get(name, ["missing", "no reference result"])
+    if ref_verdict == expect:
+        print(f"ok corpus/{name}/reference # {ref_why}")
+    else:
+        print(f"not ok corpus/{name}/reference: table says {expect}, the strict client says {ref_verdict}: {ref_why}")
+    # the shim is compared with what a strict client does, not with the table
+    print(judge(f"corpus/{name}", port, "curl", ref_verdict, reason, shim["curl"].get(name, "missing")))
+    print(judge(f"corpus/{name}/server_name", port, "careless_client", ref_verdict, reason,
+                shim["careless"].get(name, "missing")))
+PYEOF
