@@ -120,6 +120,26 @@ self-signed-leaf       selfsigned     -            root  www.example.test   refu
 TABLE
 )
 
+# Client certificates for mutual TLS (RFC 8446 4.4.2.4: the server verifies
+# them as a client verifies the server, with the SSL client purpose): NAME
+# CERT EXPECT REASON WHY, CERT "-" for none. They go, with the intermediate,
+# to a server that requires a client certificate and trusts the corpus root.
+CLIENT_CASES=$(
+	cat <<'TABLE'
+mtls-valid             cl-valid       accept -              EKU clientAuth, via the intermediate
+mtls-eku-absent        cl-noeku       accept -              no EKU: no restriction, RFC 5280 4.2.1.12
+mtls-eku-serverauth    cl-serveronly  refuse cert_verify    EKU serverAuth only: not a TLS client certificate, RFC 5280 4.2.1.12
+mtls-expired           cl-expired     refuse cert_verify    notAfter in the past: RFC 5280 6.1.3 (a)(2)
+mtls-not-yet-valid     cl-future      refuse cert_verify    notBefore in the future
+mtls-untrusted         cl-untrusted   refuse cert_verify    issued under an unrelated root
+mtls-self-signed       cl-selfsigned  refuse cert_verify    self-signed
+mtls-rsa1024           cl-rsa1024     refuse cert_verify    RSA-1024 key: below security level 2
+mtls-sha1              cl-sha1        refuse cert_verify    signed with SHA-1
+mtls-unknown-critical  cl-critext     refuse cert_verify    an unrecognised critical extension: RFC 5280 4.2
+mtls-none              -              refuse no_client_cert no certificate at all where one is required
+TABLE
+)
+
 # --- certificate factory -------------------------------------------------------
 START=$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)
 PAST_START=20100101000000Z PAST_END=20110101000000Z
@@ -341,6 +361,26 @@ cert selfsigned "/CN=www.example.test" self \
 while [ -n "$(jobs -rp)" ]; do wait -n || FAILED=1; done
 [ "$FAILED" = 0 ] || { echo "cert_corpus.sh: a certificate could not be made" >&2; exit 1; }
 
+# client certificates
+cl_ext() { # [EKU]
+	printf '%s' "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+	[ -n "${1:-}" ] && printf '%s' "extendedKeyUsage=$1\n"
+	printf '%s' "$KID\nsubjectAltName=DNS:client.example.test"
+}
+CLIENT=$(cl_ext clientAuth)
+par leaf cl-valid inter "$CLIENT"
+par leaf cl-noeku inter "$(cl_ext)"
+par leaf cl-serveronly inter "$(cl_ext serverAuth)"
+par leaf cl-expired inter "$CLIENT" ec sha256 "$PAST_START" "$PAST_END"
+par leaf cl-future inter "$CLIENT" ec sha256 "$FUTURE_START" "$FUTURE_END"
+par leaf cl-untrusted other-root "$CLIENT"
+par leaf cl-rsa1024 inter "$CLIENT" rsa1024
+par leaf cl-sha1 inter "$CLIENT" ec sha1
+par leaf cl-critext inter "$CLIENT\n1.3.6.1.4.1.55555.1=critical,DER:05:00"
+key cl-selfsigned
+cert cl-selfsigned "/CN=client.example.test" self \
+	"basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nsubjectAltName=DNS:client.example.test"
+
 # --- the cases file --------------------------------------------------------------
 : >cases
 printf '%s\n' "$CASES" | while read -r name leafname chain anchor host expect reason _why; do
@@ -357,5 +397,16 @@ printf '%s\n' "$CASES" | while read -r name leafname chain anchor host expect re
 	fi
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$PWD/$leafname.crt" "$PWD/$leafname.key" \
 		"$chainfile" "$PWD/$anchor.crt" "$host" "$expect" "$reason" >>cases
+done
+# client-cases: NAME CERT KEY EXPECT REASON, CERT the certificate and the
+# intermediate below it (what curl --cert sends), "-" for none
+: >client-cases
+printf '%s\n' "$CLIENT_CASES" | while read -r name cl expect reason _why; do
+	certfile=- keyfile=-
+	if [ "$cl" != - ]; then
+		certfile="$PWD/$cl.pem" keyfile="$PWD/$cl.key"
+		cat "$cl.crt" inter.crt >"$certfile"
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$certfile" "$keyfile" "$expect" "$reason" >>client-cases
 done
 rm -rf db-* ca.cnf ./*.cnf ./*.csr ./*.log

@@ -15,7 +15,17 @@
 #                          reference;
 #   corpus/CASE/server_name  careless_client (SSL_VERIFY_NONE, no SNI) under the
 #                          shim with a rule whose server_name is the case's name
-#                          agrees as well.
+#                          agrees as well;
+#   corpus/CASE/loose      so does loose_client, which loosens every verification
+#                          setting a program can reach (verify callback that
+#                          clears errors, NO_CHECK_TIME, PARTIAL_CHAIN,
+#                          IGNORE_CRITICAL, purpose "any", security level 0),
+#                          with the same server_name rule;
+#   corpus/mtls-CASE       a correct curl presents a client certificate of the
+#                          corpus (tests/cert_corpus.sh, CLIENT_CASES) to a
+#                          strict openssl s_server (the reference) and to
+#                          careless_server, which asks for none, under the shim
+#                          with a require_client_cert rule: same verdict.
 #
 # Each shim refusal must leave exactly one block event whose reason is the one
 # the table gives (hostname or cert_verify); an accepted connection none. A
@@ -25,6 +35,7 @@
 . "$(dirname "$0")/lib_tls.sh"
 
 CORPUS="$T/corpus"
+LOOSE="$TOP/$BUILD/tests/programs/loose_client"
 bash "$TOP/tests/cert_corpus.sh" "$CORPUS" >"$T/corpus.log" 2>&1 ||
 	{ not_ok "corpus: tests/cert_corpus.sh failed" "$(tail -5 "$T/corpus.log")"; exit 1; }
 start_audit_sink
@@ -34,7 +45,7 @@ start_audit_sink
 # digests the corpus is about; the clients judge them. The ports are picked in
 # one go, each held bound until all are chosen, so no two cases share one;
 # below the ephemeral range, as free_port does.
-"$PY" - "$(wc -l <"$CORPUS/cases")" >"$T/portlist" <<'PYEOF'
+"$PY" - "$(($(wc -l <"$CORPUS/cases") + 2))" >"$T/portlist" <<'PYEOF'
 import random, socket, sys
 held = []
 while len(held) < int(sys.argv[1]):
@@ -55,6 +66,34 @@ while IFS=$'\t' read -r name leaf key chain anchor host expect reason <&3 && rea
 	run_bg openssl s_server -quiet -www -accept "127.0.0.1:$port" -cert "$leaf" -key "$key" \
 		"${chain_arg[@]}" -cipher 'DEFAULT:@SECLEVEL=0' </dev/null >"$T/server-$name.log" 2>&1
 done 3<"$CORPUS/cases" 4<"$T/portlist"
+
+# Mutual TLS: two servers that require a client certificate and trust the
+# corpus root. The reference is openssl s_server, strict (-x509_strict,
+# -verify_return_error, security level 2: the client certificate is verified
+# with the SSL client purpose); the other is careless_server, which asks for
+# no certificate at all, under the shim with a require_client_cert rule.
+{ read -r MTLS_REF && read -r MTLS_SHIM; } < <(tail -n 2 "$T/portlist")
+run_bg openssl s_server -quiet -www -accept "127.0.0.1:$MTLS_REF" -cert "$CORPUS/valid.crt" \
+	-key "$CORPUS/valid.key" -cert_chain "$CORPUS/inter.crt" -CAfile "$CORPUS/root.crt" \
+	-Verify 5 -verify_return_error -x509_strict </dev/null >"$T/server-mtls-ref.log" 2>&1
+cat "$CORPUS/valid.crt" "$CORPUS/inter.crt" >"$T/valid-chain.pem"
+cat >"$T/mtls.conf" <<CONF
+version = 1;
+mode = "enforce";
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+tls = { ca_file = "$CORPUS/root.crt"; };
+inbound = {
+  default = "allow";
+  rules = (
+    { port = $MTLS_SHIM; action = "require_tls";
+      tls = { require_client_cert = true; client_ca_file = "$CORPUS/root.crt"; }; }
+  );
+};
+CONF
+chmod 0644 "$T/mtls.conf"
+run_bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/mtls.conf" \
+	"$TOP/$BUILD/tests/programs/careless_server" plain "$MTLS_SHIM" "$CORPUS/valid.crt" \
+	"$CORPUS/valid.key" "$T/valid-chain.pem" </dev/null >"$T/server-mtls-shim.log" 2>&1
 
 is_ip() { [[ $1 =~ ^[0-9.]+$ ]]; }
 
@@ -89,9 +128,10 @@ for p in "$POLICY" "$T/server_name.conf"; do
 done
 
 # Readiness: every server accepts a connection (one process polls them all).
-"$PY" - "$T/ports" >"$T/not-ready" <<'PYEOF'
+"$PY" - "$T/ports" "$MTLS_REF" >"$T/not-ready" <<'PYEOF'
 import socket, sys, time
 waiting = dict(l.split("\t")[:2] for l in open(sys.argv[1]))
+waiting["mtls-ref"] = sys.argv[2]
 deadline = time.monotonic() + 30
 while waiting and time.monotonic() < deadline:
     for name, port in list(waiting.items()):
@@ -106,6 +146,26 @@ PYEOF
 while read -r name; do
 	[ -n "$name" ] && not_ok "corpus/$name/server" "openssl s_server did not start: $(cat "$T/server-$name.log")"
 done <"$T/not-ready"
+wait_until grep -q READY "$T/server-mtls-shim.log" ||
+	not_ok "corpus/mtls/server" "careless_server did not start: $(cat "$T/server-mtls-shim.log")"
+
+# --- controls: without the shim the careless clients take a bad certificate ----
+# (else agreeing with the strict client would prove nothing)
+port_of() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' "$T/ports"; }
+for c in leaf-expired wrong-host; do
+	p=$(port_of "$c")
+	if [ "$c" = wrong-host ]; then
+		code=$(curl -4 -sS -k --max-time 10 --resolve "www.example.test:$p:127.0.0.1" -o /dev/null \
+			-w '%{http_code}' "https://www.example.test:$p/" 2>&1)
+	else
+		code=$(curl -4 -sS -k --max-time 10 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$p/" 2>&1)
+	fi
+	expect "corpus control: curl -k alone accepts $c" 200 "$code"
+	"$CARELESS" none "$p" - >/dev/null 2>&1
+	expect "corpus control: careless_client alone accepts $c" 0 "$?"
+	"$LOOSE" "$p" >/dev/null 2>&1
+	expect "corpus control: loose_client alone accepts $c" 0 "$?"
+done
 
 # --- the reference: one strict client, all cases -------------------------------
 "$PY" - "$T/ports" >"$T/reference" 2>&1 <<'PYEOF'
@@ -149,7 +209,33 @@ while IFS=$'\t' read -r name port anchor host _; do
 		"$CARELESS" none "$port" - 2>&1)
 	[ $? -eq 0 ] && echo "$name accept" >>"$T/shim-careless" || echo "$name refuse" >>"$T/shim-careless"
 	printf '%s\n' "$out" >"$T/careless-$name.out"
+	out=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/server_name.conf" timeout -k 5 60 \
+		"$LOOSE" "$port" 2>&1)
+	[ $? -eq 0 ] && echo "$name accept" >>"$T/shim-loose" || echo "$name refuse" >>"$T/shim-loose"
+	printf '%s\n' "$out" >"$T/loose-$name.out"
 done <"$T/ports"
+
+# Mutual TLS: a correct client (curl, the corpus root, the server's name)
+# presents each client certificate to both servers; the shim's events are
+# told apart by the client's port (peer= on the server side).
+: >"$T/mtls"
+while IFS=$'\t' read -r name cert key expect reason; do
+	cert_arg=()
+	[ "$cert" != - ] && cert_arg=(--cert "$cert" --key "$key")
+	for port in "$MTLS_REF" "$MTLS_SHIM"; do
+		out=$(curl -4 -sS --max-time 10 --cacert "$CORPUS/root.crt" "${cert_arg[@]}" \
+			--resolve "www.example.test:$port:127.0.0.1" -o /dev/null \
+			-w '%{http_code} %{local_port}' "https://www.example.test:$port/" 2>/dev/null)
+		set -- $out
+		[ "${1:-000}" = 200 ] && verdict=accept || verdict=refuse
+		if [ "$port" = "$MTLS_REF" ]; then
+			ref=$verdict
+		else
+			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$ref" "$verdict" "${2:-0}" "$expect" \
+				"$reason" >>"$T/mtls"
+		fi
+	done
+done <"$CORPUS/client-cases"
 
 # The sink writes datagrams in arrival order: once a marker sent now is in
 # the log, so is every event the clients above sent before they exited.
@@ -161,7 +247,7 @@ wait_until grep -q corpus-marker "$AUDIT_LOG" || not_ok "corpus: audit sink" "th
 # --- the verdicts ---------------------------------------------------------------
 # One pass over the files above: for each case, the reference against the
 # table, then each careless client against the reference and its events
-# (peer=127.0.0.1:PORT tells the cases apart, exe= the two clients).
+# (peer=127.0.0.1:PORT tells the cases apart, exe= the three clients).
 "$PY" -S - "$T" "$AUDIT_LOG" <<'PYEOF'
 import re, sys
 
@@ -169,8 +255,10 @@ t, audit_log = sys.argv[1], sys.argv[2]
 def table(path, width):
     return {f[0]: f[1:] for f in (l.rstrip("\n").split("\t", width) for l in open(path)) if f[0]}
 reference = table(f"{t}/reference", 2)
-shim = {client: dict(l.split() for l in open(f"{t}/shim-{client}")) for client in ("curl", "careless")}
-events = open(audit_log, errors="replace").read().splitlines()
+shim = {client: dict(l.split() for l in open(f"{t}/shim-{client}"))
+        for client in ("curl", "careless", "loose")}
+# the body of each syslog line, from "event=" on
+events = [l[l.find("event="):] for l in open(audit_log, errors="replace").read().splitlines()]
 
 def judge(label, port, exe, want, reason, got):
     if want != got:
@@ -184,8 +272,7 @@ def judge(label, port, exe, want, reason, got):
     if len(blocks) != 1:
         return f"not ok {label}: refused with {len(blocks)} block events, want exactly one: {blocks}"
     m = re.search(r"reason=(\S+)(?: detail=(\"[^\"]*\"))?", blocks[0])
-    if not blocks[0].startswith("event=handshake ") and " event=handshake " not in blocks[0] or m is None \
-            or m.group(1) != reason:
+    if not blocks[0].startswith("event=handshake ") or m is None or m.group(1) != reason:
         return f"not ok {label}: refused, but the event says [{blocks[0]}], want reason={reason}"
     return f"ok {label} # reason={m.group(1)} detail={m.group(2) or '-'}"
 
@@ -200,4 +287,15 @@ for line in open(f"{t}/ports"):
     print(judge(f"corpus/{name}", port, "curl", ref_verdict, reason, shim["curl"].get(name, "missing")))
     print(judge(f"corpus/{name}/server_name", port, "careless_client", ref_verdict, reason,
                 shim["careless"].get(name, "missing")))
+    print(judge(f"corpus/{name}/loose", port, "loose_client", ref_verdict, reason,
+                shim["loose"].get(name, "missing")))
+
+# mutual TLS: the events of careless_server (dir=in), by the client's port
+for line in open(f"{t}/mtls"):
+    name, ref_verdict, got, client_port, expect, reason = line.rstrip("\n").split("\t")
+    if ref_verdict == expect:
+        print(f"ok corpus/{name}/reference")
+    else:
+        print(f"not ok corpus/{name}/reference: table says {expect}, openssl s_server says {ref_verdict}")
+    print(judge(f"corpus/{name}", client_port, "careless_server", ref_verdict, reason, got))
 PYEOF
