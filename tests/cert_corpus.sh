@@ -26,8 +26,12 @@
 # P-256 unless the case is about the key. Every certificate carries what RFC
 # 5280 asks a conforming CA to write (critical basicConstraints and keyUsage
 # on CAs, subject and authority key identifiers), so that each case breaks one
-# rule only. Validity periods are explicit (openssl ca -startdate/-enddate:
-# the OpenSSL 3.0 tool that takes dates).
+# rule only. Certificates are valid from now for two years (openssl req -x509)
+# unless the case is about dates: those are made with openssl ca -startdate
+# and -enddate, the OpenSSL 3.0 tool that takes explicit dates.
+#
+# DIR/client-cases lists, the same way, the client certificates for mutual
+# TLS: NAME CERT KEY EXPECT REASON (CERT "-": the client sends none).
 set -eu
 dir=${1:?usage: cert_corpus.sh DIR}
 mkdir -p "$dir"

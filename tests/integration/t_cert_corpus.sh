@@ -45,7 +45,7 @@ start_audit_sink
 # digests the corpus is about; the clients judge them. The ports are picked in
 # one go, each held bound until all are chosen, so no two cases share one;
 # below the ephemeral range, as free_port does.
-"$PY" - "$(($(wc -l <"$CORPUS/cases") + 2))" >"$T/portlist" <<'PYEOF'
+"$PY" -S - "$(($(wc -l <"$CORPUS/cases") + 2))" >"$T/portlist" <<'PYEOF'
 import random, socket, sys
 held = []
 while len(held) < int(sys.argv[1]):
@@ -128,11 +128,11 @@ for p in "$POLICY" "$T/server_name.conf"; do
 done
 
 # Readiness: every server accepts a connection (one process polls them all).
-"$PY" - "$T/ports" "$MTLS_REF" >"$T/not-ready" <<'PYEOF'
+"$PY" -S - "$T/ports" "$MTLS_REF" >"$T/not-ready" <<'PYEOF'
 import socket, sys, time
 waiting = dict(l.split("\t")[:2] for l in open(sys.argv[1]))
 waiting["mtls-ref"] = sys.argv[2]
-deadline = time.monotonic() + 30
+deadline = time.monotonic() + 60
 while waiting and time.monotonic() < deadline:
     for name, port in list(waiting.items()):
         try:
@@ -168,7 +168,7 @@ for c in leaf-expired wrong-host; do
 done
 
 # --- the reference: one strict client, all cases -------------------------------
-"$PY" - "$T/ports" >"$T/reference" 2>&1 <<'PYEOF'
+"$PY" -S - "$T/ports" >"$T/reference" 2>&1 <<'PYEOF'
 import socket, ssl, sys
 
 for line in open(sys.argv[1]):
@@ -239,7 +239,7 @@ done <"$CORPUS/client-cases"
 
 # The sink writes datagrams in arrival order: once a marker sent now is in
 # the log, so is every event the clients above sent before they exited.
-"$PY" -c 'import socket, sys
+"$PY" -S -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.sendto(b"corpus-marker", sys.argv[1])' "$AUDIT_SOCK"
 wait_until grep -q corpus-marker "$AUDIT_LOG" || not_ok "corpus: audit sink" "the marker never arrived"
