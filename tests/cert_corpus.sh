@@ -389,10 +389,10 @@ cert cl-selfsigned "/CN=client.example.test" self \
 : >cases
 printf '%s\n' "$CASES" | while read -r name leafname chain anchor host expect reason _why; do
 	case "$name" in '' | '#'*) continue ;; esac
-	[ -e "$leafname.crt" ] && [ -e "$anchor.crt" ] || {
+	if [ ! -e "$leafname.crt" ] || [ ! -e "$anchor.crt" ]; then
 		echo "cert_corpus.sh: case $name names a certificate that was not made" >&2
 		exit 1
-	}
+	fi
 	chainfile=-
 	if [ "$chain" != - ]; then
 		chainfile="$PWD/case-$name.chain"

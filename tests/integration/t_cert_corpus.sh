@@ -195,24 +195,24 @@ for line in open(sys.argv[1]):
 PYEOF
 
 # --- the careless clients under the shim ----------------------------------------
-# accept = the client got the page; the events are judged once all have run.
-while IFS=$'\t' read -r name port anchor host _; do
-	if is_ip "$host"; then
-		url="https://$host:$port/" resolve=()
-	else
-		url="https://$host:$port/" resolve=(--resolve "$host:$port:127.0.0.1")
-	fi
+# accept = the client got the page (the events are judged once all have run).
+verdict() { # STATUS
+	if [ "$1" -eq 0 ]; then echo accept; else echo refuse; fi
+}
+with_names() { # CMD...: under the shim, with the server_name policy
+	LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/server_name.conf" timeout -k 5 60 "$@"
+}
+while IFS=$'\t' read -r name port _anchor host _; do
+	resolve=()
+	is_ip "$host" || resolve=(--resolve "$host:$port:127.0.0.1")
 	code=$(shimmed curl -4 -sS -k --max-time 10 "${resolve[@]}" -o /dev/null -w '%{http_code}' \
-		"$url" 2>"$T/curl-$name.err")
-	[ "$code" = 200 ] && echo "$name accept" >>"$T/shim-curl" || echo "$name refuse" >>"$T/shim-curl"
-	out=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/server_name.conf" timeout -k 5 60 \
-		"$CARELESS" none "$port" - 2>&1)
-	[ $? -eq 0 ] && echo "$name accept" >>"$T/shim-careless" || echo "$name refuse" >>"$T/shim-careless"
-	printf '%s\n' "$out" >"$T/careless-$name.out"
-	out=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/server_name.conf" timeout -k 5 60 \
-		"$LOOSE" "$port" 2>&1)
-	[ $? -eq 0 ] && echo "$name accept" >>"$T/shim-loose" || echo "$name refuse" >>"$T/shim-loose"
-	printf '%s\n' "$out" >"$T/loose-$name.out"
+		"https://$host:$port/" 2>"$T/curl-$name.err")
+	[ "$code" = 200 ]
+	echo "$name $(verdict $?)" >>"$T/shim-curl"
+	with_names "$CARELESS" none "$port" - >"$T/careless-$name.out" 2>&1
+	echo "$name $(verdict $?)" >>"$T/shim-careless"
+	with_names "$LOOSE" "$port" >"$T/loose-$name.out" 2>&1
+	echo "$name $(verdict $?)" >>"$T/shim-loose"
 done <"$T/ports"
 
 # Mutual TLS: a correct client (curl, the corpus root, the server's name)
@@ -223,16 +223,16 @@ while IFS=$'\t' read -r name cert key expect reason; do
 	cert_arg=()
 	[ "$cert" != - ] && cert_arg=(--cert "$cert" --key "$key")
 	for port in "$MTLS_REF" "$MTLS_SHIM"; do
-		out=$(curl -4 -sS --max-time 10 --cacert "$CORPUS/root.crt" "${cert_arg[@]}" \
-			--resolve "www.example.test:$port:127.0.0.1" -o /dev/null \
-			-w '%{http_code} %{local_port}' "https://www.example.test:$port/" 2>/dev/null)
-		set -- $out
-		[ "${1:-000}" = 200 ] && verdict=accept || verdict=refuse
+		read -r code client_port < <(curl -4 -sS --max-time 10 --cacert "$CORPUS/root.crt" \
+			"${cert_arg[@]}" --resolve "www.example.test:$port:127.0.0.1" -o /dev/null \
+			-w '%{http_code} %{local_port}\n' "https://www.example.test:$port/" 2>/dev/null)
+		[ "${code:-000}" = 200 ]
+		got=$(verdict $?)
 		if [ "$port" = "$MTLS_REF" ]; then
-			ref=$verdict
+			ref=$got
 		else
-			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$ref" "$verdict" "${2:-0}" "$expect" \
-				"$reason" >>"$T/mtls"
+			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$ref" "$got" "${client_port:-0}" \
+				"$expect" "$reason" >>"$T/mtls"
 		fi
 	done
 done <"$CORPUS/client-cases"
