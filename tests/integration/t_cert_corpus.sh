@@ -71,7 +71,9 @@ done 3<"$CORPUS/cases" 4<"$T/portlist"
 # corpus root. The reference is openssl s_server, strict (-x509_strict,
 # -verify_return_error, security level 2: the client certificate is verified
 # with the SSL client purpose); the other is careless_server, which asks for
-# no certificate at all, under the shim with a require_client_cert rule.
+# no certificate at all, under the shim with a require_client_cert rule. Its
+# "tls10" mode runs at security level 0, so that on its own it would take
+# weak keys and digests too: a refusal is the shim's, and must be audited.
 { read -r MTLS_REF && read -r MTLS_SHIM; } < <(tail -n 2 "$T/portlist")
 run_bg openssl s_server -quiet -www -accept "127.0.0.1:$MTLS_REF" -cert "$CORPUS/valid.crt" \
 	-key "$CORPUS/valid.key" -cert_chain "$CORPUS/inter.crt" -CAfile "$CORPUS/root.crt" \
@@ -92,7 +94,7 @@ inbound = {
 CONF
 chmod 0644 "$T/mtls.conf"
 run_bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/mtls.conf" \
-	"$TOP/$BUILD/tests/programs/careless_server" plain "$MTLS_SHIM" "$CORPUS/valid.crt" \
+	"$TOP/$BUILD/tests/programs/careless_server" tls10 "$MTLS_SHIM" "$CORPUS/valid.crt" \
 	"$CORPUS/valid.key" "$T/valid-chain.pem" </dev/null >"$T/server-mtls-shim.log" 2>&1
 
 is_ip() { [[ $1 =~ ^[0-9.]+$ ]]; }
