@@ -1,7 +1,7 @@
 #!/bin/bash
 # The certificate corpus (tests/cert_corpus.sh: the table of cases, expected
-# verdicts and why) served by openssl s_server, one server per case, and judged
-# three ways:
+# verdicts and why) served by openssl s_server, one server per case, judged by
+# a strict client, and compared with careless programs under the shim:
 #
 #   corpus/CASE/reference  a strictly configured client (python3 ssl: the
 #                          case's anchor only, SSL server purpose, check_hostname
@@ -10,9 +10,10 @@
 #                          2) gives the verdict the table expects: the corpus is
 #                          right before anything is compared with it;
 #   corpus/CASE            curl -k under the shim, connecting by the case's name
-#                          (--resolve, so the name reaches the shim as SNI: no
-#                          resolver involved) or by address, agrees with the
-#                          reference;
+#                          (--resolve: curl resolves nothing, so the name
+#                          reaches the shim as the SNI of a connection to an
+#                          address the program did not resolve) or by address,
+#                          agrees with the reference;
 #   corpus/CASE/server_name  careless_client (SSL_VERIFY_NONE, no SNI) under the
 #                          shim with a rule whose server_name is the case's name
 #                          agrees as well;
@@ -28,9 +29,10 @@
 #                          with a require_client_cert rule: same verdict.
 #
 # Each shim refusal must leave exactly one block event whose reason is the one
-# the table gives (hostname or cert_verify); an accepted connection none. A
-# disagreement is reported, never skipped: the shim's verifier is what is under
-# test.
+# the table gives (hostname, cert_verify, no_client_cert); an accepted
+# connection none. A disagreement is reported, never skipped: the shim's
+# verifier is what is under test. Controls: without the shim each careless
+# client takes an expired and a wrong-host certificate.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 
