@@ -221,13 +221,24 @@ done <"$T/ports"
 
 # Mutual TLS: a correct client (curl, the corpus root, the server's name)
 # presents each client certificate to both servers; the shim's events are
-# told apart by the client's port (peer= on the server side).
+# told apart by the client's port (peer= on the server side). curl runs at
+# security level 0 (Debian's default of 2 would keep it from loading the
+# RSA-1024 and SHA-1 certificates at all): the servers judge them.
+cat >"$T/seclevel0.cnf" <<'CNF'
+openssl_conf = init
+[init]
+ssl_conf = ssl
+[ssl]
+system_default = sys
+[sys]
+CipherString = DEFAULT:@SECLEVEL=0
+CNF
 : >"$T/mtls"
 while IFS=$'\t' read -r name cert key expect reason; do
 	cert_arg=()
 	[ "$cert" != - ] && cert_arg=(--cert "$cert" --key "$key")
 	for port in "$MTLS_REF" "$MTLS_SHIM"; do
-		read -r code client_port < <(curl -4 -sS --max-time 10 --cacert "$CORPUS/root.crt" \
+		read -r code client_port < <(OPENSSL_CONF="$T/seclevel0.cnf" curl -4 -sS --max-time 10 --cacert "$CORPUS/root.crt" \
 			"${cert_arg[@]}" --resolve "www.example.test:$port:127.0.0.1" -o /dev/null \
 			-w '%{http_code} %{local_port}\n' "https://www.example.test:$port/" 2>/dev/null)
 		[ "${code:-000}" = 200 ]
