@@ -171,8 +171,13 @@ for c in leaf-expired wrong-host; do
 	expect "corpus control: loose_client alone accepts $c" 0 "$?"
 done
 
+# The reference, the three careless programs and the mutual TLS cases run at
+# the same time (each server takes one connection after another); the
+# verdicts are judged once all are done.
+PASSES=()
+
 # --- the reference: one strict client, all cases -------------------------------
-"$PY" -S - "$T/ports" >"$T/reference" 2>&1 <<'PYEOF'
+"$PY" -S - "$T/ports" >"$T/reference" 2>&1 <<'PYEOF' &
 import socket, ssl, sys
 
 for line in open(sys.argv[1]):
@@ -197,27 +202,37 @@ for line in open(sys.argv[1]):
         verdict, why = "error", str(e)
     print(f"{name}\t{verdict}\t{why}")
 PYEOF
+PASSES+=($!)
 
 # --- the careless clients under the shim ----------------------------------------
-# accept = the client got the page (the events are judged once all have run).
+# accept = the client got the page.
 verdict() { # STATUS
 	if [ "$1" -eq 0 ]; then echo accept; else echo refuse; fi
 }
 with_names() { # CMD...: under the shim, with the server_name policy
 	LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/server_name.conf" timeout -k 5 60 "$@"
 }
-while IFS=$'\t' read -r name port _anchor host _; do
-	resolve=()
-	is_ip "$host" || resolve=(--resolve "$host:$port:127.0.0.1")
-	code=$(shimmed curl -4 -sS -k --max-time 10 "${resolve[@]}" -o /dev/null -w '%{http_code}' \
-		"https://$host:$port/" 2>"$T/curl-$name.err")
-	[ "$code" = 200 ]
-	echo "$name $(verdict $?)" >>"$T/shim-curl"
-	with_names "$CARELESS" none "$port" - >"$T/careless-$name.out" 2>&1
-	echo "$name $(verdict $?)" >>"$T/shim-careless"
-	with_names "$LOOSE" "$port" >"$T/loose-$name.out" 2>&1
-	echo "$name $(verdict $?)" >>"$T/shim-loose"
-done <"$T/ports"
+careless_pass() { # curl|careless|loose: one program over every case
+	local name port host resolve code
+	while IFS=$'\t' read -r name port _ host _; do
+		case "$1" in
+		curl)
+			resolve=()
+			is_ip "$host" || resolve=(--resolve "$host:$port:127.0.0.1")
+			code=$(shimmed curl -4 -sS -k --max-time 10 "${resolve[@]}" -o /dev/null \
+				-w '%{http_code}' "https://$host:$port/" 2>"$T/curl-$name.err")
+			[ "$code" = 200 ]
+			;;
+		careless) with_names "$CARELESS" none "$port" - >"$T/careless-$name.out" 2>&1 ;;
+		*) with_names "$LOOSE" "$port" >"$T/loose-$name.out" 2>&1 ;;
+		esac
+		echo "$name $(verdict $?)"
+	done <"$T/ports" >"$T/shim-$1"
+}
+for pass in curl careless loose; do
+	careless_pass "$pass" &
+	PASSES+=($!)
+done
 
 # Mutual TLS: a correct client (curl, the corpus root, the server's name)
 # presents each client certificate to both servers; the shim's events are
@@ -233,24 +248,30 @@ system_default = sys
 [sys]
 CipherString = DEFAULT:@SECLEVEL=0
 CNF
-: >"$T/mtls"
-while IFS=$'\t' read -r name cert key expect reason; do
-	cert_arg=()
-	[ "$cert" != - ] && cert_arg=(--cert "$cert" --key "$key")
-	for port in "$MTLS_REF" "$MTLS_SHIM"; do
-		read -r code client_port < <(OPENSSL_CONF="$T/seclevel0.cnf" curl -4 -sS --max-time 10 --cacert "$CORPUS/root.crt" \
-			"${cert_arg[@]}" --resolve "www.example.test:$port:127.0.0.1" -o /dev/null \
-			-w '%{http_code} %{local_port}\n' "https://www.example.test:$port/" 2>/dev/null)
-		[ "${code:-000}" = 200 ]
-		got=$(verdict $?)
-		if [ "$port" = "$MTLS_REF" ]; then
-			ref=$got
-		else
-			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$ref" "$got" "${client_port:-0}" \
-				"$expect" "$reason" >>"$T/mtls"
-		fi
-	done
-done <"$CORPUS/client-cases"
+mtls_pass() {
+	local name cert key expect reason cert_arg port code client_port got ref
+	while IFS=$'\t' read -r name cert key expect reason; do
+		cert_arg=()
+		[ "$cert" != - ] && cert_arg=(--cert "$cert" --key "$key")
+		for port in "$MTLS_REF" "$MTLS_SHIM"; do
+			read -r code client_port < <(OPENSSL_CONF="$T/seclevel0.cnf" curl -4 -sS \
+				--max-time 10 --cacert "$CORPUS/root.crt" "${cert_arg[@]}" \
+				--resolve "www.example.test:$port:127.0.0.1" -o /dev/null \
+				-w '%{http_code} %{local_port}\n' "https://www.example.test:$port/" 2>/dev/null)
+			[ "${code:-000}" = 200 ]
+			got=$(verdict $?)
+			if [ "$port" = "$MTLS_REF" ]; then
+				ref=$got
+			else
+				printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$ref" "$got" "${client_port:-0}" \
+					"$expect" "$reason"
+			fi
+		done
+	done <"$CORPUS/client-cases" >"$T/mtls"
+}
+mtls_pass &
+PASSES+=($!)
+wait "${PASSES[@]}"
 
 # The sink writes datagrams in arrival order: once a marker sent now is in
 # the log, so is every event the clients above sent before they exited.
