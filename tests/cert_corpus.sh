@@ -47,9 +47,9 @@ CASES=$(
 	cat <<'TABLE'
 # --- host names (RFC 6125; RFC 5280 4.2.1.6) ---
 valid                  valid          inter        root  www.example.test   accept - a leaf for the name, via one intermediate to the anchor: RFC 5280 6.1
-valid-ip               ip             inter        root  127.0.0.1          accept - iPAddress SAN 127.0.0.1 for a client that connected to 127.0.0.1: RFC 5280 4.2.1.6, RFC 6125 1.7.2
+valid-ip               ip             inter        root  127.0.0.1          accept - iPAddress SAN 127.0.0.1 for a client that connected to 127.0.0.1: RFC 5280 4.2.1.6, RFC 2818 3.1
 ip-mismatch            ip2            inter        root  127.0.0.1          refuse hostname the only iPAddress SAN is 127.0.0.2
-ip-in-dns-san          ipasdns        inter        root  127.0.0.1          refuse hostname an address written as a dNSName does not identify it: RFC 5280 4.2.1.6 says iPAddress, RFC 6125 1.7.2
+ip-in-dns-san          ipasdns        inter        root  127.0.0.1          refuse hostname an address written as a dNSName does not identify it: RFC 2818 3.1 wants an iPAddress SAN that matches exactly
 dns-and-ip-by-name     dnsip          inter        root  www.example.test   accept - SAN with dNSName and iPAddress, reached by name
 dns-and-ip-by-ip       dnsip          inter        root  127.0.0.1          accept - the same certificate, reached by address
 wrong-host             other          inter        root  www.example.test   refuse hostname SAN names other.example.test only: RFC 6125 6.4 (badssl wrong.host)
@@ -58,7 +58,7 @@ san-second-entry       multi          inter        root  www.example.test   acce
 wildcard               wild           inter        root  www.example.test   accept - *.example.test covers exactly one label: RFC 6125 6.4.3
 wildcard-two-labels    wild           inter        root  a.b.example.test   refuse hostname *.example.test does not cover two labels: RFC 6125 6.4.3, BR 3.2.2.6
 wildcard-bare-domain   wild           inter        root  example.test       refuse hostname *.example.test does not cover example.test: RFC 6125 6.4.3
-wildcard-partial       partialwild    inter        root  www.example.test   refuse hostname w*.example.test: partial-label wildcards are refused (RFC 9525 6.3 drops them; BR 7.1.4.2.1 forbids them)
+wildcard-partial       partialwild    inter        root  www.example.test   refuse hostname w*.example.test: the wildcard must be the whole left-most label (RFC 9525 6.3; BR 1.6.1 "Wildcard Domain Name" is "*." + FQDN)
 wildcard-tld           wildtld        inter        root  example.test       refuse hostname *.test: a wildcard needs at least two labels after it (RFC 6125 7.2, BR 3.2.2.6)
 wildcard-not-leftmost  wildmid        inter        root  www.example.test   refuse hostname www.*.test: only the left-most label may be a wildcard, RFC 6125 6.4.3
 cn-only                cnonly         inter        root  www.example.test   refuse hostname no SAN, the name only in the CN: RFC 6125 6.4.4 leaves CN to legacy use; BR 7.1.4.2.1 requires SANs; browsers refuse
