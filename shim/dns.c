@@ -295,6 +295,7 @@ static bool dns_report(const char *name)
 	    .verdict = AUDIT_VERDICT_BLOCK,
 	    .peer = last_no_policy ? NULL : &last_refusal.server,
 	    .port = DNS_PORT,
+	    .proto = last_refusal.proto,
 	    .host = name,
 	    .rule = last_no_policy ? POLICY_RULE_DEFAULT : last_refusal.rule,
 	    .reason = last_no_policy ? "policy_error" : "denied",

@@ -58,7 +58,7 @@ plaintext_refused() {
 	expect "$label: refused with EACCES" "REFUSED EACCES" "$OUT"
 	expect "$label: exit status 1" 1 "$RC"
 	expect_match "$label: audit line" \
-		"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext ${detail}.*exe=$BYP/$name " "$EV"
+		"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext ${detail}.*exe=$BYP/$name " "$EV"
 	sink_flushed "$port" "$T/$label.bytes"
 	expect "$label: the server received nothing" "END" "$(received "$label")"
 }
@@ -70,7 +70,7 @@ plaintext_refused libc_alias_send libc_alias_send send
 attempt libc_alias_connect libc_alias_connect 127.0.0.1 "$DENY_PORT"
 expect "libc_alias_connect: __connect to a denied port fails EACCES" "REFUSED EACCES" "$OUT"
 expect_match "libc_alias_connect: audit line names the deny rule" \
-	"event=connect verdict=block dir=out peer=127\.0\.0\.1:$DENY_PORT host=- rule=1 reason=denied" "$EV"
+	"event=connect verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$DENY_PORT host=- rule=1 reason=denied" "$EV"
 
 # --- formatted output straight to a descriptor ---
 for how in dprintf vdprintf dprintf_chk vdprintf_chk; do
@@ -97,7 +97,7 @@ wait_until grep -q "PLAINTEXT SECRET" "$T/$label.bytes"
 attempt "$label" deepbind_plugin_send 127.0.0.1 "$port" "$BYP/plugin_send.so"
 expect "$label: RTLD_DEEPBIND dropped, the plugin's send is refused (EACCES)" "REFUSED EACCES" "$OUT"
 expect_match "$label: audit line" \
-	"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$port .*reason=plaintext .*exe=$BYP/deepbind_plugin_send " "$EV"
+	"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port .*reason=plaintext .*exe=$BYP/deepbind_plugin_send " "$EV"
 sink_flushed "$port" "$T/$label.bytes"
 expect "$label: the server received nothing" "END" "$(received "$label")"
 
@@ -127,7 +127,7 @@ attempt af_unspec_sendto af_unspec_sendto 127.0.0.1 "$UDP_PORT"
 expect "af_unspec_sendto: a denied UDP destination (require_tls means deny) fails EACCES" \
 	"REFUSED EACCES" "$OUT"
 expect_match "af_unspec_sendto: audit line, decided as the IPv4 destination" \
-	"event=connect verdict=block dir=out peer=127\.0\.0\.1:$UDP_PORT host=- rule=default reason=denied" "$EV"
+	"event=connect verdict=block dir=out proto=udp peer=127\.0\.0\.1:$UDP_PORT host=- rule=default reason=denied" "$EV"
 "$PY" -c 'import socket,sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"END", ("127.0.0.1", int(sys.argv[1])))' "$UDP_PORT"
 wait_until grep -q END "$T/udp.bytes"
 expect "af_unspec_sendto: the server received nothing" "END" "$(received udp)"
@@ -177,6 +177,6 @@ expect "$label: the header was rewritten during the call, and the write refused 
 	"FLIPPED 1
 REFUSED EACCES" "$OUT"
 expect_match "$label: audit line" \
-	"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/fault_flip_send " "$EV"
+	"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/fault_flip_send " "$EV"
 sink_flushed "$port" "$T/$label.bytes"
 expect "$label: the server received nothing" "END" "$(received "$label")"

@@ -48,7 +48,7 @@ child_refused() {
 	expect "$label: the child's plaintext write fails with EACCES" \
 		"REFUSED EACCES|CHILD_EXIT 1" "$(tr '\n' '|' <<<"$OUT" | sed 's/|$//')"
 	expect_match "$label: audit line from the child" \
-		"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/$name " "$EV"
+		"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/$name " "$EV"
 	sink_flushed "$port" "$T/$label.bytes"
 	expect "$label: the server received nothing" "END" "$(received "$label")"
 }
@@ -150,7 +150,7 @@ expect "LISTEN_FDS, Accept=yes: plaintext written on the adopted connection fail
 expect "LISTEN_FDS, Accept=yes: the client received nothing" "" "$got"
 EV=$(audit_since)
 expect_match "LISTEN_FDS, Accept=yes: audit line (inbound)" \
-	"event=plaintext verdict=block dir=in peer=127\.0\.0\.1:[0-9]+ host=- rule=default reason=plaintext .*exe=$BYP/listen_fds_service " "$EV"
+	"event=plaintext verdict=block dir=in proto=tcp peer=127\.0\.0\.1:[0-9]+ host=- rule=default reason=plaintext .*exe=$BYP/listen_fds_service " "$EV"
 
 audit_mark
 "$PY" "$T/activate.py" listen "$T/act_listen.port" "$SHIM" "$POLICY" "$BYP/listen_fds_service" \
@@ -195,7 +195,7 @@ for how in inplace rename; do
 		"REFUSED EACCES" "$OUT"
 	expect_match "$label: the file now allows everything" 'default = "allow"' "$(cat "$POLICY")"
 	expect_match "$label: audit line" \
-		"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/policy_rewrite " "$EV"
+		"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/policy_rewrite " "$EV"
 	sink_flushed "$port" "$T/$label.bytes"
 	expect "$label: the server received nothing" "END" "$(received "$label")"
 done

@@ -113,7 +113,7 @@ expect_match "deny: getnameinfo of a hosts(5) address" "^hostsonly\.test" "$(out
 expect_match "deny: getent hosts of a hosts(5) name" "^127\.0\.0\.9 +hostsonly\.test" "$(out deny_getent_hosts)"
 lines=$(audit_lines)
 expect_match "deny: the refusal is an audit event" \
-	'event=connect verdict=block dir=out peer=127\.0\.0\.1:53 host=dnsonly\.test rule=default reason=denied detail="dns query refused by outbound\.dns" exe=[^ ]*/dnsprobe pid=[0-9]+' \
+	'event=connect verdict=block dir=out proto=udp peer=127\.0\.0\.1:53 host=dnsonly\.test rule=default reason=denied detail="dns query refused by outbound\.dns" exe=[^ ]*/dnsprobe pid=[0-9]+' \
 	"$lines"
 # (getent hosts asks for AF_INET6 first, which hosts(5) cannot answer for this
 # name: that lookup would have needed DNS and is recorded; getaddrinfo's is not.)
@@ -128,5 +128,5 @@ expect_match "allow: the responder saw the queries" "^dnsonly\.test 1" "$(cat "$
 expect_match "audit mode: getaddrinfo still resolves" "^10\.53\.53\.53" "$(out audit_gai)"
 expect_match "audit mode: the query went out" "^dnsonly\.test 1" "$(cat "$T/queries.audit")"
 expect_match "audit mode: the event says audit" \
-	'event=connect verdict=audit dir=out peer=127\.0\.0\.1:53 host=dnsonly\.test rule=default reason=denied' \
+	'event=connect verdict=audit dir=out proto=udp peer=127\.0\.0\.1:53 host=dnsonly\.test rule=default reason=denied' \
 	"$(audit_lines)"

@@ -108,13 +108,13 @@ for how in handshake write; do
 	expect "tls_bio_psk ($how): refused, exit 1" 1 "$RC"
 	expect_no_match "tls_bio_psk ($how): nothing sent" "^SENT" "$OUT"
 	expect_match "tls_bio_psk ($how): audit line" \
-		"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$P_PSK .*reason=(cipher|cert_verify) .*exe=$BYP/tls_bio_psk " "$EV"
+		"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$P_PSK .*reason=(cipher|cert_verify) .*exe=$BYP/tls_bio_psk " "$EV"
 
 	attempt tls_bio_null "$P_NULL" "$how"
 	expect "tls_bio_null ($how): refused, exit 1" 1 "$RC"
 	expect_no_match "tls_bio_null ($how): nothing sent" "^SENT" "$OUT"
 	expect_match "tls_bio_null ($how): audit line" \
-		"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$P_NULL .*reason=cipher .*exe=$BYP/tls_bio_null " "$EV"
+		"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$P_NULL .*reason=cipher .*exe=$BYP/tls_bio_null " "$EV"
 
 	attempt tls_bio_set_ctx "$P_CTX" "$how" "$CERTS/other-root.pem"
 	expect "tls_bio_set_ctx ($how): refused, exit 1" 1 "$RC"
@@ -122,7 +122,7 @@ for how in handshake write; do
 		"SWITCHED 1" "$OUT"
 	expect_no_match "tls_bio_set_ctx ($how): nothing sent" "^SENT" "$OUT"
 	expect_match "tls_bio_set_ctx ($how): audit line" \
-		"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$P_CTX .*reason=cert_verify detail=\"unable to get local issuer certificate\" .*exe=$BYP/tls_bio_set_ctx " "$EV"
+		"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$P_CTX .*reason=cert_verify detail=\"unable to get local issuer certificate\" .*exe=$BYP/tls_bio_set_ctx " "$EV"
 done
 expect_no_match "tls_bio_psk: the server never received the marker" "$MARKER" "$(got psk)"
 expect_no_match "tls_bio_null: the marker never crossed (in clear)" "$MARKER" "$(got null)"
@@ -158,7 +158,7 @@ expect "tls_renegotiate_null (SSL_CONF): refused, exit 1" 1 "$RC"
 expect_match "tls_renegotiate_null (SSL_CONF): the write fails" "REFUSED" "$OUT"
 expect_no_match "tls_renegotiate_null (SSL_CONF): never under NULL-SHA256" "NULL-SHA256" "$OUT"
 expect_match "tls_renegotiate_null (SSL_CONF): audit line" \
-	"event=handshake verdict=block dir=out peer=127\.0\.0\.1:$P_RENEG .*reason=cipher .*exe=$BYP/tls_renegotiate_null " "$EV"
+	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$P_RENEG .*reason=cipher .*exe=$BYP/tls_renegotiate_null " "$EV"
 expect_no_match "tls_renegotiate_null (SSL_CONF): the server never received the marker" \
 	"$MARKER" "$(got reneg)"
 
@@ -174,7 +174,7 @@ out=$( (printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1) |
 ev=$(audit_since)
 expect_no_match "s_server -www -psk: a client without a certificate gets no page" "HTTP/1.0 200" "$out"
 expect_match "s_server -www -psk: audit line" \
-	"event=handshake verdict=block dir=in peer=127\.0\.0\.1:[0-9]+ .*rule=1 reason=no_client_cert .*exe=/usr/bin/openssl " "$ev"
+	"event=handshake verdict=block dir=in proto=tcp peer=127\.0\.0\.1:[0-9]+ .*rule=1 reason=no_client_cert .*exe=/usr/bin/openssl " "$ev"
 
 # --- a python asyncio server (memory BIOs) on a require_client_cert port ---------
 # Its SSLs have no descriptor: the connection is known only once one has
@@ -203,7 +203,7 @@ out=$( (printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1) |
 ev=$(audit_since)
 expect_no_match "asyncio server: a client without a certificate gets no page" "served" "$out"
 expect_match "asyncio server: audit line" \
-	"event=handshake verdict=block dir=in peer=127\.0\.0\.1:[0-9]+ .*rule=2 reason=no_client_cert .*exe=.*python" "$ev"
+	"event=handshake verdict=block dir=in proto=tcp peer=127\.0\.0\.1:[0-9]+ .*rule=2 reason=no_client_cert .*exe=.*python" "$ev"
 audit_mark
 out=$( (printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1) |
 	timeout 10 openssl s_client -quiet -connect "127.0.0.1:$AIOSRV" \

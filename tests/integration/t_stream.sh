@@ -72,7 +72,7 @@ expect_match "appdata before the ServerHello: refused with EACCES" "ERR Permissi
 sink_flushed "$SINK_PORT" "$T/sink.bytes"
 expect_no_match "appdata before the ServerHello: the server got none of it" "SMUGGLED" "$(tr -d '\0' <"$T/sink.bytes")"
 expect_match "appdata before the ServerHello: audit line" \
-	"event=plaintext verdict=block dir=out peer=127\.0\.0\.1:$SINK_PORT host=- rule=default reason=plaintext" \
+	"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$SINK_PORT host=- rule=default reason=plaintext" \
 	"$(audit_lines)"
 
 : >"$T/sink.bytes"
