@@ -10,8 +10,8 @@
 # certificates it sends (a file, or "-" for none); ANCHOR: the one trust anchor
 # file a correctly configured client (and the policy's rule) trusts; HOST: the
 # name the client connects with (an IP literal means "by address"); EXPECT:
-# accept|refuse, the verdict of a strictly configured client (OpenSSL 3 with
-# the SSL server purpose, X509_V_FLAG_X509_STRICT, security level 2, host-name
+# accept|refuse, the verdict of a correctly configured client (OpenSSL 3 with
+# the SSL server purpose, security level 2, host-name
 # flags NEVER_CHECK_SUBJECT and NO_PARTIAL_WILDCARDS, no partial chains);
 # REASON: the tlsguard audit reason such a refusal deserves (cert_verify or
 # hostname; "-" for accept).
@@ -19,7 +19,7 @@
 # The guides were the badssl.com list and the names in OpenSSL's test/certs.
 # Nothing here is committed output: tests/integration/t_cert_corpus.sh runs
 # this into its scratch directory, and checks every EXPECT against a real
-# strict client before it compares the shim with it.
+# reference client before it compares the shim with it.
 #
 # Certificates: the corpus root ("root", RSA-2048 so that it can also sign with
 # SHA-1 and MD5) signs the intermediate "inter" (RSA-2048); leaves are EC
@@ -83,7 +83,7 @@ inter-eku-clientauth   vclientinter   clientinter  root  www.example.test   refu
 inter-ca-false         vcafalse       cafalse      root  www.example.test   refuse cert_verify intermediate with CA:FALSE signs the leaf: RFC 5280 6.1.4 (k)
 inter-no-basic-constraints vnobc      nobc         root  www.example.test   refuse cert_verify intermediate without basicConstraints: RFC 5280 6.1.4 (k)
 inter-no-keycertsign   vnokcs         nokcs        root  www.example.test   refuse cert_verify intermediate keyUsage without keyCertSign: RFC 5280 6.1.4 (n)
-inter-bc-not-critical  vbcnc          bcnc         root  www.example.test   refuse cert_verify CA basicConstraints not critical: RFC 5280 4.2.1.9 MUST (X509_V_FLAG_X509_STRICT)
+inter-bc-not-critical  vbcnc          bcnc         root  www.example.test   accept -           CA basicConstraints not critical: RFC 5280 4.2.1.9 binds the CA; OpenSSL, curl and browsers validate it (CA:TRUE is what matters), and so does tlsguard: X509_STRICT would also refuse internal CAs without key identifiers
 pathlen-exceeded       vsubca         subca,pl0    root  www.example.test   refuse cert_verify pathLenConstraint 0 on pl0, which signed another CA: RFC 5280 6.1.4 (l)(m)
 pathlen-zero-ok        vpl0           pl0          root  www.example.test   accept - pathLenConstraint 0 and the leaf right below: RFC 5280 6.1.4 (m)
 long-chain             vlong          l7,l6,l5,l4,l3,l2,l1 root www.example.test accept - seven intermediates (depth 8): no length limit below OpenSSL's default depth 100
