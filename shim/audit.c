@@ -112,8 +112,12 @@ static void after_fork_child(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* The conn table's handlers first: fork then takes the audit lock before the
+ * table's locks, the order audit_emit takes them in (open_socket reserves the
+ * audit descriptor in the table under the audit lock). */
 static void register_atfork(void)
 {
+	conn_register_fork_handlers();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 

@@ -109,7 +109,7 @@ int fdt_set(int fd, struct conn *c)
 	 * their copy-on-write faults. Registered outside the table lock, which the
 	 * prepare handler takes. */
 	if (c != NULL) {
-		pthread_once(&fork_handlers_once, register_fork_handlers);
+		conn_register_fork_handlers();
 	}
 	pthread_mutex_lock(&table_lock);
 	slot = c != NULL ? slot_of(fd) : existing_slot(fd);
@@ -170,7 +170,7 @@ struct conn *conn_new(bool inbound, const struct policy_rule *rule)
 {
 	struct conn *c;
 
-	pthread_once(&fork_handlers_once, register_fork_handlers); /* free_lock */
+	conn_register_fork_handlers(); /* free_lock */
 	pthread_mutex_lock(&free_lock);
 	c = free_conns;
 	if (c != NULL) {
@@ -283,4 +283,9 @@ static void after_fork_child(void)
 static void register_fork_handlers(void)
 {
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+void conn_register_fork_handlers(void)
+{
+	pthread_once(&fork_handlers_once, register_fork_handlers);
 }

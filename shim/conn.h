@@ -52,6 +52,11 @@ struct conn {
 struct conn *conn_acquire(int fd);
 void conn_release(struct conn *c);
 
+/* Registers the table's fork handlers (once). A layer whose lock is held
+ * while it calls into the table registers its own handlers after this, so
+ * that fork takes its lock first (prepare handlers run in reverse order). */
+void conn_register_fork_handlers(void);
+
 /* Marks fd as the shim's own (the audit socket): every read, write or send
  * the program makes on it fails with EBADF, as on a descriptor it never
  * opened. -1 when the table cannot hold it. */
