@@ -7,22 +7,9 @@
 # without the shim first, so a pass measures the shim and not the program.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
+. "$(dirname "$0")/lib_bypass.sh"
 
-HERE=$(dirname "$0")
-BYP="$TOP/$BUILD/tests/bypass"
-if ! BUILD=$BUILD TOP=$TOP bash "$TOP/tests/bypass/build.sh"; then
-	not_ok "bypass programs" "tests/bypass/build.sh failed"
-	exit 1
-fi
 make_certs || { not_ok "certificate factory" "tests/certs.sh failed"; exit 1; }
-start_audit_sink
-
-# sink NAME: a recording plaintext server for one attempt; its port in $PORT_NAME
-sink() {
-	run_bg "$PY" "$HERE/sink_server.py" "$T/$1.port" "$T/$1.bytes"
-	wait_file "$T/$1.port"
-}
-received() { tr -d '\0' <"$T/$1.bytes" 2>/dev/null; }
 
 DENY_PORT=$(new_port)
 POLICY="$T/policy.conf"

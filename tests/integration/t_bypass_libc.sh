@@ -9,20 +9,8 @@
 # Table: tests/bypass/README.md, section "libc paths".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
+. "$(dirname "$0")/lib_bypass.sh"
 
-HERE=$(dirname "$0")
-BYP="$TOP/$BUILD/tests/bypass"
-if ! BUILD=$BUILD TOP=$TOP bash "$TOP/tests/bypass/build.sh"; then
-	not_ok "bypass programs" "tests/bypass/build.sh failed"
-	exit 1
-fi
-start_audit_sink
-
-sink() {
-	run_bg "$PY" "$HERE/sink_server.py" "$T/$1.port" "$T/$1.bytes"
-	wait_file "$T/$1.port"
-}
-received() { tr -d '\0' <"$T/$1.bytes" 2>/dev/null; }
 
 DENY_PORT=$(new_port)
 POLICY="$T/policy.conf"

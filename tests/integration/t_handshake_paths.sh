@@ -9,14 +9,9 @@
 # audit line.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
+. "$(dirname "$0")/lib_bypass.sh"
 
-BYP="$TOP/$BUILD/tests/bypass"
-if ! BUILD=$BUILD TOP=$TOP bash "$TOP/tests/bypass/build.sh"; then
-	not_ok "bypass programs" "tests/bypass/build.sh failed"
-	exit 1
-fi
 make_certs || { not_ok "certificate factory" "tests/certs.sh failed"; exit 1; }
-start_audit_sink
 
 # NULL-SHA256 needs an RSA key (Kx=RSA Au=RSA): a valid RSA leaf for
 # localhost, signed by the test intermediate.
