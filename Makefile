@@ -31,27 +31,46 @@ endif
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 CFLAGS   ?= -O2 -g
 XCFLAGS  ?=
+# -MMD -MP: each object depends on the headers it includes, and no more.
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
-	-fno-strict-aliasing $(CFLAGS) $(XCFLAGS) -Ipolicy -Ishim $(CONFIG_CFLAGS)
+	-fno-strict-aliasing -MMD -MP $(CFLAGS) $(XCFLAGS) $(CONFIG_CFLAGS)
 XLDFLAGS ?=
 
+# Each folder sees only the folders it may include from (no folder-level cycle):
+#   policy <- common <- shim, tools; tests see what they test.
+# Inside shim/, a file names another folder's header by its path from shim/
+# ("core/conn.h"), so every arrow between the shim's folders shows in an include.
+POLICY_INC := -Ipolicy
+COMMON_INC := -Icommon $(POLICY_INC)
+SHIM_INC   := -Ishim $(COMMON_INC)
+TOOLS_INC  := -Itools $(COMMON_INC)
+UNIT_INC   := -Itests/unit $(SHIM_INC) -Itools
+
 POLICY_SRC := $(sort $(wildcard policy/*.c))
-SHIM_SRC   := $(sort $(wildcard shim/*.c))
+COMMON_SRC := $(sort $(wildcard common/*.c))
+SHIM_SRC   := $(sort $(shell find shim -name '*.c'))
 TOOLS_SRC  := $(sort $(wildcard tools/*.c))
-UNIT_SRC   := $(sort $(wildcard tests/check_*.c))
-HELPER_SRC := $(sort $(wildcard tests/programs/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/check_*.c))
+HELPER_SRC := $(sort $(wildcard tests/integration/programs/*.c))
+BYPASS_SRC := $(sort $(wildcard tests/bypass/*.c))
 BENCH_SRC  := $(filter-out bench/empty_preload.c,$(sort $(wildcard bench/*.c)))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 STRESS_SRC := $(sort $(wildcard tests/stress/*.c))
 
 POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/%.o)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/%.o)
 # The shim's own stand-ins for libconfig (loaded lazily): only in the .so.
-SHIM_LAZY  := $(BUILD)/shim/lazy_libconfig.o
+SHIM_LAZY  := $(BUILD)/shim/bind/lazy_libconfig.o
 SHIM_LIB_OBJ := $(filter-out $(SHIM_LAZY),$(SHIM_OBJ))
 TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(BUILD)/%.o)
-UNIT_BIN   := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
-HELPER_BIN := $(HELPER_SRC:tests/programs/%.c=$(BUILD)/tests/programs/%)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+HELPER_BIN := $(HELPER_SRC:tests/integration/programs/%.c=$(BUILD)/tests/integration/programs/%)
+# tests/bypass: plugin_NAME.c is a shared object a bypass program loads.
+BYPASS_PLUGIN_SRC := $(filter tests/bypass/plugin_%,$(BYPASS_SRC))
+BYPASS_BIN := $(patsubst tests/bypass/%.c,$(BUILD)/tests/bypass/%,\
+		$(filter-out $(BYPASS_PLUGIN_SRC),$(BYPASS_SRC))) \
+	$(BYPASS_PLUGIN_SRC:tests/bypass/%.c=$(BUILD)/tests/bypass/%.so)
 BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%) $(BUILD)/bench/empty_preload.so
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 STRESS_BIN := $(STRESS_SRC:tests/stress/%.c=$(BUILD)/tests/stress/%)
@@ -65,16 +84,24 @@ CLI := $(BUILD)/tlsguard
 all: $(LIB) $(CLI)
 
 OBJ_CFLAGS = $(ALL_CFLAGS)
-$(BUILD)/%.o: %.c $(wildcard policy/*.h shim/*.h tools/*.h tests/*.h)
+$(BUILD)/policy/%.o: INC = $(POLICY_INC)
+$(BUILD)/common/%.o: INC = $(COMMON_INC)
+$(BUILD)/shim/%.o: INC = $(SHIM_INC)
+$(BUILD)/tools/%.o: INC = $(TOOLS_INC)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(OBJ_CFLAGS) $(SSL_CFLAGS) -c -o $@ $<
+	$(CC) $(OBJ_CFLAGS) $(INC) $(SSL_CFLAGS) -c -o $@ $<
 
 # A sanitizer runtime looks its interceptors' real functions up through dlsym
-# before it is initialised: the shim's dlsym (shim/dl.c) is never instrumented.
+# before it is initialised: the shim's dlsym (shim/bind/dl.c) is never instrumented.
 # (Recursive, like ALL_CFLAGS: pkg-config is not asked before make deps ran.)
-$(BUILD)/shim/dl.o: OBJ_CFLAGS = $(filter-out -fsanitize=%,$(ALL_CFLAGS))
+$(BUILD)/shim/bind/dl.o: OBJ_CFLAGS = $(filter-out -fsanitize=%,$(ALL_CFLAGS))
 
 $(BUILD)/libpolicy.a: $(POLICY_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
@@ -90,46 +117,60 @@ $(BUILD)/libshim.a: $(SHIM_LIB_OBJ)
 # alone on the last page of text, so calling it cost every process a page
 # fault at exit. ld writes DT_FINI only for a defined symbol, and none has the
 # name given here; destructors still run, from .fini_array.
-$(LIB): $(SHIM_OBJ) $(BUILD)/libpolicy.a shim/exports.map
-	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a -Wl,--version-script=shim/exports.map \
+$(LIB): $(SHIM_OBJ) $(BUILD)/libcommon.a $(BUILD)/libpolicy.a shim/exports.map
+	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libcommon.a $(BUILD)/libpolicy.a \
+		-Wl,--version-script=shim/exports.map \
 		-Wl,-z,relro -Wl,--no-undefined -Wl,-fini=tlsguard_no_dt_fini $(XLDFLAGS) -ldl -pthread
 
 # The command is never preloaded: it binds everything at start-up, so its
 # relocations can be read-only (full RELRO).
-$(CLI): $(TOOLS_OBJ) $(BUILD)/libpolicy.a
-	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libpolicy.a -Wl,-z,relro,-z,now $(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)
+$(CLI): $(TOOLS_OBJ) $(BUILD)/libcommon.a $(BUILD)/libpolicy.a
+	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libcommon.a $(BUILD)/libpolicy.a -Wl,-z,relro,-z,now \
+		$(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)
 
-$(BUILD)/tests/check_%: tests/check_%.c $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
-		$(wildcard tests/*.h policy/*.h shim/*.h tests/fuzz/*.c)
+# Unit suites: Check, linked with the code they test (not preloaded).
+$(BUILD)/tests/unit/check_%: tests/unit/check_%.c $(BUILD)/libshim.a $(BUILD)/libcommon.a \
+		$(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
-		$(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) -ldl -pthread
+	$(CC) $(ALL_CFLAGS) $(UNIT_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libshim.a \
+		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) -ldl -pthread
 
 # The policy suite needs no shim: it builds even while shim/ is being changed.
-$(BUILD)/tests/check_policy: tests/check_policy.c $(BUILD)/libpolicy.a $(wildcard policy/*.h)
+$(BUILD)/tests/unit/check_policy: tests/unit/check_policy.c $(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libpolicy.a \
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(POLICY_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libpolicy.a \
 		$(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS)
 
 # Small C programs the integration suites run under the shim (they link the real
 # libssl: they are the "careless programs" the shim must correct).
-$(BUILD)/tests/programs/%: tests/programs/%.c
+PROGRAM_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations -MMD -MP \
+	$(CFLAGS) $(SSL_CFLAGS)
+$(BUILD)/tests/integration/programs/%: tests/integration/programs/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations $(CFLAGS) \
-		$(SSL_CFLAGS) -o $@ $< $(SSL_LIBS) -pthread
+	$(CC) $(PROGRAM_CFLAGS) -o $@ $< $(SSL_LIBS) -pthread
+
+# The bypass attempts (tests/bypass/README.md): programs that try to get
+# plaintext or unverified TLS past the shim, and the plugins they load.
+# The sanitizer builds build them with their flags too (check-unit-only).
+$(BUILD)/tests/bypass/plugin_%.so: tests/bypass/plugin_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGRAM_CFLAGS) $(XCFLAGS) -fPIC -shared -o $@ $< $(XLDFLAGS)
+
+$(BUILD)/tests/bypass/%: tests/bypass/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGRAM_CFLAGS) $(XCFLAGS) -o $@ $< $(XLDFLAGS) $(SSL_LIBS) -ldl -pthread
 
 # Stress programs share the build's sanitizer flags (check-tsan builds them with
 # ThreadSanitizer, like the shim they run under).
 $(BUILD)/tests/stress/%: tests/stress/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations $(CFLAGS) $(XCFLAGS) \
-		$(SSL_CFLAGS) -o $@ $< $(XLDFLAGS) $(SSL_LIBS) -pthread
+	$(CC) $(PROGRAM_CFLAGS) $(XCFLAGS) -o $@ $< $(XLDFLAGS) $(SSL_LIBS) -pthread
 
 # libFuzzer targets: built only in the fuzz tree (make fuzz).
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libpolicy.a
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libcommon.a $(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libshim.a $(BUILD)/libpolicy.a \
-		$(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
+	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -fsanitize=fuzzer -o $@ $< $(BUILD)/libshim.a \
+		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
 
 $(BUILD)/bench/empty_preload.so: bench/empty_preload.c
 	@mkdir -p $(dir $@)
@@ -137,15 +178,17 @@ $(BUILD)/bench/empty_preload.so: bench/empty_preload.c
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations -O2 -g \
-		$(SSL_CFLAGS) -Ipolicy -Ibench -o $@ $< $(BUILD)/libpolicy.a $(SSL_LIBS) $(CONFIG_LIBS) -pthread
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations -O2 -g -MMD -MP \
+		$(SSL_CFLAGS) $(POLICY_INC) -Ibench -o $@ $< $(BUILD)/libpolicy.a $(SSL_LIBS) $(CONFIG_LIBS) -pthread
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 check: check-unit check-integration
 
 check-unit: all $(UNIT_BIN) $(BENCH_BIN)
-	@tests/run-unit.sh $(UNIT_BIN)
+	@tests/unit/run.sh $(UNIT_BIN)
 
-check-integration: all $(HELPER_BIN)
+check-integration: all $(HELPER_BIN) $(BYPASS_BIN)
 	@BUILD=$(BUILD) tests/integration/run.sh
 
 # Unit suites under ASan + UBSan, in a separate build tree.
@@ -154,8 +197,8 @@ check-asan:
 		XCFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		XLDFLAGS="-fsanitize=address,undefined" check-unit-only
 
-check-unit-only: $(UNIT_BIN)
-	@tests/run-unit.sh $(UNIT_BIN)
+check-unit-only: $(UNIT_BIN) $(BYPASS_BIN)
+	@tests/unit/run.sh $(UNIT_BIN)
 
 # The unit suites and the stress programs under ThreadSanitizer, the stress
 # programs running under a ThreadSanitizer build of the shim.
@@ -163,8 +206,8 @@ check-tsan:
 	$(MAKE) BUILD=build-tsan CC=clang XCFLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
 		XLDFLAGS="-fsanitize=thread -Wl,-z,undefs" check-tsan-run
 
-check-tsan-run: $(UNIT_BIN) $(LIB) $(STRESS_BIN)
-	@tests/run-unit.sh $(UNIT_BIN)
+check-tsan-run: $(UNIT_BIN) $(LIB) $(STRESS_BIN) $(BYPASS_BIN)
+	@tests/unit/run.sh $(UNIT_BIN)
 	@BUILD=$(BUILD) tests/stress/run.sh
 
 # Each libFuzzer target for FUZZ_SECONDS (default 60), from its seed corpus.
@@ -248,9 +291,7 @@ bench: all $(BENCH_BIN) $(HELPER_BIN)
 	@BUILD=$(BUILD) bench/run.sh
 
 format:
-	clang-format -i $(POLICY_SRC) $(SHIM_SRC) $(TOOLS_SRC) $(UNIT_SRC) $(HELPER_SRC) \
-		$(BENCH_SRC) $(FUZZ_SRC) $(STRESS_SRC) $(wildcard tests/bypass/*.c) \
-		$(wildcard policy/*.h shim/*.h tools/*.h tests/*.h bench/*.h tests/bypass/*.h)
+	clang-format -i $(shell find policy common shim tools tests bench -name '*.[ch]')
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

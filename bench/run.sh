@@ -42,7 +42,7 @@ if ! command -v valgrind >/dev/null; then
 	exit 1
 fi
 
-. "$TOP/tools/scratch.sh"
+. "$TOP/tests/lib/scratch.sh"
 scratch_init tlsguard-bench
 W=$SCRATCH
 
@@ -97,11 +97,11 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
-# Fixtures: certificates (tests/certs.sh), the 1,000-rule policy, a small one.
+# Fixtures: certificates (tests/lib/certs.sh), the 1,000-rule policy, a small one.
 
 echo "bench: preparing certificates and policies in $W" >&2
-if ! bash "$TOP/tests/certs.sh" "$W/certs" >/dev/null 2>&1; then
-	echo "bench: tests/certs.sh failed" >&2
+if ! bash "$TOP/tests/lib/certs.sh" "$W/certs" >/dev/null 2>&1; then
+	echo "bench: tests/lib/certs.sh failed" >&2
 	exit 1
 fi
 TLS_PORT=$(free_port)

@@ -10,7 +10,7 @@
  *                                         handshake (no tickets, no resumption)
  *                                         and a one-byte reply; prints per second
  *
- * CERTDIR is what tests/certs.sh makes: root.pem (trusted by the client),
+ * CERTDIR is what tests/lib/certs.sh makes: root.pem (trusted by the client),
  * valid.pem + valid.key (the server's chain, for localhost and 127.0.0.1).
  * The figure printed is measured in the client from the first connect (the
  * handshakes) or from the end of the handshake (bulk) to the server's last

@@ -18,12 +18,12 @@ for tool in curl openssl "$PY"; do
 	command -v "$tool" >/dev/null || { echo "demo: $tool not found: run make deps" >&2; exit 1; }
 done
 
-. "$TOP/tools/scratch.sh"
+. "$TOP/tests/lib/scratch.sh"
 scratch_init tlsguard-demo
 D=$SCRATCH
 trap 'exit 130' INT TERM
 
-# start CMD...: a quiet background server, killed at exit (tools/scratch.sh).
+# start CMD...: a quiet background server, killed at exit (tests/lib/scratch.sh).
 start() {
 	run_bg "$@" </dev/null >/dev/null 2>&1
 }
@@ -57,7 +57,7 @@ wait_ready() {
 }
 
 echo "== tlsguard demo (loopback only)"
-bash "$TOP/tests/certs.sh" "$D/pki" >/dev/null 2>&1 || { echo "demo: tests/certs.sh failed" >&2; exit 1; }
+bash "$TOP/tests/lib/certs.sh" "$D/pki" >/dev/null 2>&1 || { echo "demo: tests/lib/certs.sh failed" >&2; exit 1; }
 
 HTTP=$(port) GOOD=$(port) BAD=$(port)
 mkdir -p "$D/www" && echo "hello from the plaintext server" >"$D/www/index.html"

@@ -14,7 +14,7 @@
  * zone: the year is the one that puts the stamp in the last twelve months and
  * the zone this machine's, and the event says they were guessed.
  *
- * BODY is the shim's key=value line (shim/audit_format.c): values bare, or
+ * BODY is the shim's key=value line (common/audit_line.c): values bare, or
  * quoted when empty or holding a space, a quote or a backslash, with \" and \\
  * inside quotes; control bytes written as \xNN everywhere. A raw control byte
  * therefore never belongs to an event.

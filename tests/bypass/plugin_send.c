@@ -1,5 +1,5 @@
 /*
- * A plugin (built as plugin_send.so by build.sh) whose send() reference is
+ * A plugin (built as plugin_send.so by make) whose send() reference is
  * resolved when it is loaded: with RTLD_DEEPBIND, in its own dependencies
  * (libc) before the global scope where the shim is.
  */

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: audit_format_body() (shim/audit_format.c) with hostile host
+ * libFuzzer target: audit_format_body() (common/audit_line.c) with hostile host
  * names, details, reasons and executable paths.
  *
  * Input: a 33-byte header (kind, verdict, flags, port, rule, pid, peer address;
@@ -7,7 +7,7 @@
  * host, detail, exe, reason. The strings keep every other byte: control bytes,
  * quotes, backslashes, newlines, bytes >= 0x80.
  *
- * Properties (a violation aborts; tests/check_fuzz_regressions.c replays the
+ * Properties (a violation aborts; tests/unit/check_fuzz_regressions.c replays the
  * same function on every saved input):
  * - with room, the body parses back (a strict parser written here, independent
  *   of the formatter) into exactly the keys event verdict dir proto peer host
@@ -30,7 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "audit.h"
+#include "core/audit.h"
 
 #define AUD_HEADER_LEN 33
 #define AUD_NSTRINGS   4

@@ -6,7 +6,7 @@
  * tests/fixtures/policy/pki (or $TLSGUARD_POLICY_FIXTURES/pki), as the policy
  * suite does, so the seeds' certificate paths exist.
  *
- * Properties (a violation aborts; tests/check_fuzz_regressions.c replays the
+ * Properties (a violation aborts; tests/unit/check_fuzz_regressions.c replays the
  * same function on every saved input):
  * - a refused policy has a message "fuzz:LINE: ..." or "fuzz: ..." (policy.h);
  * - a loaded policy prints (policy_print) to text that loads again, and that

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the TLS stream classifier (shim/stream.c), with and without
+ * libFuzzer target: the TLS stream classifier (common/stream.c), with and without
  * the PostgreSQL STARTTLS preamble, as client and as server.
  *
  * Input: one mode byte (bit 0: inbound; bit 1: starttls = "postgres"), then

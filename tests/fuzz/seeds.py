@@ -2,7 +2,7 @@
 """Writes the seed corpora of the fuzz targets (tests/fuzz/README.md).
 
 Run from the top of the tree: python3 tests/fuzz/seeds.py. The stream seeds are
-the captured TLS sessions of tests/check_stream.c, re-encoded in fuzz_stream's
+the captured TLS sessions of tests/unit/check_stream.c, re-encoded in fuzz_stream's
 input format; the policy seeds are copies of the policy fixtures plus a few
 written here; the audit seeds are written here.
 """

@@ -5,7 +5,7 @@ set -u
 : "${SHIM:?run through tests/integration/run.sh}"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-. "$(dirname "${BASH_SOURCE[0]}")/../../tools/scratch.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/scratch.sh"
 scratch_init tlsguard-test
 T=$SCRATCH
 

@@ -2,11 +2,11 @@
 # certificates, openssl s_server instances on loopback, the careless client,
 # and the audit events a single client run produced.
 CERTS="$T/certs"
-CARELESS="$TOP/$BUILD/tests/programs/careless_client"
+CARELESS="$TOP/$BUILD/tests/integration/programs/careless_client"
 
 # make_certs: the certificate factory's output in $CERTS.
 make_certs() {
-	bash "$TOP/tests/certs.sh" "$CERTS" >/dev/null 2>&1
+	bash "$TOP/tests/lib/certs.sh" "$CERTS" >/dev/null 2>&1
 }
 
 # new_port: like free_port, but never one this suite already took (free_port

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib_tls.sh"
 . "$(dirname "$0")/lib_bypass.sh"
 
-make_certs || { not_ok "certificate factory" "tests/certs.sh failed"; exit 1; }
+make_certs || { not_ok "certificate factory" "tests/lib/certs.sh failed"; exit 1; }
 
 DENY_PORT=$(new_port)
 POLICY="$T/policy.conf"

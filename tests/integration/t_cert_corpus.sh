@@ -1,5 +1,5 @@
 #!/bin/bash
-# The certificate corpus (tests/cert_corpus.sh: the table of cases, expected
+# The certificate corpus (tests/lib/cert_corpus.sh: the table of cases, expected
 # verdicts and why) served by openssl s_server, one server per case, judged by
 # a correctly configured client, and compared with careless programs under the
 # shim:
@@ -24,7 +24,7 @@
 #                          IGNORE_CRITICAL, purpose "any", security level 0),
 #                          with the same server_name rule;
 #   corpus/mtls-CASE       a correct curl presents a client certificate of the
-#                          corpus (tests/cert_corpus.sh, CLIENT_CASES) to a
+#                          corpus (tests/lib/cert_corpus.sh, CLIENT_CASES) to a
 #                          verifying openssl s_server (the reference) and to
 #                          careless_server, which asks for none, under the shim
 #                          with a require_client_cert rule: same verdict.
@@ -38,9 +38,9 @@
 . "$(dirname "$0")/lib_tls.sh"
 
 CORPUS="$T/corpus"
-LOOSE="$TOP/$BUILD/tests/programs/loose_client"
-bash "$TOP/tests/cert_corpus.sh" "$CORPUS" >"$T/corpus.log" 2>&1 ||
-	{ not_ok "corpus: tests/cert_corpus.sh failed" "$(tail -5 "$T/corpus.log")"; exit 1; }
+LOOSE="$TOP/$BUILD/tests/integration/programs/loose_client"
+bash "$TOP/tests/lib/cert_corpus.sh" "$CORPUS" >"$T/corpus.log" 2>&1 ||
+	{ not_ok "corpus: tests/lib/cert_corpus.sh failed" "$(tail -5 "$T/corpus.log")"; exit 1; }
 start_audit_sink
 
 # Every case gets a port and a server (openssl s_server -www: it serves one
@@ -97,7 +97,7 @@ inbound = {
 CONF
 chmod 0644 "$T/mtls.conf"
 run_bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/mtls.conf" \
-	"$TOP/$BUILD/tests/programs/careless_server" tls10 "$MTLS_SHIM" "$CORPUS/valid.crt" \
+	"$TOP/$BUILD/tests/integration/programs/careless_server" tls10 "$MTLS_SHIM" "$CORPUS/valid.crt" \
 	"$CORPUS/valid.key" "$T/valid-chain.pem" </dev/null >"$T/server-mtls-shim.log" 2>&1
 
 is_ip() { [[ $1 =~ ^[0-9.]+$ ]]; }

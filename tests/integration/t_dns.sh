@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-PROBE="$TOP/$BUILD/tests/programs/dnsprobe"
+PROBE="$TOP/$BUILD/tests/integration/programs/dnsprobe"
 
 if ! unshare -rmn sh -c 'ip link set lo up && mount --bind /dev/null /etc/hosts' 2>/dev/null; then
 	skip "dns" "cannot make a user, mount and network namespace here"

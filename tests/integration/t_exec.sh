@@ -145,7 +145,7 @@ fi
 # and the child governs it by the inbound rule of the service's port all the
 # same (a port below the ephemeral range, as services have).
 . "$(dirname "$0")/lib_tls.sh"
-make_certs || not_ok "certificate factory" "tests/certs.sh failed"
+make_certs || not_ok "certificate factory" "tests/lib/certs.sh failed"
 cat >"$T/inetd.py" <<'PYEOF'
 import os, random, socket, subprocess, sys
 port_file, shim, policy, argv = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]

@@ -4,7 +4,7 @@
 # what it would see without the shim (or the contract's refusal), never a hang.
 . "$(dirname "$0")/lib.sh"
 
-PROBE="$TOP/$BUILD/tests/programs/fault_probe"
+PROBE="$TOP/$BUILD/tests/integration/programs/fault_probe"
 HERE=$(dirname "$0")
 
 sink() { # sink NAME: a recording server on $T/NAME.port, bytes in $T/NAME.bytes

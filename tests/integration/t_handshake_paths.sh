@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib_tls.sh"
 . "$(dirname "$0")/lib_bypass.sh"
 
-make_certs || { not_ok "certificate factory" "tests/certs.sh failed"; exit 1; }
+make_certs || { not_ok "certificate factory" "tests/lib/certs.sh failed"; exit 1; }
 
 # NULL-SHA256 needs an RSA key (Kx=RSA Au=RSA): a valid RSA leaf for
 # localhost, signed by the test intermediate.

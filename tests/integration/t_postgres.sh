@@ -10,7 +10,7 @@ if [ -z "$PGBIN" ] || ! command -v psql >/dev/null; then
 	exit 0
 fi
 
-bash "$TOP/tests/certs.sh" "$T/pki" >/dev/null
+bash "$TOP/tests/lib/certs.sh" "$T/pki" >/dev/null
 CA="$T/pki/root.pem"
 
 # The server runs as an unprivileged user: postgres when we are root.

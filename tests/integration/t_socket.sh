@@ -3,7 +3,7 @@
 # inbound listeners; children and passed descriptors; audit mode; fail closed.
 . "$(dirname "$0")/lib.sh"
 
-PROBE="$TOP/$BUILD/tests/programs/sockprobe"
+PROBE="$TOP/$BUILD/tests/integration/programs/sockprobe"
 HERE=$(dirname "$0")
 
 # Servers on loopback that record what they receive.

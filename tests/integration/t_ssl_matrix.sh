@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 
-make_certs || { not_ok "certificate factory" "tests/certs.sh failed"; exit 1; }
+make_certs || { not_ok "certificate factory" "tests/lib/certs.sh failed"; exit 1; }
 start_audit_sink
 
 POLICY="$T/policy.conf"

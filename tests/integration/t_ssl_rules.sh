@@ -7,14 +7,14 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 
-make_certs || { not_ok "certificate factory" "tests/certs.sh failed"; exit 1; }
+make_certs || { not_ok "certificate factory" "tests/lib/certs.sh failed"; exit 1; }
 start_audit_sink
 
 VALID=$(new_port) EXPIRED=$(new_port) PINOK=$(new_port) PINBAD=$(new_port)
 MTLS=$(new_port) MTLS_NORULE=$(new_port) OLD=$(new_port) SRV=$(new_port)
 SRV2=$(new_port) OLDSRV=$(new_port) EXT=$(new_port) ALLOWED=$(new_port)
 APPTRUST=$(new_port)
-CARELESS_SERVER="$TOP/$BUILD/tests/programs/careless_server"
+CARELESS_SERVER="$TOP/$BUILD/tests/integration/programs/careless_server"
 CHAIN=(-cert_chain "$CERTS/inter.pem")
 
 policy_text() { # MODE

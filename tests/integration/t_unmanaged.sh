@@ -3,7 +3,7 @@
 # decides, deny by default. Managed TLS to the same server is the control.
 . "$(dirname "$0")/lib.sh"
 
-bash "$TOP/tests/certs.sh" "$T/pki" >/dev/null
+bash "$TOP/tests/lib/certs.sh" "$T/pki" >/dev/null
 PORT=$(free_port)
 # s_server sends the first certificate of -cert only: the intermediate goes
 # in -cert_chain.

@@ -9,12 +9,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 
-make_certs || { not_ok "certificate factory" "tests/certs.sh failed"; exit 1; }
-LOOSE="$TOP/$BUILD/tests/programs/loose_verify"
+make_certs || { not_ok "certificate factory" "tests/lib/certs.sh failed"; exit 1; }
+LOOSE="$TOP/$BUILD/tests/integration/programs/loose_verify"
 RECORDER="$(dirname "$0")/tls_recorder.py"
 start_audit_sink
 
-# ---- certificates this suite needs beyond tests/certs.sh -----------------------
+# ---- certificates this suite needs beyond tests/lib/certs.sh -----------------------
 # mk NAME ISSUER EXTENSIONS [KEYSPEC] [DIGEST] [START END]: a leaf NAME.pem (leaf
 # and, under inter, the intermediate) with NAME.key.
 mk() {

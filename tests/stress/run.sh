@@ -20,7 +20,7 @@ for f in "$SHIM" "$STRESS"; do
 	[ -f "$f" ] || { echo "stress: $f not built" >&2; exit 1; }
 done
 
-. "$top/tools/scratch.sh"
+. "$top/tests/lib/scratch.sh"
 scratch_init tlsguard-stress
 T=$SCRATCH
 
@@ -32,7 +32,7 @@ for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))')
 
-bash "$top/tests/certs.sh" "$T/certs" || { echo "stress: certs.sh failed" >&2; exit 1; }
+bash "$top/tests/lib/certs.sh" "$T/certs" || { echo "stress: certs.sh failed" >&2; exit 1; }
 
 # Audit events go to a sink, as in production: the sender is part of what runs
 # concurrently (and its rate limit is hit: 64 threads refuse plaintext at once).

@@ -1,0 +1,13 @@
+/*
+ * Across exec: what a new image inherits from a governed parent (shim/exec/exec.c).
+ */
+#ifndef TLSGUARD_EXEC_H
+#define TLSGUARD_EXEC_H
+
+/* Governs again, before any of their bytes move, the sockets an exec'ed parent
+ * governed (list: TLSGUARD_FDS, fdlist.h), wherever they now are; the
+ * standard streams a super-server handed over; and the connections systemd
+ * socket activation handed over (LISTEN_PID, LISTEN_FDS: sd_listen_fds(3)). */
+void exec_adopt_inherited(const char *list, const char *listen_pid, const char *listen_fds);
+
+#endif

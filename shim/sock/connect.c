@@ -1,0 +1,55 @@
+/*
+ * Where a socket may go: connect() and accept(). The destination is decided
+ * synchronously from its address, so a non-blocking connect keeps its semantics
+ * (EINPROGRESS passes through).
+ */
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/conn_internal.h"
+#include "guard.h"
+#include "bind/real.h"
+#include "shim.h"
+
+SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (shim_busy) {
+		return real_hot()->connect(fd, addr, len);
+	}
+	return guard_connect(fd, addr, len);
+}
+
+/* glibc's exported alias meets the same wrapper (tlsguard.8). */
+SHIM_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
+    __attribute__((alias("connect")));
+
+/* A new connection: decided by its listener's local port and its peer. A refused
+ * one is closed and reported as aborted, which servers retry. */
+static int admit(int fd)
+{
+	int saved = errno;
+
+	if (fd < 0) {
+		return fd;
+	}
+	fdt_clear(fd);
+	if (!shim_busy && guard_inbound(fd) < 0) {
+		saved = errno;
+		real()->close(fd);
+		errno = saved;
+		return -1;
+	}
+	errno = saved;
+	return fd;
+}
+
+SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return admit(real()->accept(fd, addr, len));
+}
+
+SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return admit(real()->accept4(fd, addr, len, flags));
+}

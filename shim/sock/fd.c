@@ -1,0 +1,211 @@
+/*
+ * The life of descriptors: state is born clean with every new socket, follows
+ * dup and fcntl(F_DUPFD), and dies with close, close_range and closefrom, so a
+ * reused number never inherits an old connection's state.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/conn_internal.h"
+#include "guard.h"
+#include "bind/real.h"
+#include "shim.h"
+#include "stdio_guard.h"
+
+static int born(int fd)
+{
+	if (fd >= 0 && fdt_governed(fd)) {
+		fdt_clear(fd);
+	}
+	return fd;
+}
+
+SHIM_EXPORT int socket(int domain, int type, int protocol)
+{
+	return born(real_hot()->socket(domain, type, protocol));
+}
+
+/* glibc's exported aliases meet the same wrappers (tlsguard.8). */
+SHIM_EXPORT int __socket(int domain, int type, int protocol) __THROW
+    __attribute__((alias("socket")));
+
+SHIM_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
+{
+	int rc = real()->socketpair(domain, type, protocol, sv);
+
+	if (rc == 0) {
+		born(sv[0]);
+		born(sv[1]);
+	}
+	return rc;
+}
+
+SHIM_EXPORT int close(int fd)
+{
+	if (fdt_governed(fd)) {
+		fdt_clear(fd);
+		if (fd <= 2) {
+			stdio_guard_fd(fd);
+		}
+	}
+	return real_hot()->close(fd);
+}
+
+SHIM_EXPORT int __close(int fd) __attribute__((alias("close")));
+/* GLIBC_PRIVATE, but exported all the same: reachable with dlvsym. */
+SHIM_EXPORT int __close_nocancel(int fd) __attribute__((alias("close")));
+
+SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	/* CLOSE_RANGE_CLOEXEC only marks them: exec clears the state then. */
+	if ((flags & CLOSE_RANGE_CLOEXEC) == 0) {
+		fdt_clear_range(first, last);
+	}
+	return real()->close_range(first, last, flags);
+}
+
+SHIM_EXPORT void closefrom(int lowfd)
+{
+	if (lowfd >= 0) {
+		fdt_clear_range((unsigned int)lowfd, ~0u);
+	}
+	real()->closefrom(lowfd);
+}
+
+SHIM_EXPORT int dup(int fd)
+{
+	int copy = real()->dup(fd);
+
+	if (copy >= 0) {
+		fdt_copy(fd, copy);
+	}
+	return copy;
+}
+
+/* pidfd_getfd(2) copies a descriptor out of another process, where the shim
+ * may have governed it, or never seen its connect: the copy is decided on
+ * arrival, as a socket received over SCM_RIGHTS is. Through the real
+ * syscall(): glibc before 2.36 has no pidfd_getfd to bind. */
+SHIM_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
+{
+	int copy = (int)real()->syscall(SYS_pidfd_getfd, pidfd, targetfd, flags);
+
+	if (copy >= 0) {
+		guard_adopt(copy);
+	}
+	return copy;
+}
+
+/* The target takes the source's state before the real call, so no other thread
+ * can write through it unchecked; a failed call puts the old state back. */
+static int dup_onto(int from, int to, int rc_of_call(int, int, int), int flags)
+{
+	struct conn *before = conn_acquire(to);
+	int rc, saved;
+
+	if (from != to) {
+		fdt_copy(from, to);
+	}
+	rc = rc_of_call(from, to, flags);
+	saved = errno;
+	if (rc < 0 && from != to) {
+		fdt_set(to, before);
+	}
+	if (to >= 0 && to <= 2) {
+		stdio_guard_fd(to);
+	}
+	conn_release(before);
+	errno = saved;
+	return rc;
+}
+
+static int call_dup2(int from, int to, int flags)
+{
+	(void)flags;
+	return real()->dup2(from, to);
+}
+
+static int call_dup3(int from, int to, int flags)
+{
+	return real()->dup3(from, to, flags);
+}
+
+SHIM_EXPORT int dup2(int from, int to)
+{
+	if (!fdt_governed(from) && !fdt_governed(to)) {
+		return real()->dup2(from, to);
+	}
+	return dup_onto(from, to, call_dup2, 0);
+}
+
+SHIM_EXPORT int __dup2(int from, int to) __THROW __attribute__((alias("dup2")));
+
+SHIM_EXPORT int dup3(int from, int to, int flags)
+{
+	if (!fdt_governed(from) && !fdt_governed(to)) {
+		return real()->dup3(from, to, flags);
+	}
+	return dup_onto(from, to, call_dup3, flags);
+}
+
+/* fcntl's third argument is an int or a pointer depending on cmd; passing it on
+ * as a pointer-sized value is what glibc's own wrappers do. */
+static int fcntl_common(int (*call)(int, int, ...), int fd, int cmd, void *arg)
+{
+	int rc = call(fd, cmd, arg);
+
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
+		fdt_copy(fd, rc);
+		if (rc <= 2) {
+			stdio_guard_fd(rc);
+		}
+	}
+	return rc;
+}
+
+SHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(real()->fcntl, fd, cmd, arg);
+}
+
+SHIM_EXPORT int __fcntl(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
+SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(real()->fcntl64, fd, cmd, arg);
+}
+
+SHIM_EXPORT int __libc_fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl64")));
+
+/* Kernel TLS would take plaintext from the program and encrypt it in the kernel,
+ * behind the byte checks; on a governed socket it is not available (OpenSSL then
+ * falls back to user-space TLS by itself). */
+SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+	if (level == IPPROTO_TCP && name == TCP_ULP && fdt_peek(fd) != NULL) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+	return real()->setsockopt(fd, level, name, value, len);
+}
