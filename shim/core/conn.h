@@ -33,13 +33,13 @@ struct conn {
 	enum policy_proto proto;  /* tcp or udp, for the audit events */
 	char host[CONN_HOST_MAX]; /* the name the program resolved for peer, or "" */
 	struct stream stream;
-	uint64_t stream_changes; /* how often stream moved on (guard.c) */
+	uint64_t stream_changes; /* how often stream moved on (shim/sock/decide_send.c) */
 	bool blocked;            /* refused: every later I/O fails */
 	void *ssl;               /* the SSL bound to this connection by the SSL layer, or NULL */
 	bool tls_closed;         /* that SSL was shut down: no byte may follow on the socket */
 	/* ...but the records libssl had left in a memory BIO by then (its
 	 * close_notify among them), which the program still moves itself
-	 * (python asyncio): exactly those bytes, once (guard.c). */
+	 * (python asyncio): exactly those bytes, once (shim/sock/decide_send.c). */
 	uint8_t close_tail[CONN_CLOSE_TAIL_MAX];
 	uint8_t close_tail_len;
 	uint8_t close_tail_off;

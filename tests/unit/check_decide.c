@@ -1,5 +1,5 @@
 /*
- * The send bookkeeping of governed sockets (shim/sock/guard.c): what a check saw is
+ * The send bookkeeping of governed sockets (shim/sock/decide_send.c): what a check saw is
  * committed as is only when nothing moved the stream in between.
  */
 #include <check.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "core/conn_internal.h"
-#include "sock/guard.h"
+#include "sock/decide.h"
 #include "check_run.h"
 
 static const struct policy_rule rule = {
@@ -64,11 +64,11 @@ START_TEST(test_second_commit_rereads)
 	struct conn *c;
 
 	c = governed(sv);
-	ck_assert_int_eq(guard_send_check(sv[0], c, &iov, 1, &first), 0);
-	ck_assert_int_eq(guard_send_check(sv[0], c, &iov2, 1, &second), 0);
-	guard_send_commit(c, &iov, 1, sizeof(hello), &first);
+	ck_assert_int_eq(decide_send_check(sv[0], c, &iov, 1, &first), 0);
+	ck_assert_int_eq(decide_send_check(sv[0], c, &iov2, 1, &second), 0);
+	decide_send_commit(c, &iov, 1, sizeof(hello), &first);
 	ck_assert_uint_eq(c->stream.out.records, 1);
-	guard_send_commit(c, &iov2, 1, sizeof(alert), &second);
+	decide_send_commit(c, &iov2, 1, sizeof(alert), &second);
 	ck_assert_uint_eq(c->stream.out.records, 2);
 	ungoverned(c, sv);
 }
@@ -83,8 +83,8 @@ START_TEST(test_partial_send_commits_the_part)
 	struct conn *c;
 
 	c = governed(sv);
-	ck_assert_int_eq(guard_send_check(sv[0], c, &iov, 1, &t), 0);
-	guard_send_commit(c, &iov, 1, 3, &t); /* three bytes of the header went */
+	ck_assert_int_eq(decide_send_check(sv[0], c, &iov, 1, &t), 0);
+	decide_send_commit(c, &iov, 1, 3, &t); /* three bytes of the header went */
 	ck_assert_uint_eq(c->stream.out.records, 0);
 	ck_assert_uint_eq(c->stream.out.header_len, 3);
 	ungoverned(c, sv);
@@ -102,7 +102,7 @@ START_TEST(test_partial_hello_refused)
 	struct conn *c;
 
 	c = governed(sv);
-	ck_assert_int_eq(guard_send_check(sv[0], c, &iov, 1, &t), -1);
+	ck_assert_int_eq(decide_send_check(sv[0], c, &iov, 1, &t), -1);
 	ck_assert_int_eq(errno, EACCES);
 	ck_assert(c->blocked);
 	/* the socket was shut down: the peer reads end of file, not a byte */
@@ -113,7 +113,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("guard");
+	Suite *s = suite_create("decide");
 	TCase *tc = tcase_create("send");
 
 	tcase_add_test(tc, test_second_commit_rereads);

@@ -1,0 +1,208 @@
+/*
+ * The connect and accept verdicts: which rule of the policy applies to a
+ * destination (or a listener's port), whether the call goes on, and whether
+ * the descriptor is followed from here on (a require_tls rule: conn.h).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "bind/real.h"
+#include "core/match_cache.h"
+#include "core/names.h"
+#include "decide_internal.h"
+#include "shim.h"
+
+static enum policy_proto proto_of(int fd, bool *is_socket)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	*is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+	return type == SOCK_STREAM ? POLICY_PROTO_TCP : POLICY_PROTO_UDP;
+}
+
+/* Follows fd from here on under rule (conn.h). */
+static int track(int fd, bool inbound, const struct policy_rule *rule, const struct endpoint *ep,
+                 uint16_t local_port)
+{
+	struct conn *c = conn_new(inbound, rule);
+	int rc;
+
+	if (c == NULL) {
+		return -1;
+	}
+	c->peer = ep->addr;
+	c->port = ep->port;
+	c->local_port = local_port;
+	c->proto = ep->proto;
+	memcpy(c->host, ep->host, sizeof(c->host));
+	conn_identify(c, fd);
+	rc = fdt_set(fd, c);
+	conn_release(c);
+	return rc;
+}
+
+/* The full outbound decision: the resolved name, the rule, the state of a
+ * governed socket, the audit event. */
+static __attribute__((noinline)) int outbound_decide(int fd, const struct policy_addr *addr,
+                                                     uint16_t port, enum policy_proto proto)
+{
+	const struct policy *policy = shim_policy();
+	const struct policy_rule *rule;
+	struct endpoint ep;
+
+	ep.addr = *addr;
+	ep.port = port;
+	ep.proto = proto;
+	ep.host[0] = '\0'; /* the rest is filled below: no 256-byte clear per connect */
+	names_lookup(&ep.addr, ep.host, sizeof(ep.host));
+	if (policy == NULL) {
+		return decide_refuse_without_policy(false, &ep);
+	}
+	if (shim_mode() == POLICY_MODE_OFF) {
+		return 0;
+	}
+	/* The resolved name matters to the match only with host rules. */
+	rule = match_cache_out(policy, &ep.addr, ep.port, proto,
+	                       shim_loaded.host_rules && ep.host[0] ? ep.host : NULL);
+	switch (rule->action) {
+	case POLICY_ACTION_DENY:
+		decide_report(AUDIT_CONNECT, decide_violation_verdict(), false, &ep, rule->index,
+		              "denied", NULL);
+		if (decide_refuse_now()) {
+			errno = EACCES;
+			return -1;
+		}
+		fdt_clear(fd);
+		return 0;
+	case POLICY_ACTION_ALLOW:
+		fdt_clear(fd);
+		break;
+	case POLICY_ACTION_REQUIRE_TLS:
+		if (fdt_peek(fd) != NULL) {
+			return 0; /* a repeated connect on a governed socket: keep its state */
+		}
+		if (track(fd, false, rule, &ep, 0) < 0) {
+			return decide_refuse_untracked(false, &ep, rule->index, EACCES);
+		}
+		break;
+	default:
+		errno = EACCES;
+		return -1;
+	}
+	if (shim_loaded.log_allowed) {
+		decide_report(AUDIT_CONNECT, AUDIT_VERDICT_ALLOW, false, &ep, rule->index,
+		              "allowed", NULL);
+	}
+	return 0;
+}
+
+/* Every connect to an IP address passes here, so the common case is decided
+ * without outbound_decide(): a policy in force, an address the program
+ * resolved no name for (or no host rules), and an allow rule with nothing to
+ * record. Anything else takes the full decision. Inlined into both callers, so
+ * that connect() decides and connects in one frame. */
+static inline __attribute__((always_inline)) int outbound(int fd, const struct sockaddr *sa,
+                                                          socklen_t len)
+{
+	const struct policy_rule *rule;
+	struct policy_addr addr;
+	enum policy_proto proto;
+	uint16_t port;
+	bool is_socket;
+
+	if (sa == NULL || len < sizeof(struct sockaddr_in) ||
+	    policy_addr_from_sockaddr(&addr, sa, &port) < 0) {
+		return 0; /* Unix, netlink, AF_UNSPEC: never touched */
+	}
+	proto = proto_of(fd, &is_socket);
+	if (!is_socket) {
+		return 0;
+	}
+	shim_policy();
+	if (!shim_loaded.quiet_allow || (shim_loaded.host_rules && names_known(&addr))) {
+		return outbound_decide(fd, &addr, port, proto);
+	}
+	rule = match_cache_out(shim_loaded.policy, &addr, port, proto, NULL);
+	if (rule->action != POLICY_ACTION_ALLOW) {
+		return outbound_decide(fd, &addr, port, proto);
+	}
+	if (fdt_governed(fd)) {
+		fdt_clear(fd); /* a governed socket reconnected: its old state goes */
+	}
+	return 0;
+}
+
+int decide_outbound(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return outbound(fd, sa, len);
+}
+
+int decide_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	if (outbound(fd, sa, len) < 0) {
+		return -1;
+	}
+	return real_hot()->connect(fd, sa, len);
+}
+
+int decide_endpoint_of(int fd, bool peer, struct endpoint *ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+	              : getsockname(fd, (struct sockaddr *)&ss, &len);
+
+	if (rc < 0) {
+		return -1;
+	}
+	return policy_addr_from_sockaddr(&ep->addr, (struct sockaddr *)&ss, &ep->port);
+}
+
+int decide_inbound(int fd)
+{
+	const struct policy_rule *rule;
+	const struct policy *policy;
+	struct endpoint local = {0}, ep = {0};
+	bool is_socket;
+
+	if (proto_of(fd, &is_socket) != POLICY_PROTO_TCP || !is_socket ||
+	    decide_endpoint_of(fd, false, &local) < 0 || decide_endpoint_of(fd, true, &ep) < 0) {
+		return 0; /* not a TCP/IP connection */
+	}
+	policy = shim_policy();
+	if (policy == NULL) {
+		return decide_refuse_without_policy(true, &ep);
+	}
+	if (shim_mode() == POLICY_MODE_OFF) {
+		return 0;
+	}
+	rule = policy_match_in(policy, local.port, &ep.addr);
+	switch (rule->action) {
+	case POLICY_ACTION_DENY:
+		decide_report(AUDIT_CONNECT, decide_violation_verdict(), true, &ep, rule->index,
+		              "denied", NULL);
+		if (decide_refuse_now()) {
+			errno = ECONNABORTED;
+			return -1;
+		}
+		return 0;
+	case POLICY_ACTION_ALLOW:
+		fdt_clear(fd);
+		break;
+	case POLICY_ACTION_REQUIRE_TLS:
+		if (track(fd, true, rule, &ep, local.port) < 0) {
+			return decide_refuse_untracked(true, &ep, rule->index, ECONNABORTED);
+		}
+		break;
+	default:
+		errno = ECONNABORTED;
+		return -1;
+	}
+	if (policy_audit(policy)->log_allowed) {
+		decide_report(AUDIT_CONNECT, AUDIT_VERDICT_ALLOW, true, &ep, rule->index, "allowed",
+		              NULL);
+	}
+	return 0;
+}
