@@ -23,7 +23,7 @@ struct shim_loaded {
 	bool host_rules;  /* policy_has_host_rules() */
 	bool log_allowed; /* policy_audit()->log_allowed */
 	/* A policy in force (not mode off) and allowed connections not logged:
-	 * an allow rule then needs nothing more (guard.c's fast path). */
+	 * an allow rule then needs nothing more (decide_connect.c's fast path). */
 	bool quiet_allow;
 };
 extern struct shim_loaded shim_loaded;

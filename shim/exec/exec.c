@@ -30,7 +30,7 @@
 #include "core/conn_internal.h"
 #include "exec.h"
 #include "fdlist.h"
-#include "sock/guard.h"
+#include "sock/decide.h"
 #include "bind/real.h"
 #include "shim.h"
 #include "sock/stdio_guard.h"
@@ -624,7 +624,7 @@ static void adopt_if_listed(int fd, void *arg)
 	e = fdlist_find(in->e, (size_t)in->n, kind, id);
 	if (e == NULL) {
 		if (in->more && fd > 2 && fdt_peek(fd) == NULL) {
-			guard_adopt(fd);
+			decide_adopt(fd);
 		}
 		return;
 	}
@@ -632,7 +632,7 @@ static void adopt_if_listed(int fd, void *arg)
 	if (in->first_fd[i] >= 0) {
 		fdt_copy(in->first_fd[i], fd);
 	} else {
-		guard_adopt_as(fd, e->inbound);
+		decide_adopt_as(fd, e->inbound);
 		in->first_fd[i] = fd;
 	}
 	if (fd <= 2) {
@@ -687,7 +687,7 @@ static void adopt_standard_streams(void)
 		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
 			continue; /* governed already (listed), or not a stream socket */
 		}
-		guard_adopt(fd);
+		decide_adopt(fd);
 		if (fdt_peek(fd) != NULL) {
 			stdio_guard_fd(fd);
 		}
@@ -729,7 +729,7 @@ static void adopt_listen_fds(const char *pid_text, const char *count_text)
 		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || listening) {
 			continue;
 		}
-		guard_adopt_as(fd, true);
+		decide_adopt_as(fd, true);
 	}
 }
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "core/conn_internal.h"
-#include "guard.h"
+#include "decide.h"
 #include "bind/real.h"
 #include "shim.h"
 
@@ -17,7 +17,7 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (shim_busy) {
 		return real_hot()->connect(fd, addr, len);
 	}
-	return guard_connect(fd, addr, len);
+	return decide_connect(fd, addr, len);
 }
 
 /* glibc's exported alias meets the same wrapper (tlsguard.8). */
@@ -34,7 +34,7 @@ static int admit(int fd)
 		return fd;
 	}
 	fdt_clear(fd);
-	if (!shim_busy && guard_inbound(fd) < 0) {
+	if (!shim_busy && decide_inbound(fd) < 0) {
 		saved = errno;
 		real()->close(fd);
 		errno = saved;

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "core/conn_internal.h"
-#include "guard.h"
+#include "decide.h"
 #include "bind/real.h"
 #include "shim.h"
 #include "stdio_guard.h"
@@ -100,7 +100,7 @@ SHIM_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 	int copy = (int)real()->syscall(SYS_pidfd_getfd, pidfd, targetfd, flags);
 
 	if (copy >= 0) {
-		guard_adopt(copy);
+		decide_adopt(copy);
 	}
 	return copy;
 }

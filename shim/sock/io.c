@@ -1,7 +1,7 @@
 /*
  * The data path: every call that moves bytes through a socket. An untracked
  * descriptor costs a table lookup and a branch before the real call; a governed
- * one has its bytes checked (guard.c) before they leave and after they arrive.
+ * one has its bytes checked (decide.h) before they leave and after they arrive.
  */
 #include <aio.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 
 #include "core/conn_internal.h"
-#include "guard.h"
+#include "decide.h"
 #include "io.h"
 #include "bind/real.h"
 #include "shim.h"
@@ -103,20 +103,20 @@ static __attribute__((noinline)) ssize_t guarded_send(int fd, const struct iovec
 	if (c == NULL) {
 		return send_call_run(fd, sc, iov, iovcnt);
 	}
-	if (guard_send_classifying(c)) {
+	if (decide_send_classifying(c)) {
 		priv.iov_base = copy;
 		priv.iov_len = gather(iov, iovcnt, copy, sizeof(copy));
 		iov = &priv;
 		iovcnt = 1;
 	}
-	if (guard_send_check(fd, c, iov, iovcnt, &t) < 0) {
+	if (decide_send_check(fd, c, iov, iovcnt, &t) < 0) {
 		conn_release(c);
 		return -1;
 	}
 	n = send_call_run(fd, sc, iov, iovcnt);
 	if (n > 0) {
 		saved = errno;
-		guard_send_commit(c, iov, iovcnt, (size_t)n, &t);
+		decide_send_commit(c, iov, iovcnt, (size_t)n, &t);
 		errno = saved;
 	}
 	conn_release(c);
@@ -132,7 +132,7 @@ static ssize_t recv_checked(int fd, const struct iovec *iov, size_t iovcnt, ssiz
 	if (n <= 0 || (c = conn_acquire(fd)) == NULL) {
 		return n;
 	}
-	if (guard_recv_check(fd, c, iov, iovcnt, (size_t)n, peek) < 0) {
+	if (decide_recv_check(fd, c, iov, iovcnt, (size_t)n, peek) < 0) {
 		conn_release(c);
 		return -1;
 	}
@@ -255,13 +255,13 @@ static int check_destination(int fd, struct sockaddr_storage *ss, socklen_t len)
 	 * what the address means, not the field the program filled in. */
 	if (ss->ss_family == AF_UNSPEC && len >= sizeof(*v4) && domain_of(fd) == AF_INET) {
 		v4->sin_family = AF_INET;
-		if (guard_outbound(fd, (struct sockaddr *)v4, sizeof(*v4)) < 0) {
+		if (decide_outbound(fd, (struct sockaddr *)v4, sizeof(*v4)) < 0) {
 			return -1;
 		}
 		v4->sin_family = AF_UNSPEC; /* the kernel gets what the program passed */
 		return 0;
 	}
-	return guard_outbound(fd, (struct sockaddr *)ss, len);
+	return decide_outbound(fd, (struct sockaddr *)ss, len);
 }
 
 /* The destination the kernel will get is the one decided: the program's
@@ -353,10 +353,10 @@ SHIM_EXPORT int __sendmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int 
 
 /* sendfile and splice hand the kernel bytes the shim never sees: on a socket
  * that must carry TLS they can only be plaintext (kernel TLS is refused), so
- * they are refused there (guard_opaque). */
+ * they are refused there (decide_opaque). */
 SHIM_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 {
-	if (fdt_governed(out_fd) && guard_opaque(out_fd, "sendfile") < 0) {
+	if (fdt_governed(out_fd) && decide_opaque(out_fd, "sendfile") < 0) {
 		return -1;
 	}
 	return real()->sendfile(out_fd, in_fd, offset, count);
@@ -364,7 +364,7 @@ SHIM_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 
 SHIM_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off_t *offset, size_t count)
 {
-	if (fdt_governed(out_fd) && guard_opaque(out_fd, "sendfile") < 0) {
+	if (fdt_governed(out_fd) && decide_opaque(out_fd, "sendfile") < 0) {
 		return -1;
 	}
 	return real()->sendfile64(out_fd, in_fd, offset, count);
@@ -373,8 +373,8 @@ SHIM_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off_t *offset, size_t coun
 SHIM_EXPORT ssize_t splice(int fd_in, off_t *off_in, int fd_out, off_t *off_out, size_t len,
                            unsigned int flags)
 {
-	if ((fdt_governed(fd_out) && guard_opaque(fd_out, "splice") < 0) ||
-	    (fdt_governed(fd_in) && guard_opaque(fd_in, "splice") < 0)) {
+	if ((fdt_governed(fd_out) && decide_opaque(fd_out, "splice") < 0) ||
+	    (fdt_governed(fd_in) && decide_opaque(fd_in, "splice") < 0)) {
 		return -1;
 	}
 	return real()->splice(fd_in, off_in, fd_out, off_out, len, flags);
@@ -509,7 +509,7 @@ static void adopt_passed_fds(const struct msghdr *msg)
 		count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < count; i++) {
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			guard_adopt(fd);
+			decide_adopt(fd);
 		}
 	}
 }
@@ -553,7 +553,7 @@ static int aio_check(const struct aiocb *cb, const char *call)
 	if (cb == NULL || !fdt_governed(cb->aio_fildes)) {
 		return 0;
 	}
-	return guard_opaque(cb->aio_fildes, call);
+	return decide_opaque(cb->aio_fildes, call);
 }
 
 static int aio_write_route(struct aiocb *cb)

@@ -18,7 +18,7 @@
 #include <syslog.h>
 
 #include "core/conn_internal.h"
-#include "guard.h"
+#include "decide.h"
 #include "io.h"
 #include "bind/real.h"
 #include "shim.h"
@@ -121,7 +121,7 @@ static void vsyslog_real(int pri, int flag, const char *fmt, va_list ap)
 }
 
 /* LOG_PERROR's copy would go to a governed descriptor 2: refused (the event
- * and the shut-down connection come from guard_opaque_io); the message is
+ * and the shut-down connection come from decide_opaque_io); the message is
  * logged without the copy, with the program's option put back afterwards. */
 static __attribute__((noinline, cold)) void vsyslog_governed(int pri, int flag, const char *fmt,
                                                              va_list ap)
@@ -133,7 +133,7 @@ static __attribute__((noinline, cold)) void vsyslog_governed(int pri, int flag, 
 		vsyslog_real(pri, flag, fmt, ap);
 		return;
 	}
-	rc = guard_opaque_io(2, c, "syslog LOG_PERROR");
+	rc = decide_opaque_io(2, c, "syslog LOG_PERROR");
 	conn_release(c);
 	if (rc == 0) {
 		vsyslog_real(pri, flag, fmt, ap); /* audit mode: recorded, let go */

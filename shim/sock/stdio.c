@@ -21,7 +21,7 @@
 #include <stdio.h>
 
 #include "core/conn_internal.h"
-#include "guard.h"
+#include "decide.h"
 #include "bind/real.h"
 #include "shim.h"
 #include "stdio_guard.h"
@@ -109,7 +109,7 @@ static int report_fenced(FILE *fp)
 	if ((fp->_flags & STDIO_ERR_SEEN) == 0 || (c = conn_acquire(fd)) == NULL) {
 		return 0;
 	}
-	guard_opaque_io(fd, c, "stdio");
+	decide_opaque_io(fd, c, "stdio");
 	conn_release(c);
 	errno = EACCES;
 	return -1;
@@ -141,7 +141,7 @@ static int check_pending(FILE *fp, struct conn **committed, struct pending *p)
 	}
 	iov->iov_base = fp->_IO_write_base;
 	iov->iov_len = (size_t)(fp->_IO_write_ptr - fp->_IO_write_base);
-	if (guard_send_check(fd, c, iov, 1, &p->ticket) < 0) {
+	if (decide_send_check(fd, c, iov, 1, &p->ticket) < 0) {
 		fp->_IO_write_ptr = fp->_IO_write_base;
 		fp->_flags |= STDIO_ERR_SEEN;
 		conn_release(c);
@@ -158,7 +158,7 @@ static void commit_pending(struct conn *c, const struct pending *p, int rc)
 		return;
 	}
 	if (rc == 0) {
-		guard_send_commit(c, &p->iov, 1, p->iov.iov_len, &p->ticket);
+		decide_send_commit(c, &p->iov, 1, p->iov.iov_len, &p->ticket);
 	}
 	conn_release(c);
 }

@@ -20,7 +20,7 @@
 
 #include "core/audit.h"
 #include "core/conn_internal.h"
-#include "guard.h"
+#include "decide.h"
 #include "bind/real.h"
 #include "shim.h"
 
@@ -70,7 +70,7 @@ static long submit_aio(long nr_iocbs, struct iocb **iocbs)
 		case IOCB_CMD_PWRITE:
 		case IOCB_CMD_PREADV:
 		case IOCB_CMD_PWRITEV:
-			if (fdt_governed(fd) && guard_opaque(fd, "io_submit") < 0) {
+			if (fdt_governed(fd) && decide_opaque(fd, "io_submit") < 0) {
 				return -1;
 			}
 			break;
