@@ -204,6 +204,20 @@ static void bind_all(void)
 	BIND(lio_listio);
 	BIND(dlopen);
 	BIND(dlmopen);
+	/* name resolution (sock/dns_*.c) */
+	BIND(gethostbyname2_r);
+	BIND(gethostbyaddr);
+	BIND(gethostbyaddr_r);
+	BIND(getnameinfo);
+	BIND(getaddrinfo_a);
+	BIND(res_query);
+	BIND(res_search);
+	BIND(res_querydomain);
+	BIND(res_send);
+	BIND(res_nquery);
+	BIND(res_nsearch);
+	BIND(res_nquerydomain);
+	BIND(res_nsend);
 }
 
 void real_bind(void)

@@ -17,6 +17,10 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+/* resolv.h's res_state, without resolv.h (its macros rename names such as
+ * p_type for every file that includes this one). */
+struct __res_state;
+
 struct real_fns {
 	int (*socket)(int, int, int);
 	int (*socketpair)(int, int, int, int[2]);
@@ -89,6 +93,25 @@ struct real_fns {
 	void *(*dlvsym)(void *, const char *, const char *);
 	void *(*dlopen)(const char *, int);
 	void *(*dlmopen)(Lmid_t, const char *, int);
+	/* name resolution that only sock/dns_*.c interposes (the getaddrinfo and
+	 * gethostbyname entries above serve io.c too) */
+	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
+	                        struct hostent **, int *);
+	struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
+	int (*gethostbyaddr_r)(const void *, socklen_t, int, struct hostent *, char *, size_t,
+	                       struct hostent **, int *);
+	int (*getnameinfo)(const struct sockaddr *, socklen_t, char *, socklen_t, char *, socklen_t,
+	                   int);
+	int (*getaddrinfo_a)(int, struct gaicb **, int, struct sigevent *);
+	int (*res_query)(const char *, int, int, unsigned char *, int);
+	int (*res_search)(const char *, int, int, unsigned char *, int);
+	int (*res_querydomain)(const char *, const char *, int, int, unsigned char *, int);
+	int (*res_send)(const unsigned char *, int, unsigned char *, int);
+	int (*res_nquery)(struct __res_state *, const char *, int, int, unsigned char *, int);
+	int (*res_nsearch)(struct __res_state *, const char *, int, int, unsigned char *, int);
+	int (*res_nquerydomain)(struct __res_state *, const char *, const char *, int, int,
+	                        unsigned char *, int);
+	int (*res_nsend)(struct __res_state *, const unsigned char *, int, unsigned char *, int);
 };
 
 extern struct real_fns real_table;

@@ -1,0 +1,198 @@
+/*
+ * Name resolution, the hostent family (gethostbyname(3) and
+ * gethostbyaddr(3), their 2 and _r forms): the real call when the policy lets
+ * DNS through, hosts(5) only when it does not (dns_decide.c); the names the
+ * program resolved are remembered for the connections that follow
+ * (core/names.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/names.h"
+#include "dns_internal.h"
+#include "shim.h"
+
+static void record_hostent(const struct hostent *he, const char *name)
+{
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6};
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	char **addr;
+
+	if (he == NULL || name == NULL || he->h_addr_list == NULL) {
+		return;
+	}
+	for (addr = he->h_addr_list; *addr != NULL; addr++) {
+		if (he->h_addrtype == AF_INET && he->h_length == sizeof(sin.sin_addr)) {
+			memcpy(&sin.sin_addr, *addr, sizeof(sin.sin_addr));
+			names_record((struct sockaddr *)&sin, name);
+		} else if (he->h_addrtype == AF_INET6 && he->h_length == sizeof(sin6.sin6_addr)) {
+			memcpy(&sin6.sin6_addr, *addr, sizeof(sin6.sin6_addr));
+			names_record((struct sockaddr *)&sin6, name);
+		}
+	}
+}
+
+/* hosts(5) for the _r calls; ret is NULL-terminated on a miss. */
+static int hostent_files_only(const char *name, const struct policy_addr *by_addr, int af,
+                              struct hostent *ret, char *buf, size_t buflen,
+                              struct hostent **result, int *h_errnop)
+{
+	struct hosts_answer ans;
+	int rc;
+
+	*result = NULL;
+	if (hosts_lookup(name, by_addr, af, &ans) < 0) {
+		if (!dns_report(name)) {
+			return -1; /* audit mode: the caller asks the real resolver */
+		}
+		*h_errnop = NO_RECOVERY;
+		return EACCES;
+	}
+	rc = hostent_fill(ret, buf, buflen, &ans, af);
+	if (rc != 0) {
+		*h_errnop = NETDB_INTERNAL;
+		return rc;
+	}
+	*result = ret;
+	*h_errnop = NETDB_SUCCESS;
+	return 0;
+}
+
+static int dns_gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
+                                size_t buflen, struct hostent **result, int *h_errnop)
+{
+	const struct real_fns *f = dns_real();
+	int rc = -1;
+
+	if (f == NULL) {
+		*result = NULL;
+		*h_errnop = NETDB_INTERNAL;
+		return EACCES;
+	}
+	if (name != NULL && (af == AF_INET || af == AF_INET6) &&
+	    dns_decide(NULL) == DNS_FILES_ONLY) {
+		rc = hostent_files_only(name, NULL, af, ret, buf, buflen, result, h_errnop);
+	}
+	if (rc < 0) {
+		rc = f->gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
+	}
+	if (rc == 0 && *result != NULL) {
+		record_hostent(*result, name);
+	}
+	return rc;
+}
+
+SHIM_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
+                                 size_t buflen, struct hostent **result, int *h_errnop)
+{
+	return dns_gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
+}
+
+SHIM_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen,
+                                struct hostent **result, int *h_errnop)
+{
+	return dns_gethostbyname2_r(name, AF_INET, ret, buf, buflen, result, h_errnop);
+}
+
+/* The non-reentrant forms: one answer per thread, as glibc's static one is
+ * per process. */
+static SHIM_THREAD struct hostent static_he;
+static SHIM_THREAD char static_buf[4096];
+
+static struct hostent *dns_gethostbyname2(const char *name, int af, bool inet_only)
+{
+	struct hostent *result = NULL;
+	int herr = 0, rc = -1;
+
+	if (name != NULL && (af == AF_INET || af == AF_INET6) &&
+	    dns_decide(NULL) == DNS_FILES_ONLY) {
+		rc = hostent_files_only(name, NULL, af, &static_he, static_buf, sizeof(static_buf),
+		                        &result, &herr);
+	}
+	if (rc < 0) {
+		/* Allowed: glibc's own static answer, which grows as needed. */
+		result = inet_only ? real()->gethostbyname(name) : real()->gethostbyname2(name, af);
+		record_hostent(result, name);
+		return result;
+	}
+	if (rc != 0 || result == NULL) {
+		h_errno = herr != 0 ? herr : HOST_NOT_FOUND;
+		errno = rc != 0 ? rc : errno;
+		return NULL;
+	}
+	record_hostent(result, name);
+	return result;
+}
+
+SHIM_EXPORT struct hostent *gethostbyname(const char *name)
+{
+	return dns_gethostbyname2(name, AF_INET, true);
+}
+
+SHIM_EXPORT struct hostent *gethostbyname2(const char *name, int af)
+{
+	return dns_gethostbyname2(name, af, false);
+}
+
+static int dns_gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hostent *ret,
+                               char *buf, size_t buflen, struct hostent **result, int *h_errnop)
+{
+	const struct real_fns *f = dns_real();
+	struct policy_addr a;
+	int rc = -1;
+
+	if (f == NULL) {
+		*result = NULL;
+		*h_errnop = NETDB_INTERNAL;
+		return EACCES;
+	}
+	if (addr != NULL && (type == AF_INET || type == AF_INET6) &&
+	    len == (socklen_t)dns_addr_len(type) && dns_decide(NULL) == DNS_FILES_ONLY) {
+		a.family = type;
+		memcpy(a.bytes, addr, len);
+		rc = hostent_files_only(NULL, &a, type, ret, buf, buflen, result, h_errnop);
+	}
+	if (rc < 0) {
+		rc = f->gethostbyaddr_r(addr, len, type, ret, buf, buflen, result, h_errnop);
+	}
+	return rc;
+}
+
+SHIM_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hostent *ret,
+                                char *buf, size_t buflen, struct hostent **result, int *h_errnop)
+{
+	return dns_gethostbyaddr_r(addr, len, type, ret, buf, buflen, result, h_errnop);
+}
+
+static struct hostent *dns_gethostbyaddr(const void *addr, socklen_t len, int type)
+{
+	const struct real_fns *f = dns_real();
+	struct hostent *result = NULL;
+	struct policy_addr a;
+	int herr = 0, rc = -1;
+
+	if (f == NULL) {
+		h_errno = NETDB_INTERNAL;
+		return NULL;
+	}
+	if (addr != NULL && (type == AF_INET || type == AF_INET6) &&
+	    len == (socklen_t)dns_addr_len(type) && dns_decide(NULL) == DNS_FILES_ONLY) {
+		a.family = type;
+		memcpy(a.bytes, addr, len);
+		rc = hostent_files_only(NULL, &a, type, &static_he, static_buf, sizeof(static_buf),
+		                        &result, &herr);
+	}
+	if (rc < 0) {
+		return f->gethostbyaddr(addr, len, type);
+	}
+	if (rc != 0 || result == NULL) {
+		h_errno = herr != 0 ? herr : HOST_NOT_FOUND;
+		return NULL;
+	}
+	return result;
+}
+
+SHIM_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
+{
+	return dns_gethostbyaddr(addr, len, type);
+}
