@@ -1,7 +1,8 @@
 /*
- * The byte-stream classifier (see stream.h): an optional STARTTLS preamble, run
- * by a small per-protocol feed function, then TLS record framing in both
- * directions.
+ * The byte-stream classifier (see stream.h), its record layer: an optional
+ * STARTTLS preamble, run by a small per-protocol feed function
+ * (stream_starttls.c), then TLS record framing in both directions, the hellos
+ * parsed by stream_hello.c.
  *
  * Every byte is judged as soon as it arrives (a record header is checked byte by
  * byte, not once complete), so the verdict for any prefix of the stream depends
@@ -24,16 +25,7 @@
  */
 #include <string.h>
 
-#include "stream.h"
-
-/* RFC 8446 5.1 (RFC 5246 6.2.1): record content types. 24 (heartbeat, RFC 6520)
- * is refused. */
-enum {
-	CT_CHANGE_CIPHER_SPEC = 20,
-	CT_ALERT = 21,
-	CT_HANDSHAKE = 22,
-	CT_APPLICATION_DATA = 23,
-};
+#include "stream_internal.h"
 
 #define TYPE_BIT(type) (1u << (type))
 
@@ -46,16 +38,6 @@ enum {
  * fragmented; a ChangeCipherSpec is the single byte 1 (RFC 5246 7.1). */
 #define ALERT_LEN 2
 #define CCS_LEN   1
-
-#define HS_CLIENT_HELLO 1
-#define HS_SERVER_HELLO 2 /* also a HelloRetryRequest (RFC 8446 4.1.4) */
-/* The shortest bodies: legacy_version(2) random(32) session_id<0..32>(1)
- * cipher_suites<2..>(2+2) compression_methods<1..>(1+1) for a ClientHello;
- * legacy_version(2) random(32) session_id(1) cipher_suite(2)
- * compression_method(1) for a ServerHello. */
-#define CLIENT_HELLO_MIN 41
-#define SERVER_HELLO_MIN 38
-#define SESSION_ID_MAX   32
 
 /* Where one direction is (stream_records.phase). */
 enum phase {
@@ -131,132 +113,15 @@ static const struct record_rules framing_rules = {
     .empty_appdata_ok = true,
 };
 
-/* What a STARTTLS protocol's feed function decides about the bytes it saw. */
-enum starttls_result {
-	STARTTLS_NEED_MORE, /* every byte belongs to the preamble; more to come */
-	STARTTLS_UPGRADED,  /* the preamble ended: the bytes after *used are TLS */
-	STARTTLS_PLAINTEXT, /* not the protocol's STARTTLS step */
-	STARTTLS_DOWNGRADE, /* the server refused the upgrade */
-};
-
-/* One STARTTLS protocol: feed() is given len > 0 bytes moving in dir and sets
- * *used to how many of them belong to the preamble. Its position lives in
- * s->starttls_step, s->starttls_buf and s->starttls_len. */
-struct starttls_proto {
-	enum starttls_result (*feed)(struct stream *s, enum stream_dir dir, const uint8_t *buf,
-	                             size_t len, size_t *used);
-};
-
-/* PostgreSQL frontend/backend protocol, "SSL Session Encryption" (protocol-flow):
- * the client sends the 8-byte SSLRequest (length 8, code 80877103) and nothing
- * else until the server answers with one byte, 'S' (TLS follows) or 'N'
- * (refused). */
-static const uint8_t pg_ssl_request[8] = {0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f};
-
-enum {
-	PG_SENDING_REQUEST,
-	PG_AWAITING_ANSWER,
-};
-
-static enum starttls_result postgres_feed(struct stream *s, enum stream_dir dir, const uint8_t *buf,
-                                          size_t len, size_t *used)
-{
-	size_t i = 0;
-
-	if (s->starttls_step == PG_AWAITING_ANSWER) {
-		if (dir != STREAM_IN) {
-			return STARTTLS_PLAINTEXT; /* a write before the server answered */
-		}
-		*used = 1;
-		switch (buf[0]) {
-		case 'S':
-			return STARTTLS_UPGRADED;
-		case 'N':
-			return STARTTLS_DOWNGRADE;
-		default:
-			return STARTTLS_PLAINTEXT; /* 'E' (an error message) or garbage */
-		}
-	}
-	if (dir != STREAM_OUT) {
-		return STARTTLS_PLAINTEXT; /* the server spoke before the SSLRequest */
-	}
-	if (s->starttls_len == 0 && buf[0] == CT_HANDSHAKE) {
-		/* PostgreSQL 17 direct negotiation (sslnegotiation=direct): TLS at
-		 * once, no SSLRequest. */
-		*used = 0;
-		return STARTTLS_UPGRADED;
-	}
-	for (; i < len && s->starttls_len < sizeof(pg_ssl_request); i++) {
-		if (buf[i] != pg_ssl_request[s->starttls_len]) {
-			return STARTTLS_PLAINTEXT; /* StartupMessage, GSSENCRequest, ... */
-		}
-		s->starttls_len++;
-	}
-	if (s->starttls_len == sizeof(pg_ssl_request)) {
-		s->starttls_step = PG_AWAITING_ANSWER;
-	}
-	if (i < len) {
-		return STARTTLS_PLAINTEXT; /* more bytes behind the SSLRequest */
-	}
-	*used = len;
-	return STARTTLS_NEED_MORE;
-}
-
-/* Indexed by enum policy_starttls; a protocol missing here gets no preamble at
- * all, so its plaintext is refused (fail closed). */
-static const struct starttls_proto starttls_protos[] = {
-    [POLICY_STARTTLS_POSTGRES] = {.feed = postgres_feed},
-};
-
-static const struct starttls_proto *starttls_proto_of(enum policy_starttls starttls)
-{
-	size_t i = (size_t)starttls;
-
-	if (i >= sizeof(starttls_protos) / sizeof(starttls_protos[0]) ||
-	    starttls_protos[i].feed == NULL) {
-		return NULL;
-	}
-	return &starttls_protos[i];
-}
-
 void stream_init(struct stream *s, enum policy_starttls starttls, bool inbound)
 {
 	memset(s, 0, sizeof(*s));
 	s->inbound = inbound;
 	s->starttls = inbound ? POLICY_STARTTLS_NONE : starttls;
-	s->upgraded = starttls_proto_of(s->starttls) == NULL;
+	s->upgraded = !stream_starttls_known(s->starttls);
 	s->failure = STREAM_OK;
 	s->out.phase = PH_OPEN;
 	s->in.phase = PH_OPEN;
-}
-
-/* Runs the STARTTLS preamble on the bytes it owns; on return *buf and *len are what
- * is left for the TLS part. */
-static enum stream_verdict feed_preamble(struct stream *s, enum stream_dir dir, const uint8_t **buf,
-                                         size_t *len)
-{
-	const struct starttls_proto *proto;
-	size_t used = 0;
-
-	if (s->upgraded || *len == 0) {
-		return STREAM_OK;
-	}
-	proto = starttls_proto_of(s->starttls);
-	switch (proto->feed(s, dir, *buf, *len, &used)) {
-	case STARTTLS_NEED_MORE:
-		*len = 0;
-		return STREAM_OK;
-	case STARTTLS_UPGRADED:
-		s->upgraded = true;
-		*buf += used;
-		*len -= used;
-		return STREAM_OK;
-	case STARTTLS_DOWNGRADE:
-		return STREAM_DOWNGRADE;
-	case STARTTLS_PLAINTEXT:
-	default:
-		return STREAM_PLAINTEXT;
-	}
 }
 
 /* Checks the n bytes of a record header seen so far: a wrong byte is refused as
@@ -287,156 +152,6 @@ static inline __attribute__((always_inline)) bool header_prefix_ok(const uint8_t
 		return false;
 	}
 	return body_len > 0 || (rules->empty_appdata_ok && h[0] == CT_APPLICATION_DATA);
-}
-
-/* The hello's fields (struct stream_hello.field), in order. A ServerHello has a
- * single cipher_suite and compression_method, without length bytes. */
-enum hello_field {
-	HF_TYPE,         /* msg_type */
-	HF_LENGTH,       /* uint24 length */
-	HF_VERSION,      /* legacy_version */
-	HF_RANDOM,       /* random[32] */
-	HF_SID_LEN,      /* legacy_session_id<0..32> */
-	HF_SID,          /*   its bytes */
-	HF_SUITES_LEN,   /* cipher_suites<2..2^16-2> */
-	HF_SUITES,       /*   its bytes (the ServerHello's one suite) */
-	HF_COMP_LEN,     /* legacy_compression_methods<1..2^8-1> */
-	HF_COMP,         /*   its bytes (the ServerHello's one method) */
-	HF_EXT_LEN,      /* extensions<0..2^16-1> */
-	HF_EXT_TYPE,     /* one extension: extension_type */
-	HF_EXT_DATA_LEN, /*   extension_data<0..2^16-1> */
-	HF_EXT_DATA,     /*   its bytes */
-	HF_DONE,         /* the whole message is in and well formed */
-};
-
-/* Fields whose bytes are taken in bulk rather than read as a number. */
-#define HF_BULK                                                                                    \
-	(1u << HF_RANDOM | 1u << HF_SID | 1u << HF_SUITES | 1u << HF_COMP | 1u << HF_EXT_DATA)
-
-/* Moves the parser to field f of need bytes: false when the message has fewer
- * bytes left than that (a length that overruns its message). */
-static bool hello_enter(struct stream_hello *h, enum hello_field f, uint32_t need)
-{
-	if (f >= HF_VERSION && f != HF_DONE && need > h->msg_left) {
-		return false;
-	}
-	h->field = (uint8_t)f;
-	h->need = (uint16_t)need; /* every field is at most 2^16-1 bytes */
-	h->acc = 0;
-	return true;
-}
-
-/* After the compression methods, and after each extension: the message ends
- * here, or an extension (block) follows. */
-static bool hello_after(struct stream_hello *h, enum hello_field next)
-{
-	if (h->msg_left == 0) {
-		return hello_enter(h, HF_DONE, 0);
-	}
-	return hello_enter(h, next, 2);
-}
-
-/* The field h->field is complete (acc holds it when numeric): judges it and
- * enters the next field. client: a ClientHello, else a ServerHello. */
-static bool hello_field_done(struct stream_hello *h, bool client)
-{
-	uint32_t v = h->acc;
-
-	switch (h->field) {
-	case HF_TYPE:
-		if (v != (client ? HS_CLIENT_HELLO : HS_SERVER_HELLO)) {
-			return false;
-		}
-		return hello_enter(h, HF_LENGTH, 3);
-	case HF_LENGTH:
-		if (v < (client ? CLIENT_HELLO_MIN : SERVER_HELLO_MIN)) {
-			return false;
-		}
-		h->msg_left = v;
-		return hello_enter(h, HF_VERSION, 2);
-	case HF_VERSION:
-		/* legacy_version 0x0301..0x0303 (TLS 1.3 says 0x0303 there). */
-		if (v >> 8 != 3 || (v & 0xff) < 1 || (v & 0xff) > 3) {
-			return false;
-		}
-		return hello_enter(h, HF_RANDOM, STREAM_RANDOM_LEN);
-	case HF_RANDOM:
-		return hello_enter(h, HF_SID_LEN, 1);
-	case HF_SID_LEN:
-		return v <= SESSION_ID_MAX && hello_enter(h, HF_SID, v);
-	case HF_SID:
-		return client ? hello_enter(h, HF_SUITES_LEN, 2) : hello_enter(h, HF_SUITES, 2);
-	case HF_SUITES_LEN:
-		/* RFC 8446 4.1.2: two-byte suites, at least one. */
-		return v >= 2 && v % 2 == 0 && hello_enter(h, HF_SUITES, v);
-	case HF_SUITES:
-		h->null_seen = false;
-		return client ? hello_enter(h, HF_COMP_LEN, 1) : hello_enter(h, HF_COMP, 1);
-	case HF_COMP_LEN:
-		return v >= 1 && hello_enter(h, HF_COMP, v);
-	case HF_COMP:
-		/* RFC 5246 7.4.1.2: the list MUST include null; RFC 8446 4.1.2/4.1.3:
-		 * a ServerHello's method is null. */
-		return h->null_seen && hello_after(h, HF_EXT_LEN);
-	case HF_EXT_LEN:
-		/* The extensions fill the rest of the message exactly. */
-		return v == h->msg_left && hello_after(h, HF_EXT_TYPE);
-	case HF_EXT_TYPE:
-		return hello_enter(h, HF_EXT_DATA_LEN, 2);
-	case HF_EXT_DATA_LEN:
-		return hello_enter(h, HF_EXT_DATA, v);
-	case HF_EXT_DATA:
-		return hello_after(h, HF_EXT_TYPE);
-	case HF_DONE:
-	default:
-		return false;
-	}
-}
-
-/* Enters a field, then completes every empty field that follows (a zero-length
- * session id, extension or extension block). */
-static bool hello_settle(struct stream_hello *h, bool client)
-{
-	while (h->need == 0 && h->field != HF_DONE) {
-		if (!hello_field_done(h, client)) {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Feeds n bytes of hello records' bodies to the parser. Returns -1 when they
- * break the message's structure, 1 when the message is complete (*used: the
- * bytes it took), 0 when more is to come. The client random is kept. */
-static int hello_parse(struct stream *s, bool client, const uint8_t *p, size_t n, size_t *used)
-{
-	struct stream_hello *h = &s->hello;
-	size_t i = 0, take;
-
-	while (i < n && h->field != HF_DONE) {
-		if ((HF_BULK >> h->field & 1) != 0) {
-			take = n - i < h->need ? n - i : h->need;
-			if (h->field == HF_RANDOM && client) {
-				memcpy(s->random + STREAM_RANDOM_LEN - h->need, p + i, take);
-			} else if (h->field == HF_COMP && memchr(p + i, 0, take) != NULL) {
-				h->null_seen = true;
-			}
-		} else {
-			take = 1;
-			h->acc = h->acc << 8 | p[i];
-		}
-		h->need -= (uint16_t)take;
-		if (h->field >= HF_VERSION) {
-			h->msg_left -= (uint32_t)take; /* hello_enter kept need <= msg_left */
-		}
-		i += take;
-		if (h->need == 0 && (!hello_field_done(h, client) || !hello_settle(h, client))) {
-			*used = i;
-			return -1;
-		}
-	}
-	*used = i;
-	return h->field == HF_DONE ? 1 : 0;
 }
 
 /* RFC 8446 6 and B.2, RFC 5246 7.2: the alert descriptions, as a bit map. An
@@ -536,8 +251,7 @@ static size_t header_feed(struct stream *s, struct stream_records *r, bool hello
 	if (r->phase == PH_OPEN && r->header[0] == CT_HANDSHAKE) {
 		/* The first byte of this direction's hello. */
 		r->phase = PH_HELLO;
-		memset(&s->hello, 0, sizeof(s->hello));
-		s->hello.need = 1;
+		stream_hello_start(&s->hello);
 	}
 	if (r->header_len == RECORD_HEADER_LEN) {
 		r->body_left = (uint32_t)r->header[3] << 8 | r->header[4];
@@ -580,7 +294,7 @@ static size_t body_feed(struct stream *s, struct stream_records *r, bool hello_d
 
 	switch (r->phase) {
 	case PH_HELLO:
-		rc = hello_parse(s, hello_dir, p, n, &used);
+		rc = stream_hello_parse(s, hello_dir, p, n, &used);
 		if (rc < 0) {
 			return 0;
 		}
@@ -696,7 +410,7 @@ static __attribute__((noinline)) enum stream_verdict feed_general(struct stream 
 	if (dir != STREAM_OUT && dir != STREAM_IN) {
 		return fail(s, STREAM_PLAINTEXT);
 	}
-	verdict = feed_preamble(s, dir, &buf, &len);
+	verdict = stream_feed_preamble(s, dir, &buf, &len);
 	if (verdict == STREAM_OK) {
 		verdict = feed_tls(s, dir, buf, len, &completed);
 	}

@@ -41,14 +41,14 @@ struct stream_records {
 /* The incremental parser of a hello message (RFC 8446 4.1.2, 4.1.3; RFC 5246
  * 7.4.1.2, 7.4.1.3): first the ClientHello, then the ServerHello. */
 struct stream_hello {
-	uint8_t field;     /* the field the next byte belongs to (stream.c) */
+	uint8_t field;     /* the field the next byte belongs to (stream_hello.c) */
 	bool null_seen;    /* the compression methods so far include null (0) */
 	uint16_t need;     /* bytes of that field still to come */
 	uint32_t acc;      /* a length or code being read, big endian */
 	uint32_t msg_left; /* bytes of the handshake message body still to come */
 };
 
-/* Fields are private to stream.c. */
+/* Fields are private to stream*.c. */
 struct stream {
 	enum policy_starttls starttls;
 	bool inbound;          /* we are the server: the ClientHello comes in, not out */
