@@ -172,6 +172,23 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libcommon.a $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -fsanitize=fuzzer -o $@ $< $(BUILD)/libshim.a \
 		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
 
+# The fuzz targets as plain replay programs (tests/fuzz/replay_main.c feeds each
+# file named on the command line to the target), built in every build tree:
+# check-unit, check-unit-only (check-asan) and check-tsan-run replay
+# tests/fuzz/regressions/ and the seeds through them (tests/fuzz/replay.sh).
+# Every tests/fuzz/fuzz_*.c is one; FUZZ_REPLAY_LIBS is what they link.
+FUZZ_REPLAY_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%)
+FUZZ_REPLAY_LIBS  = $(BUILD)/libshim.a $(BUILD)/libcommon.a $(BUILD)/libpolicy.a
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(FUZZ_REPLAY_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -o $@ $< tests/fuzz/replay_main.c \
+		$(FUZZ_REPLAY_LIBS) $(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
+
+.PHONY: check-fuzz-replay
+check-fuzz-replay: $(FUZZ_REPLAY_BIN)
+	@tests/fuzz/replay.sh $(FUZZ_REPLAY_BIN)
+check-unit check-unit-only check-tsan-run: check-fuzz-replay
+
 $(BUILD)/bench/empty_preload.so: bench/empty_preload.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O2 -fPIC -shared -o $@ $<

@@ -7,8 +7,8 @@
  * host, detail, exe, reason. The strings keep every other byte: control bytes,
  * quotes, backslashes, newlines, bytes >= 0x80.
  *
- * Properties (a violation aborts; tests/unit/check_fuzz_regressions.c replays the
- * same function on every saved input):
+ * Properties (a violation aborts; tests/fuzz/replay.sh replays the target
+ * on every saved input in make check):
  * - with room, the body parses back (a strict parser written here, independent
  *   of the formatter) into exactly the keys event verdict dir proto peer host
  *   rule reason [detail] [count] exe pid, in that order, each value decoding to the value
@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "replay.h"
 #include "core/audit.h"
 
 #define AUD_HEADER_LEN 33
@@ -441,7 +442,6 @@ out:
 	return why;
 }
 
-#ifndef FUZZ_REPLAY
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *why = fuzz_audit_check(data, size);
@@ -452,4 +452,73 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-#endif
+
+/* ---- the checker catches what it exists to catch (replay --self-test) ---- */
+
+#define AUD_GOOD_BODY                                                                              \
+	"event=connect verdict=block dir=out peer=127.0.0.1:443 host=a.example rule=3 "            \
+	"reason=denied detail=\"x y\" exe=/bin/curl pid=42"
+#define AUD_HEAD "event=connect verdict=block dir=out peer=127.0.0.1:443 "
+#define AUD_TAIL "reason=denied detail=\"x y\" exe=/bin/curl pid=42"
+
+static const struct {
+	const char *body;
+	bool want_ok;
+} aud_forged[] = {
+    /* the body the fields below describe */
+    {AUD_GOOD_BODY, true},
+    /* a raw newline: a second syslog line */
+    {AUD_HEAD "host=a.example\n rule=3 " AUD_TAIL, false},
+    /* a forged field inside the host name */
+    {AUD_HEAD "host=a.example rule=1 rule=3 " AUD_TAIL, false},
+    /* the detail field missing */
+    {AUD_HEAD "host=a.example rule=3 reason=denied exe=/bin/curl pid=42", false},
+    /* a quote in a bare value */
+    {AUD_HEAD "host=a\"example rule=3 " AUD_TAIL, false},
+    /* quotes where none are needed */
+    {AUD_HEAD "host=\"a.example\" rule=3 " AUD_TAIL, false},
+    /* an unterminated quoted detail */
+    {AUD_HEAD "host=a.example rule=3 reason=denied detail=\"x y exe=/bin/curl pid=42", false},
+    /* an escape that is not one of \" \\ \xNN */
+    {AUD_HEAD "host=a.example rule=3 reason=denied detail=\"x\\ny\" exe=/bin/curl pid=42", false},
+    /* a field after pid */
+    {AUD_GOOD_BODY " exe=/bin/sh", false},
+};
+
+int fuzz_self_test(void)
+{
+	struct aud_want want = {.n = 0};
+	const char *why;
+	uint8_t *mid;
+	size_t i, len;
+	int misses = 0;
+
+	aud_add(&want, "event", "connect", false);
+	aud_add(&want, "verdict", "block", false);
+	aud_add(&want, "dir", "out", false);
+	aud_add(&want, "peer", "127.0.0.1:443", false);
+	aud_add(&want, "host", "a.example", false);
+	aud_add(&want, "rule", "3", false);
+	aud_add(&want, "reason", "denied", false);
+	aud_add(&want, "detail", "x y", true);
+	aud_add(&want, "exe", "/bin/curl", false);
+	aud_add(&want, "pid", "42", false);
+	for (i = 0; i < sizeof(aud_forged) / sizeof(aud_forged[0]); i++) {
+		len = strlen(aud_forged[i].body);
+		mid = calloc(len + 1, 1);
+		if (mid == NULL) {
+			return misses + 1;
+		}
+		why = aud_check_bytes(aud_forged[i].body, len);
+		if (why == NULL) {
+			why = aud_check_fields(aud_forged[i].body, len, &want, mid);
+		}
+		if ((why == NULL) != aud_forged[i].want_ok) {
+			fprintf(stderr, "fuzz_audit self-test, row %zu: %s\n", i,
+			        why != NULL ? why : "accepted");
+			misses++;
+		}
+		free(mid);
+	}
+	return misses;
+}

@@ -6,8 +6,8 @@
  * tests/fixtures/policy/pki (or $TLSGUARD_POLICY_FIXTURES/pki), as the policy
  * suite does, so the seeds' certificate paths exist.
  *
- * Properties (a violation aborts; tests/unit/check_fuzz_regressions.c replays the
- * same function on every saved input):
+ * Properties (a violation aborts; tests/fuzz/replay.sh replays the target
+ * on every saved input in make check):
  * - a refused policy has a message "fuzz:LINE: ..." or "fuzz: ..." (policy.h);
  * - a loaded policy prints (policy_print) to text that loads again, and that
  *   text prints identically (policy.h: "valid libconfig text that
@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "replay.h"
 #include "policy.h"
 
 #define POL_MAX_NAMES 8
@@ -349,7 +350,6 @@ static const char *fuzz_policy_check(const uint8_t *data, size_t size)
 	return why;
 }
 
-#ifndef FUZZ_REPLAY
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -368,4 +368,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-#endif

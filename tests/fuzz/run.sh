@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs each libFuzzer target given as an argument (build-fuzz/fuzz/fuzz_NAME) for
-# FUZZ_SECONDS (default 60) on a copy of its seed corpus tests/fuzz/corpus/NAME:
-# the committed corpus never grows. Prints one summary line per target and, for
+# FUZZ_SECONDS (default 60) on a copy of its seeds (tests/fuzz/corpus/NAME, and
+# for the policy target the policy fixtures: seeds.sh): the committed corpus
+# never grows. Prints one summary line per target and, for
 # a crash, the input that caused it. Exits non-zero if any target crashed.
 # Run from the top of the tree (make fuzz does). See tests/fuzz/README.md.
 #
@@ -22,6 +23,7 @@ if [ ! -d "$here/corpus" ]; then
 	echo "$0: run from the top of the tree" >&2
 	exit 2
 fi
+. "$here/seeds.sh"
 
 # Inputs beyond these sizes only slow a target down: a policy file of a few KiB
 # reaches every key, a stream input holds several TLS flights, an audit input
@@ -50,9 +52,11 @@ for bin in "$@"; do
 	out=${FUZZ_OUT:-$(dirname "$bin")/fuzz-out}/$name
 	rm -rf "$out"
 	mkdir -p "$out/corpus" "$out/artifacts"
-	if [ -d "$here/corpus/$name" ]; then
-		cp "$here/corpus/$name"/* "$out/corpus/"
-	fi
+	# The seeds (seeds.sh), named by their path: corpus/ and fixtures may
+	# share a file name.
+	seed_files "$name" | while read -r seed; do
+		cp "$seed" "$out/corpus/$(echo "$seed" | tr / _)"
+	done
 	dict=
 	if [ -f "$here/$name.dict" ]; then
 		dict=-dict=$here/$name.dict

@@ -3,8 +3,9 @@
 
 Run from the top of the tree: python3 tests/fuzz/seeds.py. The stream seeds are
 the captured TLS sessions of tests/unit/check_stream.c, re-encoded in fuzz_stream's
-input format; the policy seeds are copies of the policy fixtures plus a few
-written here; the audit seeds are written here.
+input format; the policy seeds are the policy fixtures themselves (read in place
+by seeds.sh), the filled-in templates among them and a few written here; the
+audit seeds are written here.
 """
 import os
 import re
@@ -50,7 +51,7 @@ def write(target, name, data):
 
 
 def stream_seeds():
-    a = c_arrays(os.path.join(TOP, "tests", "check_stream.c"))
+    a = c_arrays(os.path.join(TOP, "tests", "unit", "check_stream.c"))
     # A session as the client sees it: even flights written, odd ones read.
     for ver in ("tls13", "tls12"):
         flights = sorted((k for k in a if k.startswith(ver + "_")),
@@ -100,13 +101,18 @@ def stream_seeds():
 
 
 def policy_seeds():
+    # The fixtures are seeds where they are (seeds.sh): only those that need
+    # a placeholder filled in (a template's @PIN@) are written here, so that
+    # no file is stored twice.
     for sub in ("policy", "cli"):
         d = os.path.join(TOP, "tests", "fixtures", sub)
         for name in sorted(os.listdir(d)):
             path = os.path.join(d, name)
             if os.path.isfile(path) and name != "README":
-                data = open(path, "rb").read().replace(b"@PIN@", b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
-                write("policy", sub + "_" + name, data)
+                raw = open(path, "rb").read()
+                data = raw.replace(b"@PIN@", b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+                if data != raw:
+                    write("policy", sub + "_" + name, data)
     write("policy", "empty_sections", b'version = 1;\noutbound = { rules = ( ); };\n'
           b'inbound = { rules = ( ); };\n')
     write("policy", "v6_rules", b'version = 1;\noutbound = { default = "deny"; rules = (\n'
