@@ -1,9 +1,10 @@
 /*
  * Which name the program resolved to which address, learned from its
- * getaddrinfo/gethostbyname calls (shim/sock/dns.c), for host-name rules and for
- * host-name verification. A fixed table: the newest answer for an address wins,
- * and an old entry may be overwritten by an unrelated one; a forgotten name only
- * means name rules cannot match that address (address rules still do).
+ * getaddrinfo/gethostbyname calls (shim/sock/dns_addrinfo.c, dns_hostent.c),
+ * for host-name rules and for host-name verification. A fixed table: the
+ * newest answer for an address wins, and an old entry may be overwritten by an
+ * unrelated one; a forgotten name only means name rules cannot match that
+ * address (address rules still do).
  */
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,5 +1,7 @@
 /*
- * Which name the program resolved to which address (shim/core/names.c).
+ * Which name the program resolved to which address (shim/core/names.c): what
+ * host-name rules match and the TLS layer verifies a connection against. The
+ * resolver wrappers (shim/sock/dns_*.c) record, the connect path asks.
  */
 #ifndef TLSGUARD_NAMES_H
 #define TLSGUARD_NAMES_H
