@@ -32,7 +32,13 @@ static void record_hostent(const struct hostent *he, const char *name)
 	}
 }
 
-/* hosts(5) for the _r calls; ret is NULL-terminated on a miss. */
+/* What hostent_files_only returns, besides 0 and an errno value, when the
+ * lookup is not its to answer: the real resolver is asked (also the value a
+ * caller starts from when the policy lets DNS through). */
+enum { ASK_RESOLVER = -1 };
+
+/* hosts(5) for the _r calls (the _r convention: 0 or an errno value, *result
+ * NULL on a miss), or ASK_RESOLVER. */
 static int hostent_files_only(const char *name, const struct policy_addr *by_addr, int af,
                               struct hostent *ret, char *buf, size_t buflen,
                               struct hostent **result, int *h_errnop)
@@ -43,7 +49,7 @@ static int hostent_files_only(const char *name, const struct policy_addr *by_add
 	*result = NULL;
 	if (hosts_lookup(name, by_addr, af, &ans) < 0) {
 		if (!dns_report(name)) {
-			return -1; /* audit mode: the caller asks the real resolver */
+			return ASK_RESOLVER; /* audit mode: the query goes out */
 		}
 		*h_errnop = NO_RECOVERY;
 		return EACCES;
@@ -62,7 +68,7 @@ static int dns_gethostbyname2_r(const char *name, int af, struct hostent *ret, c
                                 size_t buflen, struct hostent **result, int *h_errnop)
 {
 	const struct real_fns *f = dns_real();
-	int rc = -1;
+	int rc = ASK_RESOLVER;
 
 	if (f == NULL) {
 		*result = NULL;
@@ -73,7 +79,7 @@ static int dns_gethostbyname2_r(const char *name, int af, struct hostent *ret, c
 	    dns_decide(NULL) == DNS_FILES_ONLY) {
 		rc = hostent_files_only(name, NULL, af, ret, buf, buflen, result, h_errnop);
 	}
-	if (rc < 0) {
+	if (rc == ASK_RESOLVER) {
 		rc = f->gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
 	}
 	if (rc == 0 && *result != NULL) {
@@ -102,14 +108,14 @@ static SHIM_THREAD char static_buf[4096];
 static struct hostent *dns_gethostbyname2(const char *name, int af, bool inet_only)
 {
 	struct hostent *result = NULL;
-	int herr = 0, rc = -1;
+	int herr = 0, rc = ASK_RESOLVER;
 
 	if (name != NULL && (af == AF_INET || af == AF_INET6) &&
 	    dns_decide(NULL) == DNS_FILES_ONLY) {
 		rc = hostent_files_only(name, NULL, af, &static_he, static_buf, sizeof(static_buf),
 		                        &result, &herr);
 	}
-	if (rc < 0) {
+	if (rc == ASK_RESOLVER) {
 		/* Allowed: glibc's own static answer, which grows as needed. */
 		result = inet_only ? real()->gethostbyname(name) : real()->gethostbyname2(name, af);
 		record_hostent(result, name);
@@ -139,7 +145,7 @@ static int dns_gethostbyaddr_r(const void *addr, socklen_t len, int type, struct
 {
 	const struct real_fns *f = dns_real();
 	struct policy_addr a;
-	int rc = -1;
+	int rc = ASK_RESOLVER;
 
 	if (f == NULL) {
 		*result = NULL;
@@ -152,7 +158,7 @@ static int dns_gethostbyaddr_r(const void *addr, socklen_t len, int type, struct
 		memcpy(a.bytes, addr, len);
 		rc = hostent_files_only(NULL, &a, type, ret, buf, buflen, result, h_errnop);
 	}
-	if (rc < 0) {
+	if (rc == ASK_RESOLVER) {
 		rc = f->gethostbyaddr_r(addr, len, type, ret, buf, buflen, result, h_errnop);
 	}
 	return rc;
@@ -169,7 +175,7 @@ static struct hostent *dns_gethostbyaddr(const void *addr, socklen_t len, int ty
 	const struct real_fns *f = dns_real();
 	struct hostent *result = NULL;
 	struct policy_addr a;
-	int herr = 0, rc = -1;
+	int herr = 0, rc = ASK_RESOLVER;
 
 	if (f == NULL) {
 		h_errno = NETDB_INTERNAL;
@@ -182,7 +188,7 @@ static struct hostent *dns_gethostbyaddr(const void *addr, socklen_t len, int ty
 		rc = hostent_files_only(NULL, &a, type, &static_he, static_buf, sizeof(static_buf),
 		                        &result, &herr);
 	}
-	if (rc < 0) {
+	if (rc == ASK_RESOLVER) {
 		return f->gethostbyaddr(addr, len, type);
 	}
 	if (rc != 0 || result == NULL) {
