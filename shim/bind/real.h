@@ -2,14 +2,15 @@
  * The real libc functions behind every interposed name, in one typed table
  * bound once with dlsym(RTLD_NEXT, ...) so the shim stacks with other preloads.
  * The shim never calls an interposed name itself (shim/exports.map lists them):
- * it goes through real() instead, and binds nothing anywhere else.
+ * it goes through real() instead. (OpenSSL's functions are bound in
+ * ssl_fns.[ch], libconfig's in lazy_libconfig.c: libraries, not interposed.)
  *
  * Failing closed: every entry starts as a stub of the entry's own type that
  * binds the table and then makes the call. A name that cannot be bound (or
  * that resolves back to the shim) keeps its stub, which refuses the call with
  * ENOSYS ("not implemented", the honest answer) and never crashes; and
  * real_broken() is then true, so the policy load fails (stderr line, audit
- * event) and every governed network call is refused (tlsguard.8, DIAGNOSTICS).
+ * event) and every governed network call is refused (tlsguard.8, Activation).
  * No entry is ever NULL, except dlsym and dlvsym before real_dl() ran or when
  * libc's symbol table is unreadable (dl.c tests for that).
  */
