@@ -88,7 +88,7 @@ struct real_fns {
 	void (*openlog)(const char *, int, int);
 	void (*vsyslog)(int, const char *, va_list);
 	void (*vsyslog_chk)(int, int, const char *, va_list);
-	/* POSIX AIO (io.c) */
+	/* POSIX AIO (opaque.c) */
 	int (*aio_read)(struct aiocb *);
 	int (*aio_write)(struct aiocb *);
 	int (*lio_listio)(int, struct aiocb *const[], int, struct sigevent *);
