@@ -377,10 +377,6 @@ err:
 	return NULL;
 }
 
-/* libc's calls, unless the program that links the policy code defines its own
- * (policy.h): a weak definition gives way to the shim's. */
-__attribute__((weak)) const struct policy_io policy_io_calls = {.read = read, .close = close};
-
 POLICY_STARTUP_TEXT int policy_open_file(const char *path, size_t *size, struct policy_error *err)
 {
 	struct stat st;
