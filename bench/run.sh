@@ -208,6 +208,25 @@ call_row "connect+close loopback allow, cold, $RULES rules" - "$SPREAD_CONNECTS"
 	connect-spread "$SPREAD_CONNECTS" "$SPREAD_BASE" "$SPREAD_SPAN"
 
 # The other preload libraries, for reference, only when installed.
+# The connection lock (shim/core/lock.h) against a default pthread_mutex_t, per
+# governed send (three take/give pairs): lock.h is kept only while it is the
+# cheaper of the two (issue 14).
+LOCK_SENDS=200000
+lock_path_per_send() {
+	local i0 iN
+	i0=$(cg_total 1 lock_path - "" "$1" 0) || return 1
+	iN=$(cg_total 1 lock_path - "" "$1" "$LOCK_SENDS") || return 1
+	calc "%.1f" "($iN - $i0) / $LOCK_SENDS"
+}
+name="governed send's lock, pthread_mutex / lock.h"
+echo "bench: $name (callgrind)" >&2
+if mutex=$(lock_path_per_send mutex) && own=$(lock_path_per_send lock); then
+	row "$name" "Ir/send" "$mutex" "$own" "$(calc "%+.1f" "$own - $mutex")" "lock.h <= mutex" \
+		"$(at_most "$own" "$mutex")" "without: pthread_mutex_t, with: lock.h; no shim involved"
+else
+	row "$name" "Ir/send" - - - "lock.h <= mutex" ERROR "see the messages above"
+fi
+
 find_lib() {
 	local pkg=$1 name=$2
 	dpkg -L "$pkg" 2>/dev/null | grep -E "/$name\$" | head -1

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 struct sockaddr;
 
@@ -174,6 +175,16 @@ struct policy *policy_load_file(const char *path, struct policy_error *err);
  * and closes it) and in *size the file's size then, or -1 with err filled in
  * (err->sys_errno set when a system call failed). */
 int policy_open_file(const char *path, size_t *size, struct policy_error *err);
+/* The read(2) and close(2) the policy code makes on the files it opens (the
+ * policy, CA and key files): libc's (policy_io.c) in the CLI and the tests;
+ * the shim links its own definition (shim/bind/policy_io.c) whose calls go to
+ * the real functions, so a load inside a preloaded process never passes
+ * through the shim's own wrappers. */
+struct policy_io {
+	ssize_t (*read)(int fd, void *buf, size_t len);
+	int (*close)(int fd);
+};
+extern const struct policy_io policy_io_calls;
 /* The same for text in memory; name is used in error messages. No ownership
  * check (there is no file). */
 struct policy *policy_load_string(const char *text, size_t len, const char *name,

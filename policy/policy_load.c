@@ -352,7 +352,7 @@ static char *load_read(int fd, const char *path, size_t *len, struct policy_erro
 			}
 			buf = bigger;
 		}
-		n = read(fd, buf + used, cap - used);
+		n = policy_io_calls.read(fd, buf + used, cap - used);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -403,7 +403,7 @@ POLICY_STARTUP_TEXT int policy_open_file(const char *path, size_t *size, struct 
 		return -1;
 	}
 	if (load_check_file(fd, path, &st, err) != 0) {
-		close(fd);
+		policy_io_calls.close(fd);
 		return -1;
 	}
 	*size = (size_t)st.st_size;
@@ -423,6 +423,6 @@ struct policy *policy_load_file(const char *path, struct policy_error *err)
 	if (text != NULL)
 		policy = policy_compile(text, len, path, err);
 	free(text);
-	close(fd);
+	policy_io_calls.close(fd);
 	return policy;
 }

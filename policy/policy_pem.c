@@ -106,7 +106,7 @@ int policy_pem_check(int fd, enum policy_pem_need need, char *why, size_t whylen
 	ssize_t n;
 
 	while (!sc.found && !sc.encrypted) {
-		n = read(fd, buf, sizeof(buf));
+		n = policy_io_calls.read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

@@ -81,17 +81,17 @@ static int tls_path(struct parse *ps, const config_setting_t *s, enum path_kind 
 		return parse_error(ps, s, "%s '%.200s': %s", config_setting_name(s), path,
 		                   strerror(errno));
 	if (fstat(fd, &st) != 0 || (kind != PATH_DIR && !S_ISREG(st.st_mode))) {
-		close(fd);
+		policy_io_calls.close(fd);
 		return parse_error(ps, s, "%s '%.200s': not a regular file", config_setting_name(s),
 		                   path);
 	}
 	if (kind != PATH_DIR &&
 	    policy_pem_check(fd, kind == PATH_KEY ? POLICY_PEM_PRIVATE_KEY : POLICY_PEM_CERTIFICATE,
 	                     why, sizeof(why)) != 0) {
-		close(fd);
+		policy_io_calls.close(fd);
 		return parse_error(ps, s, "%s '%.200s': %s", config_setting_name(s), path, why);
 	}
-	close(fd);
+	policy_io_calls.close(fd);
 	*out = arena_strdup(&ps->policy->arena, path);
 	if (*out == NULL)
 		return parse_error(ps, s, "out of memory");

@@ -73,8 +73,18 @@ const char *shim_policy_error(void);
  * shim is loaded at start-up (LD_PRELOAD), where static TLS is always there. */
 #define SHIM_THREAD __thread __attribute__((tls_model("initial-exec")))
 
-/* Set while the shim itself runs, so calls it makes through libc internals that
- * land in a wrapper go straight to the real function. */
+/* Set while this thread loads the policy (init.c). The shim's own calls go
+ * through real() and meet no wrapper; this is for what other code on the
+ * loading thread calls by an interposed name meanwhile (a library such as an
+ * NSS module, a signal handler). Honoured by the wrappers that can reach a
+ * decision on a descriptor the shim does not govern yet, so would load the
+ * policy again from inside its own load (load_lock: a deadlock): connect,
+ * accept and accept4, sendto/sendmsg/sendmmsg with an address, syscall()'s
+ * routing and the resolver calls (dns.c); they make the real call undecided.
+ * The other wrappers act only on governed descriptors, and none is governed
+ * before a policy is in force, so they do not test it: a test there would put
+ * a thread-local load on every untracked call (bench/README.md), and a wrapper
+ * that passed governed bytes undecided would be a hole. */
 extern SHIM_THREAD int shim_busy;
 
 #endif

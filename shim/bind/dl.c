@@ -68,10 +68,20 @@ static const void *dyn_ptr(const struct dso_syms *d, ElfW(Addr) p)
 	return (const void *)(p < d->base ? p + d->base : p);
 }
 
+/* The address that a d_ptr entry of .dynamic with this tag holds, or NULL. */
+static const void *dyn_find(const struct dso_syms *d, const ElfW(Dyn) * dyn, ElfW(Sxword) tag)
+{
+	for (; dyn->d_tag != DT_NULL; dyn++) {
+		if (dyn->d_tag == tag) {
+			return dyn_ptr(d, dyn->d_un.d_ptr);
+		}
+	}
+	return NULL;
+}
+
 static int dso_syms_of(const void *addr, struct dso_syms *d)
 {
 	struct link_map *map = NULL;
-	const ElfW(Dyn) * dyn;
 	Dl_info info;
 
 	d->symtab = NULL;
@@ -82,24 +92,10 @@ static int dso_syms_of(const void *addr, struct dso_syms *d)
 		return -1;
 	}
 	d->base = map->l_addr;
-	for (dyn = map->l_ld; dyn->d_tag != DT_NULL; dyn++) {
-		switch (dyn->d_tag) {
-		case DT_SYMTAB:
-			d->symtab = dyn_ptr(d, dyn->d_un.d_ptr);
-			break;
-		case DT_STRTAB:
-			d->strtab = dyn_ptr(d, dyn->d_un.d_ptr);
-			break;
-		case DT_GNU_HASH:
-			d->gnu_hash = dyn_ptr(d, dyn->d_un.d_ptr);
-			break;
-		case DT_VERSYM:
-			d->versym = dyn_ptr(d, dyn->d_un.d_ptr);
-			break;
-		default:
-			break;
-		}
-	}
+	d->symtab = dyn_find(d, map->l_ld, DT_SYMTAB);
+	d->strtab = dyn_find(d, map->l_ld, DT_STRTAB);
+	d->gnu_hash = dyn_find(d, map->l_ld, DT_GNU_HASH);
+	d->versym = dyn_find(d, map->l_ld, DT_VERSYM);
 	return d->symtab != NULL && d->strtab != NULL && d->gnu_hash != NULL ? 0 : -1;
 }
 
@@ -281,7 +277,8 @@ __attribute__((used)) void *tlsguard_dl_route_sym(void *handle, const char *name
 	return NULL;
 }
 
-/* The flags dlopen/dlmopen pass on; the real function, or NULL. */
+/* The flags dlopen/dlmopen pass on; the real function (never NULL: an entry
+ * that could not be bound refuses the call itself, real.h). */
 __attribute__((used)) void *tlsguard_dl_route_open(int *flags, bool lmid)
 {
 	const struct real_fns *rf = real();
@@ -295,10 +292,10 @@ __attribute__((used)) void *tlsguard_dl_route_open(int *flags, bool lmid)
 }
 
 #if defined(__x86_64__)
-/* Each trampoline saves the argument registers, asks the router, and either
- * jumps to the real function with them restored (its return address is the
- * caller's) or returns the router's answer. The stack stays 16-byte aligned at
- * every call (System V x86-64 ABI 3.2.2). */
+/* Each trampoline saves the argument registers, asks the router, and jumps to
+ * the real function with them restored (its return address is the caller's);
+ * dlsym and dlvsym may instead return the router's answer. The stack stays
+ * 16-byte aligned at every call (System V x86-64 ABI 3.2.2). */
 __asm__(".text\n"
         ".globl dlsym\n"
         ".type dlsym, @function\n"
@@ -312,12 +309,15 @@ __asm__(".text\n"
         "	mov %rsp, %r8\n"      /* out */
         "	call tlsguard_dl_route_sym\n"
         "	test %rax, %rax\n"
-        "	jz 1f\n"
+        "	jz .Ldl_sym_answer\n"
         "	add $24, %rsp\n"
         "	pop %rsi\n"
         "	pop %rdi\n"
         "	jmp *%rax\n"
-        "1:	mov (%rsp), %rax\n"
+        /* the router's answer is in out, at the top of the 40 bytes both
+         * dlsym and dlvsym keep on the stack */
+        ".Ldl_sym_answer:\n"
+        "	mov (%rsp), %rax\n"
         "	add $40, %rsp\n"
         "	ret\n"
         ".size dlsym, .-dlsym\n"
@@ -334,15 +334,12 @@ __asm__(".text\n"
         "	mov %rsp, %r8\n"
         "	call tlsguard_dl_route_sym\n"
         "	test %rax, %rax\n"
-        "	jz 1f\n"
+        "	jz .Ldl_sym_answer\n"
         "	add $16, %rsp\n"
         "	pop %rdx\n"
         "	pop %rsi\n"
         "	pop %rdi\n"
         "	jmp *%rax\n"
-        "1:	mov (%rsp), %rax\n"
-        "	add $40, %rsp\n"
-        "	ret\n"
         ".size dlvsym, .-dlvsym\n"
 
         ".globl dlopen\n"
@@ -358,10 +355,7 @@ __asm__(".text\n"
         "	add $8, %rsp\n"
         "	pop %rsi\n"
         "	pop %rdi\n"
-        "	test %rax, %rax\n"
-        "	jz 1f\n"
         "	jmp *%rax\n"
-        "1:	ret\n"
         ".size dlopen, .-dlopen\n"
 
         ".globl dlmopen\n"
@@ -377,10 +371,7 @@ __asm__(".text\n"
         "	pop %rdx\n"
         "	pop %rsi\n"
         "	pop %rdi\n"
-        "	test %rax, %rax\n"
-        "	jz 1f\n"
         "	jmp *%rax\n"
-        "1:	ret\n"
         ".size dlmopen, .-dlmopen\n");
 #else
 static void *dl_sym(void *handle, const char *name, const char *version, const void *caller)
@@ -409,13 +400,13 @@ SHIM_EXPORT void *dlopen(const char *file, int flags)
 {
 	void *fn = tlsguard_dl_route_open(&flags, false);
 
-	return fn != NULL ? ((void *(*)(const char *, int))fn)(file, flags) : NULL;
+	return ((void *(*)(const char *, int))fn)(file, flags);
 }
 
 SHIM_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int flags)
 {
 	void *fn = tlsguard_dl_route_open(&flags, true);
 
-	return fn != NULL ? ((void *(*)(Lmid_t, const char *, int))fn)(lmid, file, flags) : NULL;
+	return ((void *(*)(Lmid_t, const char *, int))fn)(lmid, file, flags);
 }
 #endif

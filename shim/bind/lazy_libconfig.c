@@ -3,7 +3,8 @@
  * engine calls libconfig by name; in the shim those names resolve here (hidden,
  * never exported), and these forward to libconfig.so.9 opened on first use.
  * A process that never opens an IP socket (/bin/true, ls, a shell loop) maps no
- * libconfig at all. The CLI and the tests link libconfig directly.
+ * libconfig at all. The CLI and the tests link libconfig directly. dlopen and
+ * dlsym are the real ones (real.h): the shim interposes both names.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -12,6 +13,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "real.h"
 
 #define LIBCONFIG_SONAME "libconfig.so.9"
 
@@ -36,27 +39,28 @@ static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
  * (EMFILE) may pass, so the next policy load tries again. */
 static void load(void)
 {
-	void *h = dlopen(LIBCONFIG_SONAME, RTLD_NOW | RTLD_LOCAL);
+	void *(*sym)(void *, const char *) = real_dl()->dlsym;
+	void *h = real()->dlopen(LIBCONFIG_SONAME, RTLD_NOW | RTLD_LOCAL);
 	int err = errno;
 	const char *why;
 
-	if (h == NULL) {
+	if (h == NULL || sym == NULL) {
 		why = dlerror();
 		snprintf(load_error, sizeof(load_error), "cannot load %s to parse the policy: %s",
 		         LIBCONFIG_SONAME, why != NULL ? why : "unknown error");
 		load_errno = err;
 		return;
 	}
-	*(void **)&lib.init = dlsym(h, "config_init");
-	*(void **)&lib.destroy = dlsym(h, "config_destroy");
-	*(void **)&lib.read_string = dlsym(h, "config_read_string");
-	*(void **)&lib.get_int = dlsym(h, "config_setting_get_int");
-	*(void **)&lib.get_int64 = dlsym(h, "config_setting_get_int64");
-	*(void **)&lib.get_bool = dlsym(h, "config_setting_get_bool");
-	*(void **)&lib.get_string = dlsym(h, "config_setting_get_string");
-	*(void **)&lib.length = dlsym(h, "config_setting_length");
-	*(void **)&lib.get_elem = dlsym(h, "config_setting_get_elem");
-	*(void **)&lib.get_member = dlsym(h, "config_setting_get_member");
+	*(void **)&lib.init = sym(h, "config_init");
+	*(void **)&lib.destroy = sym(h, "config_destroy");
+	*(void **)&lib.read_string = sym(h, "config_read_string");
+	*(void **)&lib.get_int = sym(h, "config_setting_get_int");
+	*(void **)&lib.get_int64 = sym(h, "config_setting_get_int64");
+	*(void **)&lib.get_bool = sym(h, "config_setting_get_bool");
+	*(void **)&lib.get_string = sym(h, "config_setting_get_string");
+	*(void **)&lib.length = sym(h, "config_setting_length");
+	*(void **)&lib.get_elem = sym(h, "config_setting_get_elem");
+	*(void **)&lib.get_member = sym(h, "config_setting_get_member");
 	loaded = lib.init && lib.destroy && lib.read_string && lib.get_int && lib.get_int64 &&
 	         lib.get_bool && lib.get_string && lib.length && lib.get_elem && lib.get_member;
 }

@@ -1,7 +1,18 @@
 /*
- * The real libc functions behind every interposed name, bound once with
- * dlsym(RTLD_NEXT, ...) so the shim stacks with other preloads. The shim never
- * calls an interposed name itself: it goes through real() instead.
+ * The real libc functions behind every interposed name, in one typed table
+ * bound once with dlsym(RTLD_NEXT, ...) so the shim stacks with other preloads.
+ * The shim never calls an interposed name itself (shim/exports.map lists them):
+ * it goes through real() instead. (OpenSSL's functions are bound in
+ * ssl_fns.[ch], libconfig's in lazy_libconfig.c: libraries, not interposed.)
+ *
+ * Failing closed: every entry starts as a stub of the entry's own type that
+ * binds the table and then makes the call. A name that cannot be bound (or
+ * that resolves back to the shim) keeps its stub, which refuses the call with
+ * ENOSYS ("not implemented", the honest answer) and never crashes; and
+ * real_broken() is then true, so the policy load fails (stderr line, audit
+ * event) and every governed network call is refused (tlsguard.8, Activation).
+ * No entry is ever NULL, except dlsym and dlvsym before real_dl() ran or when
+ * libc's symbol table is unreadable (dl.c tests for that).
  */
 #ifndef TLSGUARD_REAL_H
 #define TLSGUARD_REAL_H
@@ -9,24 +20,22 @@
 #include <aio.h>
 #include <dlfcn.h>
 #include <netdb.h>
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
-/* resolv.h's res_state, without resolv.h (its macros rename names such as
- * p_type for every file that includes this one). */
-struct __res_state;
+struct __res_state; /* resolv.h, whose macros (p_type) clash with link.h */
 
 struct real_fns {
 	int (*socket)(int, int, int);
 	int (*socketpair)(int, int, int, int[2]);
 	int (*connect)(int, const struct sockaddr *, socklen_t);
-	int (*bind)(int, const struct sockaddr *, socklen_t);
-	int (*listen)(int, int);
 	int (*accept)(int, struct sockaddr *, socklen_t *);
 	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
 	int (*close)(int);
@@ -63,11 +72,7 @@ struct real_fns {
 	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
 	struct hostent *(*gethostbyname)(const char *);
 	struct hostent *(*gethostbyname2)(const char *, int);
-	int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t, struct hostent **,
-	                       int *);
 	int (*execve)(const char *, char *const[], char *const[]);
-	int (*execv)(const char *, char *const[]);
-	int (*execvp)(const char *, char *const[]);
 	int (*execvpe)(const char *, char *const[], char *const[]);
 	int (*fexecve)(int, char *const[], char *const[]);
 	int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
@@ -83,7 +88,7 @@ struct real_fns {
 	void (*openlog)(const char *, int, int);
 	void (*vsyslog)(int, const char *, va_list);
 	void (*vsyslog_chk)(int, int, const char *, va_list);
-	/* POSIX AIO (io.c) */
+	/* POSIX AIO (opaque.c) */
 	int (*aio_read)(struct aiocb *);
 	int (*aio_write)(struct aiocb *);
 	int (*lio_listio)(int, struct aiocb *const[], int, struct sigevent *);
@@ -93,25 +98,32 @@ struct real_fns {
 	void *(*dlvsym)(void *, const char *, const char *);
 	void *(*dlopen)(const char *, int);
 	void *(*dlmopen)(Lmid_t, const char *, int);
-	/* name resolution that only sock/dns_*.c interposes (the getaddrinfo and
-	 * gethostbyname entries above serve io.c too) */
-	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
-	                        struct hostent **, int *);
+	/* resolver calls only dns.c interposes */
+	int (*getaddrinfo_a)(int, struct gaicb **, int, struct sigevent *);
 	struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
 	int (*gethostbyaddr_r)(const void *, socklen_t, int, struct hostent *, char *, size_t,
 	                       struct hostent **, int *);
+	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
+	                        struct hostent **, int *);
 	int (*getnameinfo)(const struct sockaddr *, socklen_t, char *, socklen_t, char *, socklen_t,
 	                   int);
-	int (*getaddrinfo_a)(int, struct gaicb **, int, struct sigevent *);
-	int (*res_query)(const char *, int, int, unsigned char *, int);
-	int (*res_search)(const char *, int, int, unsigned char *, int);
-	int (*res_querydomain)(const char *, const char *, int, int, unsigned char *, int);
-	int (*res_send)(const unsigned char *, int, unsigned char *, int);
 	int (*res_nquery)(struct __res_state *, const char *, int, int, unsigned char *, int);
-	int (*res_nsearch)(struct __res_state *, const char *, int, int, unsigned char *, int);
 	int (*res_nquerydomain)(struct __res_state *, const char *, const char *, int, int,
 	                        unsigned char *, int);
+	int (*res_nsearch)(struct __res_state *, const char *, int, int, unsigned char *, int);
 	int (*res_nsend)(struct __res_state *, const unsigned char *, int, unsigned char *, int);
+	int (*res_query)(const char *, int, int, unsigned char *, int);
+	int (*res_querydomain)(const char *, const char *, int, int, unsigned char *, int);
+	int (*res_search)(const char *, int, int, unsigned char *, int);
+	int (*res_send)(const unsigned char *, int, unsigned char *, int);
+	/* spawning calls (exec.c) */
+	int (*execveat)(int, const char *, char *const[], char *const[], int);
+	FILE *(*popen)(const char *, const char *);
+	int (*system)(const char *);
+	/* stdio calls that reach a descriptor behind the wrappers (stdio.c) */
+	int (*fclose)(FILE *);
+	FILE *(*fdopen)(int, const char *);
+	int (*fflush)(FILE *);
 };
 
 extern struct real_fns real_table;
@@ -120,8 +132,8 @@ void real_bind(void);
 
 /* The table, bound on first use (pthread_once inside real_bind). After that a
  * call costs one load and a branch. If a name cannot be bound, or resolves back
- * to the shim itself, real_broken() is true and the shim fails closed: every
- * network call it governs is refused. */
+ * to the shim itself, its entry refuses with ENOSYS and real_broken() is true:
+ * the shim fails closed, every network call it governs is refused. */
 static inline const struct real_fns *real(void)
 {
 	if (__builtin_expect(!atomic_load_explicit(&real_ready, memory_order_acquire), 0)) {
@@ -130,9 +142,10 @@ static inline const struct real_fns *real(void)
 	return &real_table;
 }
 
-/* The table without the "bound yet?" test, for entries that are stubs until
- * bound (socket, connect, close, write, read, send, recv, __read_chk,
- * __recv_chk: see real.c). */
+/* The table without the "bound yet?" test, for the hottest paths. Safe because
+ * every entry is a stub until bound (above): a caller sees either the stub,
+ * which binds and calls, or the real function. real()'s acquire load is what
+ * orders the binder's stores before the caller's read for race detectors. */
 #define real_hot() (&real_table)
 
 bool real_broken(void);

@@ -5,6 +5,11 @@
  * giving it back one exchange; a thread that finds it held sleeps in the
  * kernel (futex(2)) instead of spinning, as in "Futexes Are Tricky" (Drepper,
  * mutex 3). Not recursive; never held across a call that can block.
+ *
+ * Kept instead of a pthread_mutex_t because it is cheaper on that path:
+ * `make bench`, row "governed send's lock" (bench/lock_path.c), counts 31 Ir
+ * per governed send (three uncontended take/give pairs) with this lock against
+ * 193 Ir with a default pthread_mutex_t (callgrind, glibc 2.36, x86-64).
  */
 #ifndef TLSGUARD_LOCK_H
 #define TLSGUARD_LOCK_H

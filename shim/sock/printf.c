@@ -72,13 +72,12 @@ SHIM_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
 	return vdprintf_route(fd, flag, fmt, ap);
 }
 
+/* The variadic entry points start their va_list and hand it on. */
 SHIM_EXPORT int dprintf(int fd, const char *fmt, ...)
 {
 	va_list ap;
-	int rc;
+	int rc = (va_start(ap, fmt), vdprintf_route(fd, PRINTF_PLAIN, fmt, ap));
 
-	va_start(ap, fmt);
-	rc = vdprintf_route(fd, PRINTF_PLAIN, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -86,10 +85,8 @@ SHIM_EXPORT int dprintf(int fd, const char *fmt, ...)
 SHIM_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
 {
 	va_list ap;
-	int rc;
+	int rc = (va_start(ap, fmt), vdprintf_route(fd, flag, fmt, ap));
 
-	va_start(ap, fmt);
-	rc = vdprintf_route(fd, flag, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -100,7 +97,7 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_option;
 static int log_facility = LOG_USER;
 
-SHIM_EXPORT void openlog(const char *ident, int option, int facility)
+static void openlog_route(const char *ident, int option, int facility)
 {
 	pthread_mutex_lock(&log_lock);
 	__atomic_store_n(&log_option, option, __ATOMIC_RELAXED);
@@ -109,6 +106,11 @@ SHIM_EXPORT void openlog(const char *ident, int option, int facility)
 	}
 	real()->openlog(ident, option, facility);
 	pthread_mutex_unlock(&log_lock);
+}
+
+SHIM_EXPORT void openlog(const char *ident, int option, int facility)
+{
+	openlog_route(ident, option, facility);
 }
 
 static void vsyslog_real(int pri, int flag, const char *fmt, va_list ap)

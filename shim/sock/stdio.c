@@ -15,7 +15,6 @@
  *
  * glibc's FILE layout and these flag bits (libio.h) are public, stable ABI.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -125,7 +124,6 @@ struct pending {
 static int check_pending(FILE *fp, struct conn **committed, struct pending *p)
 {
 	struct iovec *iov = &p->iov;
-
 	struct conn *c;
 	int fd;
 
@@ -163,70 +161,79 @@ static void commit_pending(struct conn *c, const struct pending *p, int rc)
 	conn_release(c);
 }
 
-SHIM_EXPORT int fflush(FILE *fp)
+/* One stream: its pending output is checked before libc writes it. */
+static int flush_one(FILE *fp)
 {
-	static int (*real_fflush)(FILE *);
 	struct pending pending;
 	struct conn *c;
 	int rc;
 
-	if (real_fflush == NULL) {
-		real_fflush = (int (*)(FILE *))real_dl()->dlsym(RTLD_NEXT, "fflush");
-	}
-	if (fp == NULL) {
-		/* fflush(NULL) flushes every stream; the standard ones are checked. */
-		if (fflush(stdout) == EOF || fflush(stderr) == EOF) {
-			real_fflush(NULL);
-			return EOF;
-		}
-		return real_fflush(NULL);
-	}
 	if (check_pending(fp, &c, &pending) < 0) {
 		return EOF;
 	}
-	rc = real_fflush(fp);
+	rc = real()->fflush(fp);
 	commit_pending(c, &pending, rc);
 	return rc;
 }
 
-SHIM_EXPORT int fclose(FILE *fp)
+static int fflush_route(FILE *fp)
 {
-	static int (*real_fclose)(FILE *);
+	if (fp != NULL) {
+		return flush_one(fp);
+	}
+	/* fflush(NULL) flushes every stream; the standard ones are checked. */
+	if (flush_one(stdout) == EOF || flush_one(stderr) == EOF) {
+		real()->fflush(NULL);
+		return EOF;
+	}
+	return real()->fflush(NULL);
+}
+
+/* fclose closes the descriptor inside libc, behind the close wrapper: its
+ * state is cleared here. */
+static int fclose_route(FILE *fp)
+{
 	struct pending pending;
 	struct conn *c;
-	int rc = 0, saved;
+	int rc, saved = 0;
 
-	if (real_fclose == NULL) {
-		real_fclose = (int (*)(FILE *))real_dl()->dlsym(RTLD_NEXT, "fclose");
+	if (fp == NULL || fp->_fileno < 0) {
+		goto pass;
 	}
-	if (fp != NULL && fp->_fileno >= 0) {
-		rc = check_pending(fp, &c, &pending);
-		saved = errno;
-		conn_release(c);
-		fdt_clear(fp->_fileno); /* libc closes it without the wrapper */
-		unfence(fp);
-		if (rc < 0) {
-			real_fclose(fp);
-			errno = saved;
-			return EOF;
-		}
+	rc = check_pending(fp, &c, &pending);
+	saved = errno;
+	conn_release(c);
+	fdt_clear(fp->_fileno);
+	unfence(fp);
+	if (rc < 0) {
+		goto refuse;
 	}
-	return real_fclose(fp);
+pass:
+	return real()->fclose(fp);
+refuse:
+	real()->fclose(fp);
+	errno = saved;
+	return EOF;
 }
 
 static FILE *fdopen_route(int fd, const char *mode)
 {
-	static FILE *(*real_fdopen)(int, const char *);
-	FILE *fp;
+	FILE *fp = real()->fdopen(fd, mode);
 
-	if (real_fdopen == NULL) {
-		real_fdopen = (FILE * (*)(int, const char *)) real_dl()->dlsym(RTLD_NEXT, "fdopen");
-	}
-	fp = real_fdopen(fd, mode);
 	if (fp != NULL && fdt_peek(fd) != NULL && shim_mode() == POLICY_MODE_ENFORCE) {
 		fence(fp);
 	}
 	return fp;
+}
+
+SHIM_EXPORT int fflush(FILE *fp)
+{
+	return fflush_route(fp);
+}
+
+SHIM_EXPORT int fclose(FILE *fp)
+{
+	return fclose_route(fp);
 }
 
 SHIM_EXPORT FILE *fdopen(int fd, const char *mode)

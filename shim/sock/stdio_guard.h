@@ -1,3 +1,7 @@
+/*
+ * The seam from the descriptor wrappers (fd.c) to the stdio fence (stdio.c):
+ * a standard stream follows its descriptor in and out of governance.
+ */
 #ifndef TLSGUARD_STDIO_GUARD_H
 #define TLSGUARD_STDIO_GUARD_H
 

@@ -10,7 +10,7 @@
 extern int __dprintf_chk(int fd, int flag, const char *fmt, ...);
 extern int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap);
 
-static int via(const char *how, int fd, const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) int via(const char *how, int fd, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -21,9 +21,9 @@ static int via(const char *how, int fd, const char *fmt, ...)
 	} else if (strcmp(how, "vdprintf_chk") == 0) {
 		n = __vdprintf_chk(fd, 1, fmt, ap);
 	} else if (strcmp(how, "dprintf_chk") == 0) {
-		n = __dprintf_chk(fd, 1, fmt, va_arg(ap, const char *));
+		n = __dprintf_chk(fd, 1, "%s", va_arg(ap, const char *)); /* fmt is "%s" */
 	} else {
-		n = dprintf(fd, fmt, va_arg(ap, const char *));
+		n = dprintf(fd, "%s", va_arg(ap, const char *));
 	}
 	va_end(ap);
 	return n;

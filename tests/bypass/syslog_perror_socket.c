@@ -11,7 +11,7 @@
 
 extern void __syslog_chk(int pri, int flag, const char *fmt, ...);
 
-static void log_v(const char *fmt, ...)
+static __attribute__((format(printf, 1, 2))) void log_v(const char *fmt, ...)
 {
 	va_list ap;
 
