@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -71,6 +72,9 @@ struct real_fns {
 	int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 	                    const posix_spawnattr_t *, char *const[], char *const[]);
 	pid_t (*fork)(void);
+	int (*execveat)(int, const char *, char *const[], char *const[], int);
+	int (*system)(const char *);
+	FILE *(*popen)(const char *, const char *);
 	long (*syscall)(long, ...);
 	/* formatted output straight to a descriptor (printf.c) */
 	int (*vdprintf)(int, const char *, va_list);
@@ -128,5 +132,9 @@ bool real_defines(const void *addr, const char *name);
 
 /* True when addr lies in this shared object. */
 bool real_in_shim(const void *addr);
+
+/* This shared object's path, absolute, for a child's LD_PRELOAD: the name the
+ * loader opened it by, made absolute once when it was not; "" when unknown. */
+const char *real_shim_path(void);
 
 #endif

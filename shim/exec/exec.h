@@ -1,5 +1,7 @@
 /*
- * Across exec: what a new image inherits from a governed parent (shim/exec/exec.c).
+ * Across exec, the child side: what a new image inherits from a governed
+ * parent, a super-server or systemd (shim/exec/inherit_child.c). The parent
+ * side is inherit_parent.h.
  */
 #ifndef TLSGUARD_EXEC_H
 #define TLSGUARD_EXEC_H
