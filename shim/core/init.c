@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "bind/real.h"
 #include "init.h"
+#include "mode_select.h"
 #include "shim.h"
 #include "start_env.h"
 
@@ -54,22 +55,16 @@ static void say(const char *text)
 	real()->write(2, text, strlen(text));
 }
 
-/* TLSGUARD_MODE, when the policy lets it override the file's mode. */
-static void apply_mode_override(void)
+/* The mode in force: the policy's, or TLSGUARD_MODE when the policy lets it
+ * override the file's mode (mode_select.h). */
+static void choose_mode(void)
 {
 	const char *env = shim_start_mode();
+	bool env_invalid;
 	char line[256];
 
-	if (env == NULL || !policy_env_override(loaded)) {
-		return;
-	}
-	if (strcmp(env, "enforce") == 0) {
-		mode = POLICY_MODE_ENFORCE;
-	} else if (strcmp(env, "audit") == 0) {
-		mode = POLICY_MODE_AUDIT;
-	} else if (strcmp(env, "off") == 0) {
-		mode = POLICY_MODE_OFF;
-	} else {
+	mode = mode_in_force(loaded, env, &env_invalid);
+	if (env_invalid) {
 		/* A typo must not change the mode silently: keep the policy's. */
 		snprintf(line, sizeof(line),
 		         "tlsguard: ignoring TLSGUARD_MODE=\"%.64s\" (want enforce, audit or "
@@ -268,8 +263,7 @@ static bool load(void)
 	}
 	start_policy.text = NULL;
 	load_failed = false;
-	mode = policy_mode(loaded);
-	apply_mode_override();
+	choose_mode();
 	audit_configure(policy_audit(loaded));
 	audit_note_mode(policy_mode(loaded), mode); /* TLSGUARD_MODE=off is itself an event */
 	return true;
