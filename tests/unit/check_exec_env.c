@@ -42,16 +42,12 @@ struct env_case {
 };
 
 #define STARTED SHIM, "/etc/p.conf"
+/* The two entries a child of that parent must hold. */
+#define AS_STARTED "LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf"
 
 static const struct env_case env_cases[] = {
     /* nothing touched: the child's environment is the program's own */
-    {shim_path,
-     STARTED,
-     NULL,
-     NULL,
-     {"LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", NULL},
-     false,
-     {NULL}},
+    {shim_path, STARTED, NULL, NULL, {AS_STARTED, NULL}, false, {NULL}},
     /* env -i: everything put back, what the program set kept after */
     {shim_path,
      STARTED,
@@ -59,15 +55,9 @@ static const struct env_case env_cases[] = {
      NULL,
      {"PATH=/bin", NULL},
      false,
-     {"LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", "TLSGUARD_MODE=audit", "PATH=/bin", NULL}},
+     {AS_STARTED, "TLSGUARD_MODE=audit", "PATH=/bin", NULL}},
     /* execve(path, argv, NULL) */
-    {shim_path,
-     STARTED,
-     NULL,
-     NULL,
-     {NULL},
-     true,
-     {"LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", NULL}},
+    {shim_path, STARTED, NULL, NULL, {NULL}, true, {AS_STARTED, NULL}},
     /* LD_PRELOAD replaced by another library: the shim goes first, the other stays */
     {shim_path,
      STARTED,
@@ -100,7 +90,7 @@ static const struct env_case env_cases[] = {
      NULL,
      {"LD_PRELOAD=", "TLSGUARD_POLICY=/etc/p.conf", NULL},
      false,
-     {"LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", NULL}},
+     {AS_STARTED, NULL}},
     /* the shim's own path unknown: LD_PRELOAD left alone, the rest carried */
     {no_shim_path,
      STARTED,
@@ -130,9 +120,9 @@ static const struct env_case env_cases[] = {
      STARTED,
      NULL,
      NULL,
-     {"LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", "TLSGUARD_MODE=off", NULL},
+     {AS_STARTED, "TLSGUARD_MODE=off", NULL},
      false,
-     {"LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", NULL}},
+     {AS_STARTED, NULL}},
     /* names that only look alike are the program's own */
     {shim_path,
      STARTED,
@@ -147,25 +137,25 @@ static const struct env_case env_cases[] = {
      STARTED,
      NULL,
      "c1f:o,c2a:i",
-     {"LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", NULL},
+     {AS_STARTED, NULL},
      false,
-     {"TLSGUARD_FDS=c1f:o,c2a:i", "LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", NULL}},
+     {"TLSGUARD_FDS=c1f:o,c2a:i", AS_STARTED, NULL}},
     /* a forged TLSGUARD_FDS is replaced by the parent's own list */
     {shim_path,
      STARTED,
      NULL,
      "c1f:o",
-     {"TLSGUARD_FDS=*", "LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", NULL},
+     {"TLSGUARD_FDS=*", AS_STARTED, NULL},
      false,
-     {"TLSGUARD_FDS=c1f:o", "LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", NULL}},
+     {"TLSGUARD_FDS=c1f:o", AS_STARTED, NULL}},
     /* ... and a stale one (no governed socket now) removed */
     {shim_path,
      STARTED,
      NULL,
      NULL,
-     {"TLSGUARD_FDS=c1f:o", "LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", NULL},
+     {"TLSGUARD_FDS=c1f:o", AS_STARTED, NULL},
      false,
-     {"LD_PRELOAD=" SHIM, "TLSGUARD_POLICY=/etc/p.conf", NULL}},
+     {AS_STARTED, NULL}},
     /* no TLSGUARD_POLICY at start (default policy): the program's is removed */
     {shim_path,
      SHIM,
