@@ -4,7 +4,7 @@
  * started (start_env.c), the policy's bytes (init.c), then the sockets a
  * parent or a super-server handed over (exec/inherit_child.c).
  */
-#include "exec/exec.h"
+#include "exec/inherit_child.h"
 #include "init.h"
 #include "start_env.h"
 
@@ -16,5 +16,5 @@ __attribute__((constructor(101))) static void shim_start(void)
 {
 	start_env_take();
 	shim_policy_read_at_start();
-	exec_adopt_inherited(shim_start_fds(), shim_start_listen_pid(), shim_start_listen_fds());
+	inherit_child_adopt(shim_start_fds(), shim_start_listen_pid(), shim_start_listen_fds());
 }

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "core/conn_internal.h"
-#include "exec.h"
+#include "inherit_child.h"
 #include "fdlist.h"
 #include "sock/guard.h"
 #include "sock/stdio_guard.h"
@@ -184,7 +184,7 @@ static void adopt_listen_fds(const char *pid_text, const char *count_text)
 	}
 }
 
-void exec_adopt_inherited(const char *list, const char *listen_pid, const char *listen_fds)
+void inherit_child_adopt(const char *list, const char *listen_pid, const char *listen_fds)
 {
 	if (list != NULL && *list != '\0') {
 		adopt_listed(list);
