@@ -50,14 +50,7 @@ static inline enum policy_mode shim_mode(void)
 	return shim_loaded.mode;
 }
 
-/* TLSGUARD_POLICY, TLSGUARD_MODE and TLSGUARD_FDS as the process was started
- * (NULL: unset, or a secure-execution process). */
-const char *shim_start_policy(void);
-const char *shim_start_mode(void);
-const char *shim_start_fds(void);
-/* LD_PRELOAD's value as the process was started (the string itself, for
- * comparison by address). */
-const char *shim_start_preload(void);
+/* The environment as the process was started: core/start_env.h. */
 
 /* The text of the load failure, or NULL. */
 const char *shim_policy_error(void);

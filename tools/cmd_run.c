@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "elf_inspect.h"
+#include "preload_list.h"
 
 #define RUN_SHIM_NAME CLI_SHIM_NAME
 
@@ -63,35 +64,37 @@ static bool run_is_shim(const char *entry, const char *shim)
 	return false;
 }
 
-/* LD_PRELOAD = the shim, then every existing entry but the shim itself. The
- * loader separates entries with spaces or colons (ld.so(8)). */
+/* LD_PRELOAD = the shim, then every existing entry but the shim itself
+ * (preload_list.h: the loader's separators). */
 static int run_set_preload(const char *shim)
 {
-	const char *old = getenv("LD_PRELOAD");
-	char *val, *copy, *entry, *save = NULL;
+	const char *old = getenv("LD_PRELOAD"), *cursor = old, *entry;
+	char *val, *item;
+	size_t len;
 	int rc;
 
 	if (old == NULL || *old == '\0') {
 		return setenv("LD_PRELOAD", shim, 1);
 	}
 	val = malloc(strlen(shim) + strlen(old) + 2);
-	copy = strdup(old);
-	if (val == NULL || copy == NULL) {
-		free(val);
-		free(copy);
+	if (val == NULL) {
 		return -1;
 	}
 	strcpy(val, shim);
-	for (entry = strtok_r(copy, " :", &save); entry != NULL;
-	     entry = strtok_r(NULL, " :", &save)) {
-		if (!run_is_shim(entry, shim)) {
-			strcat(val, ":");
-			strcat(val, entry);
+	while (preload_list_next(&cursor, &entry, &len)) {
+		item = strndup(entry, len);
+		if (item == NULL) {
+			free(val);
+			return -1;
 		}
+		if (!run_is_shim(item, shim)) {
+			strcat(val, ":");
+			strcat(val, item);
+		}
+		free(item);
 	}
 	rc = setenv("LD_PRELOAD", val, 1);
 	free(val);
-	free(copy);
 	return rc;
 }
 

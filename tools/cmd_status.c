@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mode_select.h"
 
 #define STATUS_ENV_MAX (256 * 1024) /* ARG_MAX-sized environments are cut here */
 
@@ -133,11 +134,11 @@ static void status_mode_policy(const char *pid, struct status_proc *p)
 		snprintf(p->policy, sizeof(p->policy), "(built-in)");
 		policy = policy_new_default();
 	}
-	if (env_mode != NULL && *env_mode != '\0' &&
-	    (policy == NULL || policy_env_override(policy))) {
-		snprintf(p->mode, sizeof(p->mode), "%s", env_mode);
-	} else if (policy != NULL) {
-		snprintf(p->mode, sizeof(p->mode), "%s", policy_mode_name(policy_mode(policy)));
+	if (policy != NULL) {
+		snprintf(p->mode, sizeof(p->mode), "%s",
+		         policy_mode_name(mode_in_force(policy, env_mode, NULL)));
+	} else if (env_mode != NULL && *env_mode != '\0') {
+		snprintf(p->mode, sizeof(p->mode), "%s", env_mode); /* no policy to ask */
 	}
 	policy_free(policy);
 	free(env);

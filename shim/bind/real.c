@@ -5,10 +5,12 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -378,4 +380,54 @@ bool real_broken(void)
 {
 	real();
 	return broken;
+}
+
+/* The shim's own path: the loader's string when it is absolute (the usual
+ * case: no system call, no copy, so a shell's forked child touches no page for
+ * it before exec), else made absolute once. */
+static const char *shim_path = "";
+static char shim_path_resolved[PATH_MAX];
+static pthread_once_t shim_path_once = PTHREAD_ONCE_INIT;
+
+struct shim_name_search {
+	uintptr_t addr;
+	const char *name;
+};
+
+static int find_shim_name(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct shim_name_search *search = arg;
+	uintptr_t lo;
+	int i;
+
+	(void)size;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		if (info->dlpi_phdr[i].p_type != PT_LOAD) {
+			continue;
+		}
+		lo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+		if (search->addr >= lo && search->addr < lo + info->dlpi_phdr[i].p_memsz) {
+			search->name = info->dlpi_name;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void find_shim_path(void)
+{
+	struct shim_name_search search = {(uintptr_t)find_shim_path, NULL};
+
+	dl_iterate_phdr(find_shim_name, &search);
+	if (search.name != NULL && search.name[0] == '/') {
+		shim_path = search.name;
+	} else if (search.name != NULL && realpath(search.name, shim_path_resolved) != NULL) {
+		shim_path = shim_path_resolved;
+	}
+}
+
+const char *real_shim_path(void)
+{
+	pthread_once(&shim_path_once, find_shim_path);
+	return shim_path;
 }

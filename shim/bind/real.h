@@ -165,4 +165,8 @@ bool real_defines(const void *addr, const char *name);
 /* True when addr lies in this shared object. */
 bool real_in_shim(const void *addr);
 
+/* This shared object's path, absolute, for a child's LD_PRELOAD: the name the
+ * loader opened it by, made absolute once when it was not; "" when unknown. */
+const char *real_shim_path(void);
+
 #endif

@@ -1,5 +1,7 @@
 /*
- * The audit sender's private parts, shared by audit.c and the unit tests.
+ * The audit sender's private parts: its limits, shared by the files of the
+ * sender (audit.c, audit_sink.c, audit_rate.c, audit_wait.c), and the hooks
+ * the unit tests use.
  */
 #ifndef TLSGUARD_AUDIT_INTERNAL_H
 #define TLSGUARD_AUDIT_INTERNAL_H
@@ -25,6 +27,13 @@
 
 /* Room for one formatted body; longer bodies are truncated. */
 #define AUDIT_BODY_MAX 4096
+
+/* Nanoseconds from one monotonic time to another (negative: backwards). */
+static inline long long audit_elapsed_ns(const struct timespec *from, const struct timespec *to)
+{
+	return (long long)(to->tv_sec - from->tv_sec) * 1000000000LL +
+	       (to->tv_nsec - from->tv_nsec);
+}
 
 /* audit_emit() with the monotonic time given, so the rate limit can be tested
  * without sleeping. */

@@ -11,14 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "audit.h"
-#include "exec/exec.h"
 #include "bind/real.h"
+#include "init.h"
+#include "mode_select.h"
 #include "shim.h"
+#include "start_env.h"
 
 SHIM_THREAD int shim_busy;
 
@@ -33,9 +34,10 @@ static bool load_failed;
 
 /* The policy as read at start: the file's bytes, the built-in default (no
  * TLSGUARD_POLICY and no /etc/tlsguard/policy.conf), or why it could not be
- * read. Written by read_policy_once, then only by load() under load_lock. */
+ * read. Written by shim_policy_read_at_start, then only by load() under
+ * load_lock. */
 static SHIM_STARTUP_DATA struct {
-	atomic_int state; /* START_NONE, START_TAKING, START_TAKEN */
+	atomic_int state; /* enum start_read */
 	bool builtin;     /* no file: the built-in default policy */
 	const char *path;
 	char *text; /* NULL: the read failed, see error */
@@ -46,208 +48,23 @@ static SHIM_STARTUP_DATA struct {
 /* In .bss, a page of its own: written only when the read failed. */
 static struct policy_error start_policy_error;
 
-/* TLSGUARD_POLICY, TLSGUARD_MODE, TLSGUARD_FDS and LD_PRELOAD as this process
- * was started: a program that edits its environment (env -i, setenv before
- * exec) changes neither the policy it is held to nor the one its children get.
- *
- * The values are copied into static blocks: programs that set their process
- * title (PostgreSQL, nginx) overwrite the strings of the environment they
- * started with, so pointers into them would not do, and a static block needs
- * no malloc. Every process runs this, /bin/true included, so it is one pass
- * over environ with no libc call, into a small block in .data (see
- * SHIM_STARTUP_DATA) that shares its page with what the loader writes anyway;
- * only values too long for it go to a larger block in .bss, a page of its own. */
-enum start_var {
-	START_POLICY,
-	START_MODE,
-	START_FDS,
-	START_PRELOAD,
-	START_LISTEN_PID,
-	START_LISTEN_FDS,
-	START_VARS
-};
-
-/* Not const: in .data with the rest, so reading the prefixes at start-up
- * touches no page of .rodata. */
-static SHIM_STARTUP_DATA struct {
-	const char prefix[20];
-	size_t max; /* longest value kept, with its NUL */
-	/* What a longer value becomes: a text every use refuses, naming the
-	 * variable (NULL: the value is simply unknown). */
-	const char *too_long;
-} start_vars[START_VARS] = {
-    [START_POLICY] = {"TLSGUARD_POLICY=", PATH_MAX, "(TLSGUARD_POLICY longer than PATH_MAX)"},
-    [START_MODE] = {"TLSGUARD_MODE=", 64, "(TLSGUARD_MODE too long)"},
-    [START_FDS] = {"TLSGUARD_FDS=", 4096, NULL},
-    [START_PRELOAD] = {"LD_PRELOAD=", 4096, NULL},
-    /* systemd socket activation (sd_listen_fds(3)): numbers, short */
-    [START_LISTEN_PID] = {"LISTEN_PID=", 24, NULL},
-    [START_LISTEN_FDS] = {"LISTEN_FDS=", 24, NULL},
-};
-
-enum { START_NONE, START_TAKING, START_TAKEN };
-
-/* Where values are copied: the first block a value fits in whole. */
-struct start_store {
-	size_t used;
-	size_t size;
-	char *bytes;
-};
-
-static SHIM_STARTUP_DATA char start_near_bytes[512];
-static char start_far_bytes[PATH_MAX + 64 + 4096 + 4096 + 24 + 24]; /* every value at its longest */
-
-static SHIM_STARTUP_DATA struct {
-	atomic_int state;
-	atomic_int secure;             /* AT_SECURE, once asked: -1 not yet */
-	const char *value[START_VARS]; /* into a store; NULL: unset */
-	struct start_store near, far;
-} start = {
-    .secure = -1,
-    .near = {.size = sizeof(start_near_bytes), .bytes = start_near_bytes},
-    .far = {.size = sizeof(start_far_bytes), .bytes = start_far_bytes},
-};
-
-/* The value of entry when it is "prefix=value", else NULL. */
-static const char *value_if(const char *entry, const char *prefix)
-{
-	while (*prefix != '\0' && *entry == *prefix) {
-		entry++;
-		prefix++;
-	}
-	return *prefix == '\0' ? entry : NULL;
-}
-
-static void keep(enum start_var var, const char *value)
-{
-	struct start_store *store;
-	size_t n = 0;
-
-	if (start.value[var] != NULL) {
-		return; /* the first definition wins, as with getenv */
-	}
-	while (n < start_vars[var].max && value[n] != '\0') {
-		n++;
-	}
-	if (n == start_vars[var].max) {
-		start.value[var] = start_vars[var].too_long;
-		return;
-	}
-	store = start.near.size - start.near.used > n ? &start.near : &start.far;
-	start.value[var] = &store->bytes[store->used];
-	while (n-- > 0) {
-		store->bytes[store->used++] = *value++;
-	}
-	store->bytes[store->used++] = '\0';
-}
-
-static void take_start_env(void)
-{
-	int expected = START_NONE;
-	const char *value;
-	enum start_var v;
-	char **e;
-
-	/* A load first: after fork, a write would copy the page. */
-	if (atomic_load(&start.state) == START_TAKEN) {
-		return;
-	}
-	if (!atomic_compare_exchange_strong(&start.state, &expected, START_TAKING)) {
-		while (expected != START_TAKEN) { /* another thread is taking it */
-			expected = atomic_load(&start.state);
-		}
-		return;
-	}
-	for (e = environ; e != NULL && *e != NULL; e++) {
-		if (((*e)[0] != 'T' || (*e)[1] != 'L') &&
-		    ((*e)[0] != 'L' || ((*e)[1] != 'D' && (*e)[1] != 'I'))) {
-			continue; /* neither TLSGUARD_ nor LD_ nor LISTEN_ */
-		}
-		for (v = 0; v < START_VARS; v++) {
-			if ((value = value_if(*e, start_vars[v].prefix)) != NULL) {
-				keep(v, value);
-				break;
-			}
-		}
-	}
-	atomic_store(&start.state, START_TAKEN);
-}
-
-static const char *start_value(enum start_var var);
-static void read_policy_once(void);
-
-/* Before any other constructor, and so before main can touch the environment
- * or the policy file (a wrapper called even earlier takes the snapshot and
- * reads the policy itself). The sockets an exec'ed parent governed are
- * governed again before any byte moves. */
-__attribute__((constructor(101))) static void take_start_env_early(void)
-{
-	take_start_env();
-	read_policy_once();
-	exec_adopt_inherited(shim_start_fds(), start_value(START_LISTEN_PID),
-	                     start_value(START_LISTEN_FDS));
-}
-
-/* A setuid/setgid/capability process ignores the TLSGUARD_ variables, as
- * secure_getenv would (contract). Asked only when a value is. */
-static const char *start_value(enum start_var var)
-{
-	const char *value;
-
-	take_start_env();
-	value = start.value[var];
-	/* LISTEN_* only ever add sockets to govern: kept in every process. */
-	if (value == NULL || var == START_PRELOAD || var == START_LISTEN_PID ||
-	    var == START_LISTEN_FDS) {
-		return value;
-	}
-	if (atomic_load(&start.secure) < 0) {
-		atomic_store(&start.secure, getauxval(AT_SECURE) != 0);
-	}
-	return atomic_load(&start.secure) ? NULL : value;
-}
-
-const char *shim_start_policy(void)
-{
-	return start_value(START_POLICY);
-}
-
-const char *shim_start_mode(void)
-{
-	return start_value(START_MODE);
-}
-
-const char *shim_start_fds(void)
-{
-	return start_value(START_FDS);
-}
-
-const char *shim_start_preload(void)
-{
-	return start_value(START_PRELOAD);
-}
+enum start_read { START_NONE, START_TAKING, START_TAKEN };
 
 static void say(const char *text)
 {
 	real()->write(2, text, strlen(text));
 }
 
-/* TLSGUARD_MODE, when the policy lets it override the file's mode. */
-static void apply_mode_override(void)
+/* The mode in force: the policy's, or TLSGUARD_MODE when the policy lets it
+ * override the file's mode (mode_select.h). */
+static void choose_mode(void)
 {
 	const char *env = shim_start_mode();
+	bool env_invalid;
 	char line[256];
 
-	if (env == NULL || !policy_env_override(loaded)) {
-		return;
-	}
-	if (strcmp(env, "enforce") == 0) {
-		mode = POLICY_MODE_ENFORCE;
-	} else if (strcmp(env, "audit") == 0) {
-		mode = POLICY_MODE_AUDIT;
-	} else if (strcmp(env, "off") == 0) {
-		mode = POLICY_MODE_OFF;
-	} else {
+	mode = mode_in_force(loaded, env, &env_invalid);
+	if (env_invalid) {
 		/* A typo must not change the mode silently: keep the policy's. */
 		snprintf(line, sizeof(line),
 		         "tlsguard: ignoring TLSGUARD_MODE=\"%.64s\" (want enforce, audit or "
@@ -349,18 +166,29 @@ static char *read_policy_fd(int fd, size_t size, size_t *len, struct policy_erro
 	return buf;
 }
 
-/* Reads the policy's bytes. With TLSGUARD_POLICY unset,
- * /etc/tlsguard/policy.conf if it exists, else the built-in policy. The file
- * checks (absolute path, regular file, owner, mode, size) run on the opened
- * descriptor, as for every load (policy_open_file). */
-static void read_policy(void)
+/* Which policy applies (contract): the file TLSGUARD_POLICY names, even an
+ * empty name (an error: fail closed); unset, /etc/tlsguard/policy.conf, or
+ * the built-in default policy when that file does not exist
+ * (*builtin_if_missing). The one place the shim decides it. */
+static const char *choose_policy_path(bool *builtin_if_missing)
 {
 	const char *path = shim_start_policy();
+
+	*builtin_if_missing = path == NULL;
+	return path != NULL ? path : POLICY_DEFAULT_PATH;
+}
+
+/* Reads the policy's bytes (choose_policy_path). The file checks (absolute
+ * path, regular file, owner, mode, size) run on the opened descriptor, as for
+ * every load (policy_open_file). */
+static void read_policy(void)
+{
 	struct policy_error err; /* on the stack: see start_policy_error */
+	bool builtin_if_missing;
 	size_t size = 0;
 	int fd;
 
-	start_policy.path = path != NULL ? path : POLICY_DEFAULT_PATH;
+	start_policy.path = choose_policy_path(&builtin_if_missing);
 	start_policy.text = NULL;
 	start_policy.error = NULL;
 	fd = policy_open_file(start_policy.path, &size, &err);
@@ -368,7 +196,7 @@ static void read_policy(void)
 		start_policy.text = read_policy_fd(fd, size, &start_policy.len, &err);
 		start_close(fd);
 	}
-	start_policy.builtin = fd < 0 && path == NULL && err.sys_errno == ENOENT;
+	start_policy.builtin = fd < 0 && builtin_if_missing && err.sys_errno == ENOENT;
 	if (start_policy.text == NULL && !start_policy.builtin) {
 		start_policy_error = err;
 		start_policy.error = &start_policy_error;
@@ -376,11 +204,11 @@ static void read_policy(void)
 	}
 }
 
-/* Once, in the constructor (or in a wrapper some other library's constructor
- * called even earlier); another thread waits for the bytes. No lock: the
- * constructor runs with every process, and pthread_mutex_lock's code would be
- * one more page to fault in. */
-static void read_policy_once(void)
+/* Once, from the start-up constructor (or from a wrapper some other library's
+ * constructor called even earlier); another thread waits for the bytes. No
+ * lock: the constructor runs with every process, and pthread_mutex_lock's code
+ * would be one more page to fault in. */
+void shim_policy_read_at_start(void)
 {
 	int expected = START_NONE;
 
@@ -408,7 +236,7 @@ static bool load(void)
 		report_failure();
 		return true;
 	}
-	read_policy_once(); /* done unless a wrapper ran before the constructor */
+	shim_policy_read_at_start(); /* done unless a wrapper ran before the constructor */
 	if (start_policy.text == NULL && !start_policy.builtin &&
 	    transient(start_policy.sys_errno)) {
 		read_policy(); /* a failure that may pass: read again (under load_lock) */
@@ -435,8 +263,7 @@ static bool load(void)
 	}
 	start_policy.text = NULL;
 	load_failed = false;
-	mode = policy_mode(loaded);
-	apply_mode_override();
+	choose_mode();
 	audit_configure(policy_audit(loaded));
 	audit_note_mode(policy_mode(loaded), mode); /* TLSGUARD_MODE=off is itself an event */
 	return true;
