@@ -13,7 +13,7 @@
 #include "core/names.h"
 #include "bind/real.h"
 #include "shim.h"
-#include "tls/openssl/sslg.h"
+#include "tls/tls.h"
 
 /* The default Linux ephemeral port range (ip_local_port_range): a socket whose
  * local port lies in it most likely made an outbound connection. */
@@ -365,7 +365,7 @@ static int check_hello(int fd, struct conn *c, const uint8_t *random, int err)
 {
 	enum policy_unmanaged unmanaged = c->rule->tls.unmanaged;
 
-	if (sslg_claim_hello(c, fd, random)) {
+	if (tls_claim_hello(c, fd, random)) {
 		return 0;
 	}
 	switch (unmanaged) {
