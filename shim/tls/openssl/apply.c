@@ -8,7 +8,6 @@
 
 #include "apply.h"
 #include "registry.h"
-#include "state.h"
 #include "store.h"
 #include "verify.h"
 

@@ -21,7 +21,7 @@
  *   interpose.c -> call.c, settings.c
  *   tls/tls.c   -> claim.c
  *   call.c      -> apply.c, hooks.c, outcome.c, verdict.c, state.c
- *   settings.c  -> hooks.c, apply.c, verify.c, state.c
+ *   settings.c  -> hooks.c, verify.c, state.c
  *   hooks.c     -> claim.c, apply.c, outcome.c, state.c
  *   claim.c     -> registry.c, apply.c
  *   apply.c     -> verify.c, store.c, registry.c, state.c
