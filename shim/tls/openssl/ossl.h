@@ -24,15 +24,17 @@
  *   settings.c  -> hooks.c, verify.c, state.c
  *   hooks.c     -> claim.c, apply.c, outcome.c, state.c
  *   claim.c     -> registry.c, apply.c
- *   apply.c     -> verify.c, store.c, registry.c, state.c
+ *   apply.c     -> verify.c, store.c, registry.c
  *   outcome.c   -> verify.c, verdict.c, registry.c
  *   verify.c    -> verdict.c, store.c, state.c
  *   verdict.c   -> (core/audit, core/conn)
  *   state.c     -> registry.c
  *   registry.c, store.c -> (nothing of the layer)
  *
- * Every file includes this header; OpenSSL itself is reached only through the
- * bound table (bind/ssl_fns.h).
+ * Below the layer: core/conn (conn_acquire; the socket layer's fields are
+ * written only through conn_tls_bind, conn_tls_closed and conn_refuse),
+ * core/audit, bind/real, and OpenSSL itself, reached only through the bound
+ * table (bind/ssl_fns.h). Every file includes this header.
  */
 #ifndef TLSGUARD_OSSL_H
 #define TLSGUARD_OSSL_H
