@@ -101,7 +101,6 @@ static void bind_ssl(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(SSL_CIPHER_get_cipher_nid);
 	BIND(SSL_CIPHER_get_auth_nid);
 	BIND(SSL_clear_options);
-	BIND(SSL_CTX_clear_options);
 	BIND(SSL_CTX_get_info_callback);
 	BIND(SSL_CTX_get_security_callback);
 	BIND(SSL_CTX_new);
@@ -130,20 +129,15 @@ static void bind_crypto(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(X509_STORE_CTX_init);
 	BIND(X509_STORE_CTX_set_default);
 	BIND(X509_STORE_CTX_get0_param);
-	BIND(X509_STORE_CTX_get0_store);
 	BIND(X509_STORE_CTX_get0_cert);
 	BIND(X509_STORE_CTX_get0_untrusted);
 	BIND(X509_STORE_CTX_set_error);
-	BIND(X509_VERIFY_PARAM_set1);
 	BIND(X509_STORE_CTX_get_error);
 	BIND(X509_STORE_CTX_get0_chain);
 	BIND(X509_STORE_CTX_get_ex_data);
 	BIND(X509_VERIFY_PARAM_set1_host);
 	BIND(X509_VERIFY_PARAM_set1_ip_asc);
 	BIND(X509_VERIFY_PARAM_set_hostflags);
-	BIND(X509_VERIFY_PARAM_get0_host);
-	BIND(X509_VERIFY_PARAM_get_hostflags);
-	BIND(X509_STORE_CTX_get_error_depth);
 	BIND(X509_verify_cert);
 	BIND(X509_verify_cert_error_string);
 	BIND(X509_get_X509_PUBKEY);
@@ -161,7 +155,6 @@ static void bind_crypto(struct ssl_fns *f, void *h, bool *out_missing)
 	BIND(BIO_method_type);
 	BIND(X509_up_ref);
 	BIND(X509_free);
-	BIND(X509_get_ext_by_NID);
 	BIND(X509_STORE_lock);
 	BIND(X509_STORE_unlock);
 	BIND(X509_VERIFY_PARAM_set_auth_level);

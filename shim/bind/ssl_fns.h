@@ -3,7 +3,8 @@
  *
  * libtlsguard.so is linked without libssl/libcrypto, so every OpenSSL function
  * is reached through this table, never by name: a direct call would be an
- * undefined symbol that stops the shim from loading into every process (-z now).
+ * undefined symbol that --no-undefined refuses at link time, and that the
+ * dynamic linker could not resolve in a process without libssl.
  * The table is bound only once the program has called an OpenSSL function the
  * shim interposes (libssl is then already mapped) and only from a libssl that
  * is already loaded (dlopen RTLD_NOLOAD): the shim never loads libssl itself.
@@ -82,7 +83,6 @@ struct ssl_fns {
 	int (*SSL_CIPHER_get_cipher_nid)(const SSL_CIPHER *);
 	int (*SSL_CIPHER_get_auth_nid)(const SSL_CIPHER *);
 	uint64_t (*SSL_clear_options)(SSL *, uint64_t);
-	uint64_t (*SSL_CTX_clear_options)(SSL_CTX *, uint64_t);
 	void (*(*SSL_CTX_get_info_callback)(SSL_CTX *))(const SSL *, int, int);
 	int (*(*SSL_CTX_get_security_callback)(const SSL_CTX *))(const SSL *, const SSL_CTX *, int,
 	                                                         int, int, void *, void *);
@@ -105,20 +105,15 @@ struct ssl_fns {
 	int (*X509_STORE_CTX_init)(X509_STORE_CTX *, X509_STORE *, X509 *, STACK_OF(X509) *);
 	int (*X509_STORE_CTX_set_default)(X509_STORE_CTX *, const char *);
 	X509_VERIFY_PARAM *(*X509_STORE_CTX_get0_param)(const X509_STORE_CTX *);
-	X509_STORE *(*X509_STORE_CTX_get0_store)(const X509_STORE_CTX *);
 	X509 *(*X509_STORE_CTX_get0_cert)(const X509_STORE_CTX *);
 	STACK_OF(X509) * (*X509_STORE_CTX_get0_untrusted)(const X509_STORE_CTX *);
 	void (*X509_STORE_CTX_set_error)(X509_STORE_CTX *, int);
-	int (*X509_VERIFY_PARAM_set1)(X509_VERIFY_PARAM *, const X509_VERIFY_PARAM *);
 	int (*X509_STORE_CTX_get_error)(const X509_STORE_CTX *);
 	STACK_OF(X509) * (*X509_STORE_CTX_get0_chain)(const X509_STORE_CTX *);
 	void *(*X509_STORE_CTX_get_ex_data)(const X509_STORE_CTX *, int);
 	int (*X509_VERIFY_PARAM_set1_host)(X509_VERIFY_PARAM *, const char *, size_t);
 	int (*X509_VERIFY_PARAM_set1_ip_asc)(X509_VERIFY_PARAM *, const char *);
 	void (*X509_VERIFY_PARAM_set_hostflags)(X509_VERIFY_PARAM *, unsigned int);
-	char *(*X509_VERIFY_PARAM_get0_host)(X509_VERIFY_PARAM *, int);
-	unsigned int (*X509_VERIFY_PARAM_get_hostflags)(const X509_VERIFY_PARAM *);
-	int (*X509_STORE_CTX_get_error_depth)(const X509_STORE_CTX *);
 	int (*X509_verify_cert)(X509_STORE_CTX *);
 	const char *(*X509_verify_cert_error_string)(long);
 	X509_PUBKEY *(*X509_get_X509_PUBKEY)(const X509 *);
@@ -135,10 +130,9 @@ struct ssl_fns {
 	unsigned long (*ERR_peek_last_error)(void);
 	long (*BIO_ctrl)(BIO *, int, long, void *);
 	int (*BIO_method_type)(const BIO *);
-	/* the independent verifier (ssl_check.c) */
+	/* the independent verifier (tls/openssl/verify.c) */
 	int (*X509_up_ref)(X509 *);
 	void (*X509_free)(X509 *);
-	int (*X509_get_ext_by_NID)(const X509 *, int, int);
 	int (*X509_STORE_lock)(X509_STORE *);
 	int (*X509_STORE_unlock)(X509_STORE *);
 	void (*X509_VERIFY_PARAM_set_auth_level)(X509_VERIFY_PARAM *, int);

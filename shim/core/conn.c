@@ -248,6 +248,26 @@ void conn_refuse(struct conn *c, int fd)
 
 /* fork: no lock may be held across it, or the child deadlocks. The child has one
  * thread: locks of conns that another parent thread held are re-made. */
+void conn_tls_bind(struct conn *c, void *session)
+{
+	lock_take(&c->lock);
+	c->ssl = session;
+	lock_give(&c->lock);
+}
+
+void conn_tls_closed(struct conn *c, const void *session, const void *tail, size_t len)
+{
+	lock_take(&c->lock);
+	c->tls_closed = c->ssl == session;
+	c->close_tail_len = 0;
+	c->close_tail_off = 0;
+	if (c->tls_closed && tail != NULL && len > 0 && len <= CONN_CLOSE_TAIL_MAX) {
+		memcpy(c->close_tail, tail, len);
+		c->close_tail_len = (uint8_t)len;
+	}
+	lock_give(&c->lock);
+}
+
 static void before_fork(void)
 {
 	pthread_mutex_lock(&table_lock);

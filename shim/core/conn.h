@@ -67,4 +67,14 @@ void conn_unreserve_fd(int fd);
 /* Marks c refused and shuts the socket both ways (real shutdown). */
 void conn_refuse(struct conn *c, int fd);
 
+/* The TLS layer's seam (tls/): the fields above that describe c's TLS
+ * session are written only through these, under c->lock. session (the SSL,
+ * or another library's session object) now carries c's TLS. */
+void conn_tls_bind(struct conn *c, void *session);
+/* session was shut down (close_notify sent). If it is c's, no byte may follow
+ * on the socket but tail: the len bytes of records that a memory BIO still
+ * held then, which the program moves itself. Longer than
+ * CONN_CLOSE_TAIL_MAX: none pass. */
+void conn_tls_closed(struct conn *c, const void *session, const void *tail, size_t len);
+
 #endif

@@ -9,7 +9,7 @@
 
 #include "decide_internal.h"
 #include "shim.h"
-#include "tls/openssl/sslg.h"
+#include "tls/tls.h"
 
 void decide_report(enum audit_kind kind, enum audit_verdict verdict, bool inbound,
                    const struct endpoint *ep, int rule, const char *reason, const char *detail)
@@ -83,7 +83,7 @@ int decide_check_hello(int fd, struct conn *c, const uint8_t *random, int err)
 {
 	enum policy_unmanaged unmanaged = c->rule->tls.unmanaged;
 
-	if (sslg_claim_hello(c, fd, random)) {
+	if (tls_claim_hello(c, fd, random)) {
 		return 0;
 	}
 	switch (unmanaged) {

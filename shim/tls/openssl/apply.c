@@ -1,45 +1,15 @@
 /*
- * What the OpenSSL layer does to an SSL: apply the rule's TLS requirements at
- * the first handshake call (stricter than whatever the program configured,
- * never looser), and check the outcome of the finished handshake itself.
+ * Forcing the policy onto an SSL (apply.h): versions, security level, host
+ * name, client certificate, the shim's verify callback and trust store; in
+ * audit mode only the trust store, for the outcome check.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <openssl/err.h>
-#include <openssl/obj_mac.h>
-#include <openssl/sslerr.h>
-#include <openssl/tls1.h>
-#include <openssl/x509v3.h>
-
-#include "core/audit.h"
-#include "bind/real.h"
-#include "shim.h"
-#include "ssl_internal.h"
-
-bool sslg_active(void)
-{
-	return shim_policy() != NULL && shim_mode() != POLICY_MODE_OFF;
-}
-
-static bool enforcing(void)
-{
-	return shim_mode() == POLICY_MODE_ENFORCE;
-}
-
-static long policy_min_version(const struct policy_tls *tls)
-{
-	switch (tls->min_version) {
-	case POLICY_TLS_1_3:
-		return TLS1_3_VERSION;
-	case POLICY_TLS_1_2:
-	default:
-		return TLS1_2_VERSION;
-	}
-}
+#include "apply.h"
+#include "registry.h"
+#include "store.h"
+#include "verify.h"
 
 static bool is_ip_literal(const char *name)
 {
@@ -53,7 +23,7 @@ static bool is_ip_literal(const char *name)
  * it connected to; else, for an address it did not resolve, the SNI it sent;
  * else the peer's address. The SNI comes after the resolved name: it is only
  * what the program says, the resolved name is where it actually connected. */
-static void choose_name(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st)
+static void choose_name(const struct ssl_fns *f, SSL *ssl, struct ossl_state *st)
 {
 	const char *sni = st->server ? NULL : f->SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	const char *name = "";
@@ -74,10 +44,10 @@ static void choose_name(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st
 /* The anchors of the shim's own verifier. They are never handed to libssl:
  * a store set on the SSL is the one a program's verify callback gets back from
  * X509_STORE_CTX_get0_store, and could add its own anchors to. */
-static void set_store(const struct ssl_fns *f, struct sslg_state *st,
+static void set_store(const struct ssl_fns *f, struct ossl_state *st,
                       const struct policy_tls *anchors)
 {
-	X509_STORE *s = sslg_store_for(f, anchors);
+	X509_STORE *s = ossl_store_for(f, anchors);
 
 	if (s == NULL) {
 		return; /* no anchors: verification fails closed */
@@ -90,7 +60,7 @@ static void set_store(const struct ssl_fns *f, struct sslg_state *st,
 
 static void force_versions(const struct ssl_fns *f, SSL *ssl, const struct policy_tls *tls)
 {
-	long floor = policy_min_version(tls);
+	long floor = ossl_version_floor(tls);
 	long min = f->SSL_ctrl(ssl, SSL_CTRL_GET_MIN_PROTO_VERSION, 0, NULL);
 	long max = f->SSL_ctrl(ssl, SSL_CTRL_GET_MAX_PROTO_VERSION, 0, NULL);
 
@@ -107,8 +77,8 @@ static void force_versions(const struct ssl_fns *f, SSL *ssl, const struct polic
 static void force_common(const struct ssl_fns *f, SSL *ssl, const struct policy_tls *tls)
 {
 	force_versions(f, ssl, tls);
-	if (f->SSL_get_security_level(ssl) < SSLG_MIN_SECURITY_LEVEL) {
-		f->SSL_set_security_level(ssl, SSLG_MIN_SECURITY_LEVEL);
+	if (f->SSL_get_security_level(ssl) < OSSL_MIN_SECURITY_LEVEL) {
+		f->SSL_set_security_level(ssl, OSSL_MIN_SECURITY_LEVEL);
 	}
 	/* Kernel TLS hands the plaintext to the kernel (sendfile, sendmsg on a
 	 * TCP_ULP "tls" socket) behind the socket layer's back: refused on
@@ -116,16 +86,16 @@ static void force_common(const struct ssl_fns *f, SSL *ssl, const struct policy_
 	(void)f->SSL_clear_options(ssl, SSL_OP_ENABLE_KTLS);
 }
 
-static void keep_program_callback(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st)
+static void keep_program_callback(const struct ssl_fns *f, SSL *ssl, struct ossl_state *st)
 {
 	SSL_verify_cb cb = f->SSL_get_verify_callback(ssl);
 
-	if (cb != sslg_verify_cb) {
+	if (cb != ossl_verify_cb) {
 		st->prog_cb = cb;
 	}
 }
 
-static void force_host(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, bool may_set_sni)
+static void force_host(const struct ssl_fns *f, SSL *ssl, struct ossl_state *st, bool may_set_sni)
 {
 	const char *sni;
 
@@ -134,7 +104,7 @@ static void force_host(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st,
 	}
 	/* SSL_set1_host(3ssl): an IP literal becomes an iPAddress SAN check. */
 	(void)f->SSL_set1_host(ssl, st->name);
-	f->SSL_set_hostflags(ssl, SSLG_HOST_FLAGS);
+	f->SSL_set_hostflags(ssl, OSSL_HOST_FLAGS);
 	sni = f->SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	/* RFC 6066 3: SNI carries host names only, never an IP literal. */
 	if (may_set_sni && (sni == NULL || sni[0] == '\0') && !is_ip_literal(st->name)) {
@@ -155,10 +125,10 @@ static void force_client_cert(const struct ssl_fns *f, SSL *ssl, const struct po
 }
 
 /* Client side: everything the rule requires, whatever the program set. */
-static void force_client(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, bool may_set_sni)
+static void force_client(const struct ssl_fns *f, SSL *ssl, struct ossl_state *st, bool may_set_sni)
 {
 	keep_program_callback(f, ssl, st);
-	f->SSL_set_verify(ssl, SSL_VERIFY_PEER, sslg_verify_cb);
+	f->SSL_set_verify(ssl, SSL_VERIFY_PEER, ossl_verify_cb);
 	set_store(f, st, st->tls);
 	force_host(f, ssl, st, may_set_sni);
 	force_common(f, ssl, st->tls);
@@ -168,11 +138,11 @@ static void force_client(const struct ssl_fns *f, SSL *ssl, struct sslg_state *s
 /* Server side: the version floor, and client certificates when required,
  * verified against client_ca_file (else the rule's anchors). In audit mode only
  * the store is taken, for the outcome check. */
-static void server_side(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, bool force)
+static void server_side(const struct ssl_fns *f, SSL *ssl, struct ossl_state *st, bool force)
 {
 	struct policy_tls anchors = *st->tls;
 
-	if (st->tls->external && !sslg_check_external(f, ssl, st)) {
+	if (st->tls->external && !ossl_verify_served(f, ssl, st)) {
 		return; /* refused: it will not serve */
 	}
 	if (force) {
@@ -190,11 +160,11 @@ static void server_side(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st
 	if (force) {
 		keep_program_callback(f, ssl, st);
 		f->SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-		                  sslg_verify_cb);
+		                  ossl_verify_cb);
 	}
 }
 
-static void from_conn(struct sslg_state *st, const struct conn *c, int fd)
+static void from_conn(struct ossl_state *st, const struct conn *c, int fd)
 {
 	st->bound = true;
 	st->fd = fd;
@@ -218,51 +188,50 @@ static bool is_socket(int fd)
  * before the ClientHello (hello_pending), or what verification and the
  * outcome check use after it. In audit mode only the trust store, for the
  * outcome check. */
-static void apply_rule(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, bool hello_pending)
+static void apply_rule(const struct ssl_fns *f, SSL *ssl, struct ossl_state *st, bool hello_pending)
 {
 	if (!st->governed) {
 		return;
 	}
 	if (st->server) {
-		server_side(f, ssl, st, enforcing());
+		server_side(f, ssl, st, ossl_enforcing());
 		return;
 	}
 	choose_name(f, ssl, st);
-	if (enforcing()) {
+	if (ossl_enforcing()) {
 		force_client(f, ssl, st, hello_pending);
 	} else {
 		set_store(f, st, st->tls);
 	}
 }
 
-void sslg_apply(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, enum sslg_side side)
+static bool is_server(const struct ssl_fns *f, const SSL *ssl, enum ossl_side side)
+{
+	switch (side) {
+	case OSSL_SIDE_CLIENT:
+		return false;
+	case OSSL_SIDE_SERVER:
+		return true;
+	case OSSL_SIDE_ASK_SSL:
+	default:
+		return f->SSL_is_server(ssl) == 1;
+	}
+}
+
+void ossl_apply(const struct ssl_fns *f, SSL *ssl, struct ossl_state *st, enum ossl_side side)
 {
 	int fd = f->SSL_get_fd(ssl);
 	struct conn *c = fd >= 0 ? conn_acquire(fd) : NULL;
 
 	st->applied = true;
-	if (enforcing()) {
-		/* before any handshake on this context can read its callback */
-		sslg_ctx_take_verify(f, f->SSL_get_SSL_CTX(ssl));
+	if (ossl_enforcing()) {
+		ossl_verify_own_ctx(f, f->SSL_get_SSL_CTX(ssl));
 	}
-	switch (side) {
-	case SSLG_SIDE_CLIENT:
-		st->server = false;
-		break;
-	case SSLG_SIDE_SERVER:
-		st->server = true;
-		break;
-	case SSLG_SIDE_ASK_SSL:
-	default:
-		st->server = f->SSL_is_server(ssl) == 1;
-		break;
-	}
+	st->server = is_server(f, ssl, side);
 	st->fd = fd;
 	if (c != NULL) {
 		from_conn(st, c, fd);
-		lock_take(&c->lock);
-		c->ssl = ssl;
-		lock_give(&c->lock);
+		conn_tls_bind(c, ssl);
 		conn_release(c);
 	} else if (st->server || is_socket(fd)) {
 		/* A socket the socket layer does not govern (an allowed destination,
@@ -271,29 +240,30 @@ void sslg_apply(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, enum s
 	} else {
 		/* curl's own BIO, python's memory BIOs: the transport is unknown
 		 * until the ClientHello shows up on a governed socket, where
-		 * sslg_claim_hello binds it (always before the server's
-		 * certificate can arrive). What must be in the ClientHello is set
-		 * now from the policy's defaults; the rest waits for the rule. A
-		 * handshake never claimed went over something the socket layer
-		 * does not govern and is left alone. */
+		 * tls_claim_hello binds it (always before the server's certificate
+		 * can arrive). What must be in the ClientHello is set now from the
+		 * policy's defaults; the rest waits for the rule. A handshake never
+		 * claimed went over something the socket layer does not govern and
+		 * is left alone. */
 		st->governed = false;
 		st->tls = policy_tls_defaults(shim_policy());
-		if (enforcing()) {
+		if (ossl_enforcing()) {
 			force_common(f, ssl, st->tls);
 		}
 	}
-	sslg_registry_add(ssl, st);
+	ossl_registry_add(ssl, st);
 	apply_rule(f, ssl, st, true);
 }
 
-void sslg_bind(const struct ssl_fns *f, SSL *ssl, struct sslg_state *st, const struct conn *c,
-               int fd)
+void ossl_apply_bind(const struct ssl_fns *f, SSL *ssl, struct ossl_state *st, struct conn *c,
+                     int fd)
 {
-	if (st->bound && st->fd == fd) {
-		return; /* tied by its descriptor already */
+	/* Not again when tied by its descriptor already. Otherwise the
+	 * ClientHello is out: its SNI and versions are final, and the version
+	 * floor is checked when the handshake finishes. */
+	if (!st->bound || st->fd != fd) {
+		from_conn(st, c, fd);
+		apply_rule(f, ssl, st, false);
 	}
-	from_conn(st, c, fd);
-	/* The ClientHello is out: its SNI and versions are final, and the
-	 * version floor is checked when the handshake finishes. */
-	apply_rule(f, ssl, st, false);
+	conn_tls_bind(c, ssl);
 }

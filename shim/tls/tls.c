@@ -1,0 +1,11 @@
+/*
+ * The socket layer's seam (tls.h), handed to each TLS library the shim
+ * manages in turn.
+ */
+#include "openssl/claim.h"
+#include "tls.h"
+
+bool tls_claim_hello(struct conn *c, int fd, const uint8_t random[STREAM_RANDOM_LEN])
+{
+	return ossl_claim_hello(c, fd, random);
+}
