@@ -135,8 +135,9 @@ $(BUILD)/tests/unit/check_%: tests/unit/check_%.c $(BUILD)/libshim.a $(BUILD)/li
 	$(CC) $(ALL_CFLAGS) $(UNIT_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libshim.a \
 		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) -ldl -pthread
 
-# The policy suite needs no shim: it builds even while shim/ is being changed.
-$(BUILD)/tests/unit/check_policy: tests/unit/check_policy.c $(BUILD)/libpolicy.a
+# The policy suites need no shim: they build even while shim/ is being changed.
+$(BUILD)/tests/unit/check_policy $(BUILD)/tests/unit/check_policy_select: \
+		$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(POLICY_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libpolicy.a \
 		$(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS)

@@ -349,26 +349,32 @@ static char *read_policy_fd(int fd, size_t size, size_t *len, struct policy_erro
 	return buf;
 }
 
-/* Reads the policy's bytes. With TLSGUARD_POLICY unset,
- * /etc/tlsguard/policy.conf if it exists, else the built-in policy. The file
+/* Reads the policy's bytes, from the file policy_select names (with
+ * TLSGUARD_POLICY unset, /etc/tlsguard/policy.conf if it exists, else the
+ * built-in policy; set but empty, an error). The file
  * checks (absolute path, regular file, owner, mode, size) run on the opened
  * descriptor, as for every load (policy_open_file). */
 static void read_policy(void)
 {
-	const char *path = shim_start_policy();
+	struct policy_selection sel;
 	struct policy_error err; /* on the stack: see start_policy_error */
 	size_t size = 0;
-	int fd;
+	int fd = -1;
 
-	start_policy.path = path != NULL ? path : POLICY_DEFAULT_PATH;
 	start_policy.text = NULL;
 	start_policy.error = NULL;
-	fd = policy_open_file(start_policy.path, &size, &err);
+	start_policy.builtin = false;
+	if (policy_select(shim_start_policy(), &sel, &err) != 0) {
+		start_policy.path = "(policy)";
+	} else {
+		start_policy.path = sel.path;
+		fd = policy_open_file(start_policy.path, &size, &err);
+		start_policy.builtin = fd < 0 && policy_select_builtin(&sel, err.sys_errno);
+	}
 	if (fd >= 0) {
 		start_policy.text = read_policy_fd(fd, size, &start_policy.len, &err);
 		start_close(fd);
 	}
-	start_policy.builtin = fd < 0 && path == NULL && err.sys_errno == ENOENT;
 	if (start_policy.text == NULL && !start_policy.builtin) {
 		start_policy_error = err;
 		start_policy.error = &start_policy_error;
