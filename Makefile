@@ -105,6 +105,12 @@ $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# The CLI's code without its main(): what the fuzz targets and unit suites of
+# tools/ link.
+$(BUILD)/libtools.a: $(filter-out $(BUILD)/tools/main.o,$(TOOLS_OBJ))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/libshim.a: $(SHIM_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -168,10 +174,12 @@ $(BUILD)/tests/stress/%: tests/stress/%.c
 	$(CC) $(PROGRAM_CFLAGS) $(XCFLAGS) -o $@ $< $(XLDFLAGS) $(SSL_LIBS) -pthread
 
 # libFuzzer targets: built only in the fuzz tree (make fuzz).
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libcommon.a $(BUILD)/libpolicy.a
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libtools.a $(BUILD)/libcommon.a \
+		$(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -fsanitize=fuzzer -o $@ $< $(BUILD)/libshim.a \
-		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
+		$(BUILD)/libtools.a $(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) \
+		$(CONFIG_LIBS) $(SSL_LIBS) -ldl -pthread
 
 $(BUILD)/bench/empty_preload.so: bench/empty_preload.c
 	@mkdir -p $(dir $@)

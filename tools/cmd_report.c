@@ -82,15 +82,17 @@ static int report_line(struct report *r, const char *line, size_t len)
 		r->skipped++;
 		return 0;
 	}
-	if (strcmp(ev.event, "suppressed") == 0) {
+	if (strcmp(ev.f.value[AUDIT_FIELD_EVENT], audit_kind_names[AUDIT_SUPPRESSED]) == 0) {
 		r->suppressed += ev.count_value;
 		return 0;
 	}
 	r->events++;
 	r->guessed = r->guessed || ev.when_guessed;
-	if (strcmp(ev.verdict, "block") == 0) {
+	if (strcmp(ev.f.value[AUDIT_FIELD_VERDICT], audit_verdict_names[AUDIT_VERDICT_BLOCK]) ==
+	    0) {
 		r->blocked++;
-	} else if (strcmp(ev.verdict, "audit") == 0) {
+	} else if (strcmp(ev.f.value[AUDIT_FIELD_VERDICT],
+	                  audit_verdict_names[AUDIT_VERDICT_AUDIT]) == 0) {
 		r->audited++;
 	} else {
 		r->allowed++;

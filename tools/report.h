@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "audit_line.h"
+
 /* Longer lines are skipped and counted: the shim never writes one (its
  * datagrams are far shorter), so such a line is noise or an attack. */
 #define REPORT_LINE_MAX 65536
@@ -25,13 +27,12 @@ enum report_line_kind {
 	REPORT_LINE_MALFORMED, /* a tlsguard event line whose body does not parse */
 };
 
-/* The fields of one event. Values point into the caller's scratch buffer,
- * unescaped (\" and \\), with \xNN escapes kept as text so no value holds a
- * control byte. detail and count are NULL when absent; proto is "tcp" when
- * absent (events written before it existed). */
+/* One event: its fields as common/audit_line_parse.c read them (values in the
+ * caller's scratch buffer; detail and count NULL when absent, proto "tcp" when
+ * absent, in events written before it existed), and where and when it was
+ * logged. */
 struct report_event {
-	const char *event, *verdict, *dir, *proto, *peer, *host, *rule, *reason, *detail, *count,
-	    *exe, *pid;
+	struct audit_fields f;
 	char ts[REPORT_TS_MAX];         /* the timestamp as written, "" when none */
 	char when[REPORT_WHEN_LEN];     /* "2026-11-23 12:00:01 +00:00", "" when none */
 	bool when_guessed;              /* RFC 3164 stamp: year and zone are this machine's */
