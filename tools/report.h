@@ -1,6 +1,7 @@
 /*
  * tlsguard report: audit lines in, a summary out. Private to tools/cmd_report.c
- * and its helpers (report_parse.c, report_table.c, report_rules.c).
+ * and its helpers (report_parse.c, report_journal.c, report_table.c,
+ * report_rules.c, report_json.c).
  */
 #ifndef TLSGUARD_REPORT_H
 #define TLSGUARD_REPORT_H
@@ -96,6 +97,23 @@ int report_rules_print(FILE *out, struct report_group *const *groups, size_t n);
  * comma): dir, to, port, proto, action (null: a note only) and active (a
  * rule, not a comment). */
 int report_rules_json(FILE *out, struct report_group *const *groups, size_t n);
+
+/* One run of the report: the groups and the counts (tools/cmd_report.c). */
+struct report {
+	struct report_table table;
+	unsigned long events, skipped, too_long, malformed;
+	unsigned long blocked, audited, allowed;
+	unsigned long long suppressed; /* the sum of event=suppressed count=N */
+	bool guessed;                  /* some stamps had no year or zone */
+	size_t top;                    /* groups shown per host, 0: all */
+	bool wide;                     /* never cut a program name or destination */
+	char first_ts[REPORT_TS_MAX], last_ts[REPORT_TS_MAX];
+	char first_when[REPORT_WHEN_LEN], last_when[REPORT_WHEN_LEN];
+	char *scratch; /* REPORT_LINE_MAX + 1 bytes for the parser */
+};
+
+/* Writes the summary of r as JSON on stdout; 0, or -1 when out of memory. */
+int report_print_json(const struct report *r, struct report_group **groups);
 
 /* s made plain printable ASCII (other bytes as '?') into buf of width + 1 bytes,
  * cut to width with '~' as its last character when longer. */
