@@ -148,6 +148,14 @@ $(BUILD)/tests/unit/check_policy $(BUILD)/tests/unit/check_policy_select: \
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(POLICY_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libpolicy.a \
 		$(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS)
 
+# The suites of tools/ link the CLI's code (libtools.a), not the shim.
+$(BUILD)/tests/unit/check_elf: tests/unit/check_elf.c $(BUILD)/libtools.a $(BUILD)/libcommon.a \
+		$(BUILD)/libpolicy.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(TOOLS_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libtools.a \
+		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) \
+		$(SSL_LIBS)
+
 # Small C programs the integration suites run under the shim (they link the real
 # libssl: they are the "careless programs" the shim must correct).
 PROGRAM_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations -MMD -MP \
