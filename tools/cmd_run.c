@@ -258,7 +258,7 @@ static int run_run(int argc, char **argv)
 	}
 	if (cli_find_shim(shim, sizeof(shim)) != 0) {
 		fprintf(stderr, "%s run: cannot find %s next to %s or at %s\n", CLI_NAME,
-		        RUN_SHIM_NAME, CLI_NAME, CLI_SHIM_INSTALLED + 1);
+		        RUN_SHIM_NAME, CLI_NAME, &CLI_SHIM_INSTALLED[1]);
 		return EX_CONFIG;
 	}
 	switch (inspect_resolve_command(argv[optind], path, sizeof(path))) {
