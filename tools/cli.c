@@ -71,6 +71,21 @@ void cli_usage_line(const struct cli_command *cmd, FILE *out)
 	        cmd->synopsis);
 }
 
+void cli_options_begin(void)
+{
+	opterr = 0; /* cli_option_other says what was wrong, with the usage line */
+	optind = 1; /* argv[0] is the subcommand's name */
+}
+
+int cli_option_other(const struct cli_command *cmd, int c, char **argv)
+{
+	if (c == 'h') {
+		cli_help(cmd, stdout);
+		return CLI_EXIT_OK;
+	}
+	return cli_option_error(cmd, c, argv);
+}
+
 int cli_option_error(const struct cli_command *cmd, int c, char **argv)
 {
 	/* getopt with a leading ':' in optstring: ':' is a missing argument. */

@@ -409,8 +409,7 @@ static int run_report(int argc, char **argv)
 	long top;
 	int c;
 
-	opterr = 0;
-	optind = 1;
+	cli_options_begin();
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -429,11 +428,8 @@ static int run_report(int argc, char **argv)
 		case 'w':
 			r.wide = true;
 			break;
-		case 'h':
-			cli_help(&cli_cmd_report, stdout);
-			return CLI_EXIT_OK;
 		default:
-			return cli_option_error(&cli_cmd_report, c, argv);
+			return cli_option_other(&cli_cmd_report, c, argv);
 		}
 	}
 	return report_run(argv + optind, (size_t)(argc - optind), &r, json);

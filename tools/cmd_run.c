@@ -227,8 +227,7 @@ static int run_run(int argc, char **argv)
 	bool audit = false;
 	int c;
 
-	opterr = 0;
-	optind = 1;
+	cli_options_begin();
 	/* '+': options end at CMD, so CMD's own options are left alone. */
 	while ((c = getopt_long(argc, argv, "+:p:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -238,11 +237,8 @@ static int run_run(int argc, char **argv)
 		case 'a':
 			audit = true;
 			break;
-		case 'h':
-			cli_help(&cli_cmd_run, stdout);
-			return CLI_EXIT_OK;
 		default:
-			return cli_option_error(&cli_cmd_run, c, argv);
+			return cli_option_other(&cli_cmd_run, c, argv);
 		}
 	}
 	if (optind >= argc) {
