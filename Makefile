@@ -105,6 +105,12 @@ $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# The CLI's code without its main(): what the fuzz targets and unit suites of
+# tools/ link.
+$(BUILD)/libtools.a: $(filter-out $(BUILD)/tools/main.o,$(TOOLS_OBJ))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/libshim.a: $(SHIM_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -135,11 +141,20 @@ $(BUILD)/tests/unit/check_%: tests/unit/check_%.c $(BUILD)/libshim.a $(BUILD)/li
 	$(CC) $(ALL_CFLAGS) $(UNIT_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libshim.a \
 		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) -ldl -pthread
 
-# The policy suite needs no shim: it builds even while shim/ is being changed.
-$(BUILD)/tests/unit/check_policy: tests/unit/check_policy.c $(BUILD)/libpolicy.a
+# The policy suites need no shim: they build even while shim/ is being changed.
+$(BUILD)/tests/unit/check_policy $(BUILD)/tests/unit/check_policy_select: \
+		$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(POLICY_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libpolicy.a \
 		$(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS)
+
+# The suites of tools/ link the CLI's code (libtools.a), not the shim.
+$(BUILD)/tests/unit/check_elf: tests/unit/check_elf.c $(BUILD)/libtools.a $(BUILD)/libcommon.a \
+		$(BUILD)/libpolicy.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(TOOLS_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libtools.a \
+		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) \
+		$(SSL_LIBS)
 
 # Small C programs the integration suites run under the shim (they link the real
 # libssl: they are the "careless programs" the shim must correct).
@@ -167,10 +182,12 @@ $(BUILD)/tests/stress/%: tests/stress/%.c
 	$(CC) $(PROGRAM_CFLAGS) $(XCFLAGS) -o $@ $< $(XLDFLAGS) $(SSL_LIBS) -pthread
 
 # libFuzzer targets: built only in the fuzz tree (make fuzz).
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libcommon.a $(BUILD)/libpolicy.a
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libtools.a $(BUILD)/libcommon.a \
+		$(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -fsanitize=fuzzer -o $@ $< $(BUILD)/libshim.a \
-		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
+		$(BUILD)/libtools.a $(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) \
+		$(CONFIG_LIBS) $(SSL_LIBS) -ldl -pthread
 
 # The fuzz targets as plain replay programs (tests/fuzz/replay_main.c feeds each
 # file named on the command line to the target), built in every build tree:

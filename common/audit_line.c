@@ -1,5 +1,7 @@
 /*
  * Formatting of audit events (see audit_line.h): pure, no I/O, no allocation.
+ * The names and the quoting rule below are also what audit_line_parse.c
+ * reads back.
  *
  * A value is written bare unless it is empty or holds a space, a quote or a
  * backslash; then it is quoted and quotes and backslashes inside are escaped.
@@ -93,44 +95,45 @@ static void put_value(struct out *o, const char *v, bool force_quotes)
 }
 
 /* " key=value" */
-static void put_field(struct out *o, const char *key, const char *value, bool force_quotes)
+static void put_field(struct out *o, enum audit_field key, const char *value, bool force_quotes)
 {
 	put_str(o, " ");
-	put_str(o, key);
+	put_str(o, audit_field_names[key]);
 	put_str(o, "=");
 	put_value(o, value, force_quotes);
 }
 
+const char *const audit_field_names[AUDIT_NFIELDS] = {
+    [AUDIT_FIELD_EVENT] = "event",   [AUDIT_FIELD_VERDICT] = "verdict",
+    [AUDIT_FIELD_DIR] = "dir",       [AUDIT_FIELD_PROTO] = "proto",
+    [AUDIT_FIELD_PEER] = "peer",     [AUDIT_FIELD_HOST] = "host",
+    [AUDIT_FIELD_RULE] = "rule",     [AUDIT_FIELD_REASON] = "reason",
+    [AUDIT_FIELD_DETAIL] = "detail", [AUDIT_FIELD_COUNT] = "count",
+    [AUDIT_FIELD_EXE] = "exe",       [AUDIT_FIELD_PID] = "pid",
+};
+
+const char *const audit_kind_names[AUDIT_NKINDS] = {
+    [AUDIT_CONNECT] = "connect",     [AUDIT_PLAINTEXT] = "plaintext",
+    [AUDIT_HANDSHAKE] = "handshake", [AUDIT_UNMANAGED_TLS] = "unmanaged_tls",
+    [AUDIT_POLICY] = "policy",       [AUDIT_SUPPRESSED] = "suppressed",
+};
+
+const char *const audit_verdict_names[AUDIT_NVERDICTS] = {
+    [AUDIT_VERDICT_ALLOW] = "allow",
+    [AUDIT_VERDICT_BLOCK] = "block",
+    [AUDIT_VERDICT_AUDIT] = "audit",
+};
+
 static const char *kind_name(enum audit_kind kind)
 {
-	switch (kind) {
-	case AUDIT_CONNECT:
-		return "connect";
-	case AUDIT_PLAINTEXT:
-		return "plaintext";
-	case AUDIT_HANDSHAKE:
-		return "handshake";
-	case AUDIT_UNMANAGED_TLS:
-		return "unmanaged_tls";
-	case AUDIT_SUPPRESSED:
-		return "suppressed";
-	case AUDIT_POLICY:
-	default:
-		return "policy";
-	}
+	/* An out-of-range kind is written as a policy event, never skipped. */
+	return (unsigned)kind < AUDIT_NKINDS ? audit_kind_names[kind] : "policy";
 }
 
 static const char *verdict_name(enum audit_verdict verdict)
 {
-	switch (verdict) {
-	case AUDIT_VERDICT_ALLOW:
-		return "allow";
-	case AUDIT_VERDICT_AUDIT:
-		return "audit";
-	case AUDIT_VERDICT_BLOCK:
-	default:
-		return "block";
-	}
+	/* An out-of-range verdict is written as the strictest. */
+	return (unsigned)verdict < AUDIT_NVERDICTS ? audit_verdict_names[verdict] : "block";
 }
 
 /* "10.0.0.1:443", "[::1]:443", or "-". */
@@ -157,30 +160,32 @@ size_t audit_format_body(const struct audit_event *ev, const char *exe, long pid
 	}
 	buf[0] = '\0';
 	format_peer(ev->peer, ev->port, peer, sizeof(peer));
-	put_str(&o, "event=");
+	put_str(&o, audit_field_names[AUDIT_FIELD_EVENT]);
+	put_str(&o, "=");
 	put_str(&o, kind_name(ev->kind));
-	put_field(&o, "verdict", verdict_name(ev->verdict), false);
-	put_field(&o, "dir", ev->inbound ? "in" : "out", false);
-	put_field(&o, "proto", ev->proto == POLICY_PROTO_UDP ? "udp" : "tcp", false);
-	put_field(&o, "peer", peer, false);
-	put_field(&o, "host", ev->host != NULL && ev->host[0] != '\0' ? ev->host : "-", false);
+	put_field(&o, AUDIT_FIELD_VERDICT, verdict_name(ev->verdict), false);
+	put_field(&o, AUDIT_FIELD_DIR, ev->inbound ? "in" : "out", false);
+	put_field(&o, AUDIT_FIELD_PROTO, ev->proto == POLICY_PROTO_UDP ? "udp" : "tcp", false);
+	put_field(&o, AUDIT_FIELD_PEER, peer, false);
+	put_field(&o, AUDIT_FIELD_HOST, ev->host != NULL && ev->host[0] != '\0' ? ev->host : "-",
+	          false);
 	if (ev->rule == POLICY_RULE_DEFAULT) {
 		snprintf(num, sizeof(num), "default");
 	} else {
 		snprintf(num, sizeof(num), "%d", ev->rule);
 	}
-	put_field(&o, "rule", num, false);
-	put_field(&o, "reason", ev->reason != NULL ? ev->reason : "-", false);
+	put_field(&o, AUDIT_FIELD_RULE, num, false);
+	put_field(&o, AUDIT_FIELD_REASON, ev->reason != NULL ? ev->reason : "-", false);
 	if (ev->detail != NULL) {
-		put_field(&o, "detail", ev->detail, true);
+		put_field(&o, AUDIT_FIELD_DETAIL, ev->detail, true);
 	}
 	if (ev->count > 0) {
 		snprintf(num, sizeof(num), "%lu", ev->count);
-		put_field(&o, "count", num, false);
+		put_field(&o, AUDIT_FIELD_COUNT, num, false);
 	}
-	put_field(&o, "exe", exe != NULL && exe[0] != '\0' ? exe : "-", false);
+	put_field(&o, AUDIT_FIELD_EXE, exe != NULL && exe[0] != '\0' ? exe : "-", false);
 	snprintf(num, sizeof(num), "%ld", pid);
-	put_field(&o, "pid", num, false);
+	put_field(&o, AUDIT_FIELD_PID, num, false);
 	return o.pos;
 }
 

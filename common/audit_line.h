@@ -1,7 +1,8 @@
 /*
- * The audit line: what one event says and how it is written as a syslog
- * datagram. Pure (no I/O, no allocation): the shim's sender writes with it and
- * the tests check it without preloading anything.
+ * The audit line: what one event says, how it is written as a syslog datagram
+ * (audit_line.c) and how its body is read back (audit_line_parse.c). Pure (no
+ * I/O, no allocation): the shim's sender writes with it, `tlsguard report`
+ * parses with it, and the tests check both without preloading anything.
  */
 #ifndef TLSGUARD_AUDIT_LINE_H
 #define TLSGUARD_AUDIT_LINE_H
@@ -41,6 +42,45 @@ struct audit_event {
 	unsigned long count;     /* 0: no count= field (event=suppressed has one) */
 	enum policy_proto proto; /* zero-initialised: tcp */
 };
+
+/* The body's keys, in the order the writer puts them (contract "Audit
+ * events"); audit_field_names holds their spelling, for writer and parser. */
+enum audit_field {
+	AUDIT_FIELD_EVENT,
+	AUDIT_FIELD_VERDICT,
+	AUDIT_FIELD_DIR,
+	AUDIT_FIELD_PROTO,
+	AUDIT_FIELD_PEER,
+	AUDIT_FIELD_HOST,
+	AUDIT_FIELD_RULE,
+	AUDIT_FIELD_REASON,
+	AUDIT_FIELD_DETAIL, /* optional */
+	AUDIT_FIELD_COUNT,  /* event=suppressed only */
+	AUDIT_FIELD_EXE,
+	AUDIT_FIELD_PID,
+	AUDIT_NFIELDS
+};
+extern const char *const audit_field_names[AUDIT_NFIELDS];
+/* "connect", ..., indexed by enum audit_kind; "allow", ... by enum audit_verdict. */
+#define AUDIT_NKINDS    (AUDIT_SUPPRESSED + 1)
+#define AUDIT_NVERDICTS (AUDIT_VERDICT_AUDIT + 1)
+extern const char *const audit_kind_names[AUDIT_NKINDS];
+extern const char *const audit_verdict_names[AUDIT_NVERDICTS];
+
+/* A body read back: each value as the writer was given it (quotes and \" \\
+ * escapes undone), except that control bytes stay written as \xNN, so no value
+ * holds one. NULL where the field is absent (detail, count, and proto in lines
+ * written before it existed). */
+struct audit_fields {
+	const char *value[AUDIT_NFIELDS];
+};
+
+/* Parses the key=value body (len bytes, no NUL needed) into f, values copied
+ * into scratch (len + 1 bytes). Unknown keys are skipped (a later shim may add
+ * fields); a repeated key, a raw control byte, a missing or invalid required
+ * field (event, verdict, dir, peer, host, rule, reason, exe, pid), or a count
+ * on any event but suppressed make it -1 (truncated or forged). 0 on success. */
+int audit_parse_body(const char *body, size_t len, char *scratch, struct audit_fields *f);
 
 /* Formats the syslog body (the key=value part, no header) into buf; always
  * NUL-terminates, truncates safely, quotes values with spaces, and escapes

@@ -194,6 +194,20 @@ struct policy *policy_load_string(const char *text, size_t len, const char *name
 struct policy *policy_new_default(void);
 void policy_free(struct policy *policy);
 
+/* Which policy applies (contract "Activation"), decided here for the shim and
+ * the CLI alike. env_policy: the value of TLSGUARD_POLICY, NULL when unset or
+ * ignored (secure execution). */
+struct policy_selection {
+	const char *path;        /* the file to load (env_policy, or POLICY_DEFAULT_PATH) */
+	bool builtin_if_missing; /* a missing file means the built-in default policy */
+};
+/* 0 and *sel filled in, or -1 with err filled in (TLSGUARD_POLICY set but
+ * empty: fail closed, the same message in the shim and the CLI). */
+int policy_select(const char *env_policy, struct policy_selection *sel, struct policy_error *err);
+/* After opening sel->path failed with open_errno: whether the built-in default
+ * policy applies instead (the default file does not exist). */
+bool policy_select_builtin(const struct policy_selection *sel, int open_errno);
+
 const char *policy_source(const struct policy *policy); /* path, or "(built-in)" */
 enum policy_mode policy_mode(const struct policy *policy);
 bool policy_env_override(const struct policy *policy);

@@ -1,4 +1,5 @@
-/* Helpers shared by the subcommands: which policy applies, usage errors. */
+/* Helpers shared by the subcommands: loading the policy that applies, usage
+ * errors, finding the shim. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -37,24 +38,22 @@ static struct policy *cli_policy_load_arg(const char *path, struct policy_error 
 
 struct policy *cli_policy_load(const char *path, struct policy_error *err)
 {
-	struct stat st;
+	struct policy_selection sel;
+	struct policy *policy;
 
 	if (path != NULL) {
 		return cli_policy_load_arg(path, err);
 	}
-	/* secure_getenv: the shim ignores TLSGUARD_* in secure execution. Taken as
-	 * is, so check reports what the shim would: set but empty is an error
-	 * (fail closed), never the default. */
-	path = secure_getenv("TLSGUARD_POLICY");
-	if (path != NULL) {
-		return policy_load_file(path, err);
+	/* secure_getenv: the shim ignores TLSGUARD_* in secure execution. The
+	 * rule is the shim's (policy_select), so check reports what it would. */
+	if (policy_select(secure_getenv("TLSGUARD_POLICY"), &sel, err) != 0) {
+		return NULL;
 	}
-	/* Only a missing file means "use the built-in default"; a file that exists
-	 * but cannot be read is an error (fail closed, as the shim does). */
-	if (stat(POLICY_DEFAULT_PATH, &st) == 0 || errno != ENOENT) {
-		return policy_load_file(POLICY_DEFAULT_PATH, err);
+	policy = policy_load_file(sel.path, err);
+	if (policy != NULL || !policy_select_builtin(&sel, err->sys_errno)) {
+		return policy;
 	}
-	struct policy *policy = policy_new_default();
+	policy = policy_new_default();
 	if (policy == NULL) {
 		policy_set_error(err, "built-in default policy: out of memory");
 	}
@@ -70,6 +69,21 @@ void cli_usage_line(const struct cli_command *cmd, FILE *out)
 {
 	fprintf(out, "usage: %s %s%s%s\n", CLI_NAME, cmd->name, *cmd->synopsis != '\0' ? " " : "",
 	        cmd->synopsis);
+}
+
+void cli_options_begin(void)
+{
+	opterr = 0; /* cli_option_other says what was wrong, with the usage line */
+	optind = 1; /* argv[0] is the subcommand's name */
+}
+
+int cli_option_other(const struct cli_command *cmd, int c, char **argv)
+{
+	if (c == 'h') {
+		cli_help(cmd, stdout);
+		return CLI_EXIT_OK;
+	}
+	return cli_option_error(cmd, c, argv);
 }
 
 int cli_option_error(const struct cli_command *cmd, int c, char **argv)

@@ -72,6 +72,13 @@ int cli_policy_is_builtin(const struct policy *policy);
  * CLI_EXIT_USAGE so callers can `return cli_usage_error(...)`. */
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Before a subcommand's getopt_long loop over its argv (optstring starting
+ * with ':'): getopt restarts at argv[1] and prints nothing itself. */
+void cli_options_begin(void);
+/* What every subcommand does with an option that is not its own: 'h' (--help)
+ * prints its help and gives CLI_EXIT_OK; anything else is cli_option_error.
+ * The status to return. */
+int cli_option_other(const struct cli_command *cmd, int c, char **argv);
 /* The usage error for what getopt_long (optstring starting with ':', opterr 0)
  * returned as c: '?' or ':'. */
 int cli_option_error(const struct cli_command *cmd, int c, char **argv);

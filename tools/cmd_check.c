@@ -44,32 +44,33 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-static X509 *read_cert(const char *path)
+static void *pem_read_cert(FILE *f)
 {
-	FILE *f = fopen(path, "r");
-	X509 *cert = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-
-	if (f != NULL)
-		fclose(f);
-	return cert;
+	return PEM_read_X509(f, NULL, NULL, NULL);
 }
 
-static EVP_PKEY *read_key(const char *path)
+static void *pem_read_key(FILE *f)
+{
+	return PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
+}
+
+/* The first object read_one finds in the PEM file at path, or NULL. */
+static void *read_pem(const char *path, void *(*read_one)(FILE *))
 {
 	FILE *f = fopen(path, "r");
-	EVP_PKEY *key = f != NULL ? PEM_read_PrivateKey(f, NULL, no_passphrase, NULL) : NULL;
+	void *obj = f != NULL ? read_one(f) : NULL;
 
 	if (f != NULL)
 		fclose(f);
-	return key;
+	return obj;
 }
 
 /* Why cert_path and key_path cannot be a client certificate and its key, or
  * NULL when they can. */
 static const char *pair_problem(const char *cert_path, const char *key_path)
 {
-	X509 *cert = read_cert(cert_path);
-	EVP_PKEY *key = read_key(key_path);
+	X509 *cert = read_pem(cert_path, pem_read_cert);
+	EVP_PKEY *key = read_pem(key_path, pem_read_key);
 	const char *why = NULL;
 
 	if (cert == NULL)
@@ -160,18 +161,14 @@ static int run_check(int argc, char **argv)
 	bool verbose = false;
 	int c;
 
-	opterr = 0;
-	optind = 1;
+	cli_options_begin();
 	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			verbose = true;
 			break;
-		case 'h':
-			cli_help(&cli_cmd_check, stdout);
-			return CLI_EXIT_OK;
 		default:
-			return cli_option_error(&cli_cmd_check, c, argv);
+			return cli_option_other(&cli_cmd_check, c, argv);
 		}
 	}
 	if (argc - optind > 1) {

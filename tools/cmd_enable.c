@@ -233,7 +233,7 @@ static int enable_content(const struct enable_args *a, const struct policy *poli
 
 	if (cli_find_shim(shim, sizeof(shim)) != 0) {
 		fprintf(stderr, "%s enable: cannot find %s next to %s or at %s\n", CLI_NAME,
-		        CLI_SHIM_NAME, CLI_NAME, CLI_SHIM_INSTALLED + 1);
+		        CLI_SHIM_NAME, CLI_NAME, &CLI_SHIM_INSTALLED[1]);
 		return -1;
 	}
 	if (enable_env_path(shim, shim_env, sizeof(shim_env)) != 0) {

@@ -411,8 +411,7 @@ static int run_explain(int argc, char **argv)
 	const char *path = NULL;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
+	cli_options_begin();
 	while ((c = getopt_long(argc, argv, ":p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -424,11 +423,8 @@ static int run_explain(int argc, char **argv)
 		case 'u':
 			target.proto = POLICY_PROTO_UDP;
 			break;
-		case 'h':
-			cli_help(&cli_cmd_explain, stdout);
-			return CLI_EXIT_OK;
 		default:
-			return cli_option_error(&cli_cmd_explain, c, argv);
+			return cli_option_other(&cli_cmd_explain, c, argv);
 		}
 	}
 	if (argc - optind != 1) {

@@ -27,15 +27,11 @@ static int run_inspect(int argc, char **argv)
 	size_t i;
 	int c;
 
-	opterr = 0;
-	optind = 1;
+	cli_options_begin();
 	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			cli_help(&cli_cmd_inspect, stdout);
-			return CLI_EXIT_OK;
 		default:
-			return cli_option_error(&cli_cmd_inspect, c, argv);
+			return cli_option_other(&cli_cmd_inspect, c, argv);
 		}
 	}
 	if (argc - optind != 1) {

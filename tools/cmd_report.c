@@ -39,19 +39,6 @@ const struct cli_command cli_cmd_report = {
     .run = run_report,
 };
 
-struct report {
-	struct report_table table;
-	unsigned long events, skipped, too_long, malformed;
-	unsigned long blocked, audited, allowed;
-	unsigned long long suppressed; /* the sum of event=suppressed count=N */
-	bool guessed;                  /* some stamps had no year or zone */
-	size_t top;                    /* groups shown per host, 0: all */
-	bool wide;                     /* never cut a program name or destination */
-	char first_ts[REPORT_TS_MAX], last_ts[REPORT_TS_MAX];
-	char first_when[REPORT_WHEN_LEN], last_when[REPORT_WHEN_LEN];
-	char *scratch; /* REPORT_LINE_MAX + 1 bytes for the parser */
-};
-
 const char *report_ascii(const char *s, char *buf, size_t width)
 {
 	size_t i;
@@ -82,15 +69,17 @@ static int report_line(struct report *r, const char *line, size_t len)
 		r->skipped++;
 		return 0;
 	}
-	if (strcmp(ev.event, "suppressed") == 0) {
+	if (strcmp(ev.f.value[AUDIT_FIELD_EVENT], audit_kind_names[AUDIT_SUPPRESSED]) == 0) {
 		r->suppressed += ev.count_value;
 		return 0;
 	}
 	r->events++;
 	r->guessed = r->guessed || ev.when_guessed;
-	if (strcmp(ev.verdict, "block") == 0) {
+	if (strcmp(ev.f.value[AUDIT_FIELD_VERDICT], audit_verdict_names[AUDIT_VERDICT_BLOCK]) ==
+	    0) {
 		r->blocked++;
-	} else if (strcmp(ev.verdict, "audit") == 0) {
+	} else if (strcmp(ev.f.value[AUDIT_FIELD_VERDICT],
+	                  audit_verdict_names[AUDIT_VERDICT_AUDIT]) == 0) {
 		r->audited++;
 	} else {
 		r->allowed++;
@@ -296,109 +285,6 @@ static int print_text(const struct report *r, struct report_group **groups)
 	return report_rules_print(stdout, groups, r->table.ngroups);
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629 4), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	}
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f)) {
-			return 0; /* overlong, or a UTF-16 surrogate */
-		}
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80 ||
-		    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f)) {
-			return 0;
-		}
-		return 4;
-	}
-	return 0;
-}
-
-/* RFC 8259 7: a JSON string; invalid UTF-8 becomes U+FFFD. */
-static void json_string(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
-
-	putchar('"');
-	while (*p != '\0') {
-		if (*p == '"' || *p == '\\') {
-			printf("\\%c", *p++);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			printf("\\u%04x", *p++);
-		} else if (*p < 0x80) {
-			putchar(*p++);
-		} else if ((n = utf8_len(p)) > 0) {
-			fwrite(p, 1, n, stdout);
-			p += n;
-		} else {
-			fputs("\\ufffd", stdout);
-			p++;
-		}
-	}
-	putchar('"');
-}
-
-/* A timestamp, or null when the line had none. */
-static void json_time(const char *ts)
-{
-	if (ts[0] == '\0') {
-		fputs("null", stdout);
-	} else {
-		json_string(ts);
-	}
-}
-
-static void json_group(const struct report_group *g)
-{
-	static const char *const names[REPORT_NKEYS] = {"exe",    "dir",     "peer",  "host",
-	                                                "reason", "verdict", "proto", "log_host"};
-	int k;
-
-	fputs("    {", stdout);
-	for (k = 0; k < REPORT_NKEYS; k++) {
-		printf(" \"%s\": ", names[k]);
-		json_string(g->key[k]);
-		putchar(',');
-	}
-	printf(" \"count\": %lu, \"first_seen\": ", g->count);
-	json_time(g->first_ts);
-	fputs(", \"last_seen\": ", stdout);
-	json_time(g->last_ts);
-	fputs(" }", stdout);
-}
-
-static int print_json(const struct report *r, struct report_group **groups)
-{
-	size_t i;
-
-	printf("{\n  \"events\": %lu,\n  \"skipped\": %lu,\n  \"malformed\": %lu,\n", r->events,
-	       r->skipped, r->malformed);
-	printf("  \"blocked\": %lu,\n  \"audit_only\": %lu,\n  \"allowed\": %lu,\n", r->blocked,
-	       r->audited, r->allowed);
-	printf("  \"suppressed\": %llu,\n", r->suppressed);
-	fputs("  \"first_seen\": ", stdout);
-	json_time(r->first_ts);
-	fputs(",\n  \"last_seen\": ", stdout);
-	json_time(r->last_ts);
-	fputs(",\n  \"groups\": [", stdout);
-	for (i = 0; i < r->table.ngroups; i++) {
-		fputs(i == 0 ? "\n" : ",\n", stdout);
-		json_group(groups[i]);
-	}
-	fputs(r->table.ngroups > 0 ? "\n  ],\n" : "],\n", stdout);
-	if (report_rules_json(stdout, groups, r->table.ngroups) != 0) {
-		return -1;
-	}
-	fputs("}\n", stdout);
-	return 0;
-}
-
 /* gzip's magic (RFC 1952 2.3.1). */
 static bool is_gzip(int fd)
 {
@@ -494,7 +380,8 @@ static int report_run(char **paths, size_t npaths, struct report *r, bool json)
 		fprintf(stderr, "%s report: out of memory\n", CLI_NAME);
 		goto out;
 	}
-	if ((json ? print_json(r, groups) : print_text(r, groups)) != 0 || fflush(stdout) != 0) {
+	if ((json ? report_print_json(r, groups) : print_text(r, groups)) != 0 ||
+	    fflush(stdout) != 0) {
 		fprintf(stderr, "%s report: cannot write the report: %s\n", CLI_NAME,
 		        strerror(errno));
 		goto out;
@@ -522,8 +409,7 @@ static int run_report(int argc, char **argv)
 	long top;
 	int c;
 
-	opterr = 0;
-	optind = 1;
+	cli_options_begin();
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -542,11 +428,8 @@ static int run_report(int argc, char **argv)
 		case 'w':
 			r.wide = true;
 			break;
-		case 'h':
-			cli_help(&cli_cmd_report, stdout);
-			return CLI_EXIT_OK;
 		default:
-			return cli_option_error(&cli_cmd_report, c, argv);
+			return cli_option_other(&cli_cmd_report, c, argv);
 		}
 	}
 	return report_run(argv + optind, (size_t)(argc - optind), &r, json);

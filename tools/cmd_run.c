@@ -230,8 +230,7 @@ static int run_run(int argc, char **argv)
 	bool audit = false;
 	int c;
 
-	opterr = 0;
-	optind = 1;
+	cli_options_begin();
 	/* '+': options end at CMD, so CMD's own options are left alone. */
 	while ((c = getopt_long(argc, argv, "+:p:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -241,11 +240,8 @@ static int run_run(int argc, char **argv)
 		case 'a':
 			audit = true;
 			break;
-		case 'h':
-			cli_help(&cli_cmd_run, stdout);
-			return CLI_EXIT_OK;
 		default:
-			return cli_option_error(&cli_cmd_run, c, argv);
+			return cli_option_other(&cli_cmd_run, c, argv);
 		}
 	}
 	if (optind >= argc) {
@@ -261,7 +257,7 @@ static int run_run(int argc, char **argv)
 	}
 	if (cli_find_shim(shim, sizeof(shim)) != 0) {
 		fprintf(stderr, "%s run: cannot find %s next to %s or at %s\n", CLI_NAME,
-		        RUN_SHIM_NAME, CLI_NAME, CLI_SHIM_INSTALLED + 1);
+		        RUN_SHIM_NAME, CLI_NAME, &CLI_SHIM_INSTALLED[1]);
 		return EX_CONFIG;
 	}
 	switch (inspect_resolve_command(argv[optind], path, sizeof(path))) {

@@ -104,12 +104,15 @@ static const char *status_getenv(const char *env, size_t len, const char *name)
 	return NULL;
 }
 
-/* Mode and policy as the shim chose them at start-up: TLSGUARD_POLICY, else
- * the default file if it exists, else the built-in default; TLSGUARD_MODE when
- * the policy lets the environment override its mode. */
+/* Mode and policy as the shim chose them at start-up (policy_select): the
+ * file TLSGUARD_POLICY names, else the default file if it exists, else the
+ * built-in default; TLSGUARD_MODE when the policy lets the environment
+ * override its mode. An empty TLSGUARD_POLICY is an error: the shim refuses
+ * every connection, and the policy reads "(error)". */
 static void status_mode_policy(const char *pid, struct status_proc *p)
 {
 	const char *env_policy, *env_mode;
+	struct policy_selection sel;
 	struct policy_error err = {0};
 	struct policy *policy = NULL;
 	struct stat st;
@@ -122,14 +125,19 @@ static void status_mode_policy(const char *pid, struct status_proc *p)
 	}
 	env_policy = status_getenv(env, len, "TLSGUARD_POLICY");
 	env_mode = status_getenv(env, len, "TLSGUARD_MODE");
-	if (env_policy != NULL && *env_policy != '\0') {
-		snprintf(p->policy, sizeof(p->policy), "%s", env_policy);
-		if (env_policy[0] == '/') {
-			policy = policy_load_file(env_policy, &err);
+	if (policy_select(env_policy, &sel, &err) != 0) {
+		snprintf(p->policy, sizeof(p->policy), "(error)");
+		free(env);
+		return;
+	}
+	if (!sel.builtin_if_missing) {
+		snprintf(p->policy, sizeof(p->policy), "%s", sel.path);
+		if (sel.path[0] == '/') {
+			policy = policy_load_file(sel.path, &err);
 		}
-	} else if (stat(POLICY_DEFAULT_PATH, &st) == 0 || errno != ENOENT) {
-		snprintf(p->policy, sizeof(p->policy), "%s", POLICY_DEFAULT_PATH);
-		policy = policy_load_file(POLICY_DEFAULT_PATH, &err);
+	} else if (stat(sel.path, &st) == 0 || !policy_select_builtin(&sel, errno)) {
+		snprintf(p->policy, sizeof(p->policy), "%s", sel.path);
+		policy = policy_load_file(sel.path, &err);
 	} else {
 		snprintf(p->policy, sizeof(p->policy), "(built-in)");
 		policy = policy_new_default();

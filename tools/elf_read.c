@@ -401,7 +401,6 @@ static void elf_parse_shdrs(struct elf_file *elf)
 int elf_open(struct elf_file *elf, const char *path, struct policy_error *err)
 {
 	struct stat st;
-	uint64_t dyn_off = 0, dyn_size = 0;
 	void *map;
 	int fd;
 
@@ -427,8 +426,26 @@ int elf_open(struct elf_file *elf, const char *path, struct policy_error *err)
 		policy_set_error(err, "cannot map the file: %s", strerror(errno));
 		return -1;
 	}
-	elf->map = map;
-	elf->size = st.st_size;
+	if (elf_parse_memory(elf, map, (size_t)st.st_size, err) != 0) {
+		munmap(map, (size_t)st.st_size);
+		return -1;
+	}
+	elf->mapped = true;
+	return 0;
+}
+
+int elf_parse_memory(struct elf_file *elf, const unsigned char *buf, size_t len,
+                     struct policy_error *err)
+{
+	uint64_t dyn_off = 0, dyn_size = 0;
+
+	memset(elf, 0, sizeof(*elf));
+	if (len < SELFMAG) {
+		policy_set_error(err, "not an ELF file");
+		return -1;
+	}
+	elf->map = buf;
+	elf->size = len;
 	if (elf_parse_ident(elf, err) != 0 || elf_parse_phdrs(elf, &dyn_off, &dyn_size, err) != 0) {
 		goto err;
 	}
@@ -438,13 +455,13 @@ int elf_open(struct elf_file *elf, const char *path, struct policy_error *err)
 	elf_parse_shdrs(elf);
 	return 0;
 err:
-	elf_close(elf);
+	memset(elf, 0, sizeof(*elf));
 	return -1;
 }
 
 void elf_close(struct elf_file *elf)
 {
-	if (elf->map != NULL) {
+	if (elf->mapped) {
 		munmap((void *)elf->map, elf->size);
 	}
 	memset(elf, 0, sizeof(*elf));

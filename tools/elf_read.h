@@ -19,6 +19,7 @@
 struct elf_file {
 	const unsigned char *map; /* the whole file, read-only */
 	size_t size;
+	bool mapped; /* map is elf_open's: elf_close unmaps it */
 	bool is64;
 	bool big_endian;
 	uint16_t type;      /* ET_EXEC, ET_DYN, ... */
@@ -41,6 +42,11 @@ struct elf_file {
 /* Maps path and parses it. Errors ("not an ELF file", "truncated ELF file: ...")
  * go to err without the path; -1 then, and nothing to close. */
 int elf_open(struct elf_file *elf, const char *path, struct policy_error *err);
+/* The same for a file already in memory (buf, len bytes), which elf keeps
+ * pointing into: buf must outlive it. */
+int elf_parse_memory(struct elf_file *elf, const unsigned char *buf, size_t len,
+                     struct policy_error *err);
+/* Unmaps what elf_open mapped; harmless on a parsed buffer or a closed elf. */
 void elf_close(struct elf_file *elf);
 /* True when the file starts with the ELF magic (buf holds len bytes). */
 bool elf_has_magic(const unsigned char *buf, size_t len);

@@ -35,16 +35,10 @@ static const struct helper_rule {
      "cluster's version: inspecting those clients too"},
 };
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash != NULL ? slash + 1 : path;
-}
-
 static bool rule_applies(const struct helper_rule *rule, const char *path, const char *real)
 {
-	return strcmp(base_name(path), rule->program) == 0 ||
-	       strcmp(base_name(real), rule->program) == 0;
+	return strcmp(inspect_base_name(path), rule->program) == 0 ||
+	       strcmp(inspect_base_name(real), rule->program) == 0;
 }
 
 /* One helper's verdict becomes one finding of the command's, at its level. */
@@ -62,7 +56,7 @@ static void add_helper(struct inspect_report *rep, const char *helper, const cha
 		inspect_add(rep, INSPECT_INFO, NULL, "helper: %s (%s): enforceable", helper, what);
 		return;
 	}
-	snprintf(reason, sizeof(reason), "helper %s: %.400s", base_name(helper), h->reason);
+	snprintf(reason, sizeof(reason), "helper %s: %.400s", inspect_base_name(helper), h->reason);
 	inspect_add(rep, h->verdict, reason, "helper: %s (%s): %s: %s", helper, what,
 	            inspect_verdict_name(h->verdict), h->reason);
 }
@@ -76,7 +70,7 @@ static void collect(const struct helper_rule *rule, const char *path, char seen[
 	size_t i, j;
 
 	snprintf(pattern, sizeof(pattern), "%s%s", rule->dir,
-	         rule->name != NULL ? rule->name : base_name(path));
+	         rule->name != NULL ? rule->name : inspect_base_name(path));
 	if (glob(pattern, GLOB_BRACE, NULL, &g) != 0) {
 		return;
 	}

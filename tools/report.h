@@ -1,6 +1,7 @@
 /*
  * tlsguard report: audit lines in, a summary out. Private to tools/cmd_report.c
- * and its helpers (report_parse.c, report_table.c, report_rules.c).
+ * and its helpers (report_parse.c, report_journal.c, report_table.c,
+ * report_rules.c, report_json.c).
  */
 #ifndef TLSGUARD_REPORT_H
 #define TLSGUARD_REPORT_H
@@ -8,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include "audit_line.h"
 
 /* Longer lines are skipped and counted: the shim never writes one (its
  * datagrams are far shorter), so such a line is noise or an attack. */
@@ -25,13 +28,12 @@ enum report_line_kind {
 	REPORT_LINE_MALFORMED, /* a tlsguard event line whose body does not parse */
 };
 
-/* The fields of one event. Values point into the caller's scratch buffer,
- * unescaped (\" and \\), with \xNN escapes kept as text so no value holds a
- * control byte. detail and count are NULL when absent; proto is "tcp" when
- * absent (events written before it existed). */
+/* One event: its fields as common/audit_line_parse.c read them (values in the
+ * caller's scratch buffer; detail and count NULL when absent, proto "tcp" when
+ * absent, in events written before it existed), and where and when it was
+ * logged. */
 struct report_event {
-	const char *event, *verdict, *dir, *proto, *peer, *host, *rule, *reason, *detail, *count,
-	    *exe, *pid;
+	struct audit_fields f;
 	char ts[REPORT_TS_MAX];         /* the timestamp as written, "" when none */
 	char when[REPORT_WHEN_LEN];     /* "2026-11-23 12:00:01 +00:00", "" when none */
 	bool when_guessed;              /* RFC 3164 stamp: year and zone are this machine's */
@@ -95,6 +97,23 @@ int report_rules_print(FILE *out, struct report_group *const *groups, size_t n);
  * comma): dir, to, port, proto, action (null: a note only) and active (a
  * rule, not a comment). */
 int report_rules_json(FILE *out, struct report_group *const *groups, size_t n);
+
+/* One run of the report: the groups and the counts (tools/cmd_report.c). */
+struct report {
+	struct report_table table;
+	unsigned long events, skipped, too_long, malformed;
+	unsigned long blocked, audited, allowed;
+	unsigned long long suppressed; /* the sum of event=suppressed count=N */
+	bool guessed;                  /* some stamps had no year or zone */
+	size_t top;                    /* groups shown per host, 0: all */
+	bool wide;                     /* never cut a program name or destination */
+	char first_ts[REPORT_TS_MAX], last_ts[REPORT_TS_MAX];
+	char first_when[REPORT_WHEN_LEN], last_when[REPORT_WHEN_LEN];
+	char *scratch; /* REPORT_LINE_MAX + 1 bytes for the parser */
+};
+
+/* Writes the summary of r as JSON on stdout; 0, or -1 when out of memory. */
+int report_print_json(const struct report *r, struct report_group **groups);
 
 /* s made plain printable ASCII (other bytes as '?') into buf of width + 1 bytes,
  * cut to width with '~' as its last character when longer. */

@@ -14,12 +14,9 @@
  * zone: the year is the one that puts the stamp in the last twelve months and
  * the zone this machine's, and the event says they were guessed.
  *
- * BODY is the shim's key=value line (common/audit_line.c): values bare, or
- * quoted when empty or holding a space, a quote or a backslash, with \" and \\
- * inside quotes; control bytes written as \xNN everywhere. A raw control byte
- * therefore never belongs to an event.
+ * BODY is the shim's key=value line, written by common/audit_line.c and read
+ * here by common/audit_line_parse.c (the same names and quoting rule).
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,198 +283,21 @@ static bool find_body(struct cur *c, struct report_event *ev)
 	return (size_t)(c->end - c->p) > 6 && memcmp(c->p, "event=", 6) == 0;
 }
 
-/* One value at c into out (NUL-terminated); advances both. */
-static bool parse_value(struct cur *c, char **out)
-{
-	char *o = *out;
-
-	if (!cur_skip(c, "\"")) {
-		const char *start = c->p;
-		while (c->p < c->end && *c->p != ' ' && *c->p != '"') {
-			*o++ = *c->p++;
-		}
-		if (c->p == start) {
-			return false; /* an empty value is always quoted */
-		}
-	} else {
-		for (;;) {
-			if (c->p == c->end) {
-				return false; /* unterminated */
-			}
-			if (*c->p == '"') {
-				c->p++;
-				break;
-			}
-			if (*c->p == '\\' && c->end - c->p > 1 &&
-			    (c->p[1] == '"' || c->p[1] == '\\')) {
-				c->p++;
-			}
-			*o++ = *c->p++;
-		}
-	}
-	*o++ = '\0';
-	*out = o;
-	return true;
-}
-
-static const char **field_slot(struct report_event *ev, const char *key, size_t n)
-{
-	static const struct {
-		const char *name;
-		size_t offset;
-	} fields[] = {
-	    {"event", offsetof(struct report_event, event)},
-	    {"verdict", offsetof(struct report_event, verdict)},
-	    {"dir", offsetof(struct report_event, dir)},
-	    {"proto", offsetof(struct report_event, proto)},
-	    {"count", offsetof(struct report_event, count)},
-	    {"peer", offsetof(struct report_event, peer)},
-	    {"host", offsetof(struct report_event, host)},
-	    {"rule", offsetof(struct report_event, rule)},
-	    {"reason", offsetof(struct report_event, reason)},
-	    {"detail", offsetof(struct report_event, detail)},
-	    {"exe", offsetof(struct report_event, exe)},
-	    {"pid", offsetof(struct report_event, pid)},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if (strlen(fields[i].name) == n && memcmp(fields[i].name, key, n) == 0) {
-			return (const char **)(void *)((char *)ev + fields[i].offset);
-		}
-	}
-	return NULL;
-}
-
-/* "key=value key=value ...": unknown keys are ignored (a later shim may add
- * fields), a repeated key is an error (it could hide the first). */
-static bool parse_fields(struct cur *c, char *scratch, struct report_event *ev)
-{
-	const char **slot;
-	const char *key;
-	char *o = scratch;
-
-	while (c->p < c->end) {
-		key = c->p;
-		while (c->p < c->end && (islower((unsigned char)*c->p) || *c->p == '_')) {
-			c->p++;
-		}
-		if (c->p == key || !cur_skip(c, "=")) {
-			return false;
-		}
-		slot = field_slot(ev, key, (size_t)(c->p - key - 1));
-		if (slot != NULL && *slot != NULL) {
-			return false;
-		}
-		if (slot != NULL) {
-			*slot = o;
-		}
-		if (!parse_value(c, &o)) {
-			return false;
-		}
-		if (c->p < c->end && (!cur_skip(c, " ") || c->p == c->end)) {
-			return false;
-		}
-	}
-	return true;
-}
-
-static bool is_one_of(const char *v, const char *const *set)
-{
-	for (; *set != NULL; set++) {
-		if (strcmp(v, *set) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool is_number(const char *v)
-{
-	size_t n = strspn(v, "0123456789");
-
-	return n > 0 && n <= 10 && v[n] == '\0';
-}
-
-static bool is_word(const char *v)
-{
-	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyz_");
-
-	return n > 0 && n <= 32 && v[n] == '\0';
-}
-
-/* "-", "10.0.0.1:443" or "[::1]:443" */
-static bool is_peer(const char *v)
-{
-	char ip[INET6_ADDRSTRLEN + 1];
-	unsigned char bin[16];
-	bool v6 = v[0] == '[';
-	const char *colon;
-	size_t n;
-
-	if (strcmp(v, "-") == 0) {
-		return true;
-	}
-	if (v6) {
-		colon = strstr(v, "]:");
-		v++;
-	} else {
-		colon = strchr(v, ':');
-	}
-	if (colon == NULL || (n = (size_t)(colon - v)) >= sizeof(ip)) {
-		return false;
-	}
-	memcpy(ip, v, n);
-	ip[n] = '\0';
-	colon += *colon == ']' ? 2 : 1;
-	return is_number(colon) && strlen(colon) <= 5 &&
-	       inet_pton(v6 ? AF_INET6 : AF_INET, ip, bin) == 1;
-}
-
-static bool valid_event(const struct report_event *ev)
-{
-	static const char *const events[] = {"connect", "plaintext",  "handshake", "unmanaged_tls",
-	                                     "policy",  "suppressed", NULL};
-	static const char *const protos[] = {"tcp", "udp", NULL};
-	static const char *const verdicts[] = {"allow", "block", "audit", NULL};
-	static const char *const dirs[] = {"out", "in", NULL};
-
-	if (ev->event == NULL || ev->verdict == NULL || ev->dir == NULL || ev->peer == NULL ||
-	    ev->host == NULL || ev->rule == NULL || ev->reason == NULL || ev->exe == NULL ||
-	    ev->pid == NULL) {
-		return false; /* a field is missing: truncated or forged */
-	}
-	if ((ev->count != NULL) != (strcmp(ev->event, "suppressed") == 0)) {
-		return false; /* a count belongs to event=suppressed, and it has one */
-	}
-	if (ev->count != NULL && !is_number(ev->count)) {
-		return false;
-	}
-	return is_one_of(ev->event, events) && is_one_of(ev->verdict, verdicts) &&
-	       is_one_of(ev->dir, dirs) && (ev->proto == NULL || is_one_of(ev->proto, protos)) &&
-	       is_peer(ev->peer) && is_word(ev->reason) && is_number(ev->pid) &&
-	       (is_number(ev->rule) || strcmp(ev->rule, "default") == 0);
-}
-
-/* The body at c: no raw control byte, every field valid. */
+/* The body at c, parsed by the writer's own rules (audit_line_parse.c). */
 static enum report_line_kind parse_body(struct cur c, char *scratch, struct report_event *ev)
 {
-	size_t i;
+	const char **proto = &ev->f.value[AUDIT_FIELD_PROTO];
+	const char *count;
 
-	for (i = 0; i < (size_t)(c.end - c.p); i++) {
-		unsigned char ch = (unsigned char)c.p[i];
-		if (ch < 0x20 || ch == 0x7f) {
-			return REPORT_LINE_MALFORMED; /* the shim escapes these */
-		}
-	}
-	if (!parse_fields(&c, scratch, ev) || !valid_event(ev)) {
+	if (audit_parse_body(c.p, (size_t)(c.end - c.p), scratch, &ev->f) != 0) {
 		return REPORT_LINE_MALFORMED;
 	}
-	if (ev->proto == NULL) {
-		ev->proto = "tcp";
+	if (*proto == NULL) {
+		*proto = "tcp";
 	}
-	if (ev->count != NULL) {
-		ev->count_value = strtoull(ev->count, NULL, 10);
+	count = ev->f.value[AUDIT_FIELD_COUNT];
+	if (count != NULL) {
+		ev->count_value = strtoull(count, NULL, 10);
 	}
 	if (ev->loghost[0] == '\0') {
 		memcpy(ev->loghost, "-", 2);

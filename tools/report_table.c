@@ -15,22 +15,22 @@ static const char *event_key(const struct report_event *ev, enum report_key k)
 {
 	switch (k) {
 	case REPORT_KEY_EXE:
-		return ev->exe;
+		return ev->f.value[AUDIT_FIELD_EXE];
 	case REPORT_KEY_DIR:
-		return ev->dir;
+		return ev->f.value[AUDIT_FIELD_DIR];
 	case REPORT_KEY_PEER:
-		return ev->peer;
+		return ev->f.value[AUDIT_FIELD_PEER];
 	case REPORT_KEY_HOST:
-		return ev->host;
+		return ev->f.value[AUDIT_FIELD_HOST];
 	case REPORT_KEY_REASON:
-		return ev->reason;
+		return ev->f.value[AUDIT_FIELD_REASON];
 	case REPORT_KEY_PROTO:
-		return ev->proto;
+		return ev->f.value[AUDIT_FIELD_PROTO];
 	case REPORT_KEY_LOGHOST:
 		return ev->loghost;
 	case REPORT_KEY_VERDICT:
 	default:
-		return ev->verdict;
+		return ev->f.value[AUDIT_FIELD_VERDICT];
 	}
 }
 
@@ -79,8 +79,9 @@ static struct report_group *group_new(const struct report_event *ev, size_t hash
 	for (k = 0; k < REPORT_NKEYS; k++) {
 		src[k] = event_key(ev, k);
 	}
-	src[REPORT_NKEYS] = ev->event;
-	src[REPORT_NKEYS + 1] = ev->detail != NULL ? ev->detail : "";
+	src[REPORT_NKEYS] = ev->f.value[AUDIT_FIELD_EVENT];
+	src[REPORT_NKEYS + 1] =
+	    ev->f.value[AUDIT_FIELD_DETAIL] != NULL ? ev->f.value[AUDIT_FIELD_DETAIL] : "";
 	for (k = 0; k < REPORT_NKEYS + 2; k++) {
 		len[k] = strlen(src[k]) + 1;
 		total += len[k];
@@ -95,7 +96,7 @@ static struct report_group *group_new(const struct report_event *ev, size_t hash
 			g->key[k] = p;
 		} else if (k == REPORT_NKEYS) {
 			g->event = p;
-		} else if (ev->detail != NULL) {
+		} else if (ev->f.value[AUDIT_FIELD_DETAIL] != NULL) {
 			g->detail = p;
 		}
 		p += len[k];

@@ -166,37 +166,32 @@ static char *read_policy_fd(int fd, size_t size, size_t *len, struct policy_erro
 	return buf;
 }
 
-/* Which policy applies (contract): the file TLSGUARD_POLICY names, even an
- * empty name (an error: fail closed); unset, /etc/tlsguard/policy.conf, or
- * the built-in default policy when that file does not exist
- * (*builtin_if_missing). The one place the shim decides it. */
-static const char *choose_policy_path(bool *builtin_if_missing)
-{
-	const char *path = shim_start_policy();
-
-	*builtin_if_missing = path == NULL;
-	return path != NULL ? path : POLICY_DEFAULT_PATH;
-}
-
-/* Reads the policy's bytes (choose_policy_path). The file checks (absolute
- * path, regular file, owner, mode, size) run on the opened descriptor, as for
- * every load (policy_open_file). */
+/* Reads the policy's bytes, from the file policy_select names (with
+ * TLSGUARD_POLICY unset, /etc/tlsguard/policy.conf if it exists, else the
+ * built-in policy; set but empty, an error). The file
+ * checks (absolute path, regular file, owner, mode, size) run on the opened
+ * descriptor, as for every load (policy_open_file). */
 static void read_policy(void)
 {
+	struct policy_selection sel;
 	struct policy_error err; /* on the stack: see start_policy_error */
-	bool builtin_if_missing;
 	size_t size = 0;
-	int fd;
+	int fd = -1;
 
-	start_policy.path = choose_policy_path(&builtin_if_missing);
 	start_policy.text = NULL;
 	start_policy.error = NULL;
-	fd = policy_open_file(start_policy.path, &size, &err);
+	start_policy.builtin = false;
+	if (policy_select(shim_start_policy(), &sel, &err) != 0) {
+		start_policy.path = "(policy)";
+	} else {
+		start_policy.path = sel.path;
+		fd = policy_open_file(start_policy.path, &size, &err);
+		start_policy.builtin = fd < 0 && policy_select_builtin(&sel, err.sys_errno);
+	}
 	if (fd >= 0) {
 		start_policy.text = read_policy_fd(fd, size, &start_policy.len, &err);
 		start_close(fd);
 	}
-	start_policy.builtin = fd < 0 && builtin_if_missing && err.sys_errno == ENOENT;
 	if (start_policy.text == NULL && !start_policy.builtin) {
 		start_policy_error = err;
 		start_policy.error = &start_policy_error;

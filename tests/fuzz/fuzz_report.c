@@ -1,6 +1,7 @@
 /*
- * libFuzzer target: the report's line parser (tools/report_parse.c and
- * tools/report_journal.c) with hostile lines: syslog, RFC 3339, datagram,
+ * libFuzzer target: the report's line parser (tools/report_parse.c,
+ * tools/report_journal.c and the body parser common/audit_line_parse.c, linked
+ * from the build's libtools.a and libcommon.a) with hostile lines: syslog, RFC 3339, datagram,
  * stderr and journal JSON forms, NUL bytes, broken escapes, deep JSON.
  *
  * Properties (a violation aborts):
@@ -15,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/report_journal.c"
-#include "../../tools/report_parse.c"
+#include "report.h"
 
 static const char *rep_fail(const char *why)
 {
@@ -49,8 +49,12 @@ static const char *rep_check_one(const uint8_t *data, size_t size)
 	memcpy(line, data, size); /* exactly size bytes: ASan sees any overread */
 	kind = report_parse_line(line, size, scratch, &ev);
 	if (kind == REPORT_LINE_EVENT) {
-		const char *const fields[] = {ev.event, ev.verdict, ev.dir,    ev.proto, ev.peer,
-		                              ev.host,  ev.rule,    ev.reason, ev.exe,   ev.pid};
+		const char *const *v = ev.f.value;
+		const char *const fields[] = {v[AUDIT_FIELD_EVENT], v[AUDIT_FIELD_VERDICT],
+		                              v[AUDIT_FIELD_DIR],   v[AUDIT_FIELD_PROTO],
+		                              v[AUDIT_FIELD_PEER],  v[AUDIT_FIELD_HOST],
+		                              v[AUDIT_FIELD_RULE],  v[AUDIT_FIELD_REASON],
+		                              v[AUDIT_FIELD_EXE],   v[AUDIT_FIELD_PID]};
 		for (f = fields; f < fields + sizeof(fields) / sizeof(fields[0]); f++) {
 			if (*f == NULL) {
 				why = rep_fail("an event without a required field");
@@ -58,10 +62,12 @@ static const char *rep_check_one(const uint8_t *data, size_t size)
 				why = rep_fail("a control byte in a value");
 			}
 		}
-		if (why == NULL && strcmp(ev.proto, "tcp") != 0 && strcmp(ev.proto, "udp") != 0) {
+		if (why == NULL && strcmp(v[AUDIT_FIELD_PROTO], "tcp") != 0 &&
+		    strcmp(v[AUDIT_FIELD_PROTO], "udp") != 0) {
 			why = rep_fail("proto neither tcp nor udp");
 		}
-		if (why == NULL && (ev.count != NULL) != (strcmp(ev.event, "suppressed") == 0)) {
+		if (why == NULL && (v[AUDIT_FIELD_COUNT] != NULL) !=
+		                       (strcmp(v[AUDIT_FIELD_EVENT], "suppressed") == 0)) {
 			why =
 			    rep_fail("count on an event that is not event=suppressed, or missing");
 		}

@@ -27,12 +27,14 @@ fi
 
 # Inputs beyond these sizes only slow a target down: a policy file of a few KiB
 # reaches every key, a stream input holds several TLS flights, an audit input
-# holds host names and paths longer than any real one.
+# holds host names and paths longer than any real one, an ELF input holds a
+# small dynamically linked program whole.
 max_len_of() {
 	case "$1" in
 	policy) echo 8192 ;;
 	stream) echo 8192 ;;
 	audit) echo 2048 ;;
+	elf) echo 16384 ;;
 	*) echo 4096 ;;
 	esac
 }
