@@ -181,25 +181,24 @@ $(BUILD)/tests/stress/%: tests/stress/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGRAM_CFLAGS) $(XCFLAGS) -o $@ $< $(XLDFLAGS) $(SSL_LIBS) -pthread
 
+# What every fuzz target links: the code it exercises, from each side.
+FUZZ_LIBS = $(BUILD)/libshim.a $(BUILD)/libtools.a $(BUILD)/libcommon.a $(BUILD)/libpolicy.a
+
 # libFuzzer targets: built only in the fuzz tree (make fuzz).
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libshim.a $(BUILD)/libtools.a $(BUILD)/libcommon.a \
-		$(BUILD)/libpolicy.a
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -fsanitize=fuzzer -o $@ $< $(BUILD)/libshim.a \
-		$(BUILD)/libtools.a $(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) \
+	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS) $(XLDFLAGS) \
 		$(CONFIG_LIBS) $(SSL_LIBS) -ldl -pthread
 
 # The fuzz targets as plain replay programs (tests/fuzz/replay_main.c feeds each
 # file named on the command line to the target), built in every build tree:
 # check-unit, check-unit-only (check-asan) and check-tsan-run replay
 # tests/fuzz/regressions/ and the seeds through them (tests/fuzz/replay.sh).
-# Every tests/fuzz/fuzz_*.c is one; FUZZ_REPLAY_LIBS is what they link.
-FUZZ_REPLAY_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%)
-FUZZ_REPLAY_LIBS  = $(BUILD)/libshim.a $(BUILD)/libcommon.a $(BUILD)/libpolicy.a
-$(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(FUZZ_REPLAY_LIBS)
+FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%)
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(FUZZ_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -o $@ $< tests/fuzz/replay_main.c \
-		$(FUZZ_REPLAY_LIBS) $(XLDFLAGS) $(CONFIG_LIBS) -ldl -pthread
+	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -o $@ $< tests/fuzz/replay_main.c $(FUZZ_LIBS) \
+		$(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS) -ldl -pthread
 
 .PHONY: check-fuzz-replay
 check-fuzz-replay: $(FUZZ_REPLAY_BIN)
@@ -226,8 +225,11 @@ check-integration: all $(HELPER_BIN) $(BYPASS_BIN)
 	@BUILD=$(BUILD) tests/integration/run.sh
 
 # Unit suites under ASan + UBSan, in a separate build tree.
+# A sanitizer makes the suites several times slower: Check's per-test timeouts
+# grow with them (CK_TIMEOUT_MULTIPLIER), so a loaded machine is not a failure.
+SANITIZER_ENV = CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-4}
 check-asan:
-	$(MAKE) BUILD=build-asan CC=clang \
+	$(SANITIZER_ENV) $(MAKE) BUILD=build-asan CC=clang \
 		XCFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		XLDFLAGS="-fsanitize=address,undefined" check-unit-only
 
@@ -237,7 +239,7 @@ check-unit-only: $(UNIT_BIN) $(BYPASS_BIN)
 # The unit suites and the stress programs under ThreadSanitizer, the stress
 # programs running under a ThreadSanitizer build of the shim.
 check-tsan:
-	$(MAKE) BUILD=build-tsan CC=clang XCFLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
+	$(SANITIZER_ENV) $(MAKE) BUILD=build-tsan CC=clang XCFLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
 		XLDFLAGS="-fsanitize=thread -Wl,-z,undefs" check-tsan-run
 
 check-tsan-run: $(UNIT_BIN) $(LIB) $(STRESS_BIN) $(BYPASS_BIN)
@@ -268,7 +270,7 @@ deps:
 		build-essential pkg-config libssl-dev libconfig-dev check \
 		clang llvm libclang-rt-14-dev clang-format mandoc valgrind \
 		openssl ca-certificates curl wget python3 socat iproute2 libcap2-bin \
-		postgresql postgresql-client proxychains4 torsocks \
+		postgresql postgresql-client proxychains4 torsocks ncat rsyslog rsyslog-gnutls \
 		debhelper dpkg-dev fakeroot lintian systemd
 
 # The installed layout (tlsguard.1 FILES): the shim in a per-architecture

@@ -256,17 +256,13 @@ static int bind_then_fcntl64(int fd, int cmd, ...)
 	return fcntl_after_bind(&real_table.fcntl64, bind_then_fcntl64, fd, cmd, arg);
 }
 
-/* syscall(2) takes at most six arguments after the number. */
 static long bind_then_syscall(long nr, ...)
 {
 	long a[6];
 	va_list ap;
-	int i;
 
 	va_start(ap, nr);
-	for (i = 0; i < 6; i++) {
-		a[i] = va_arg(ap, long);
-	}
+	real_syscall_args(&ap, a);
 	va_end(ap);
 	real_bind();
 	if (real_table.syscall == bind_then_syscall) {

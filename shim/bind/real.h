@@ -150,6 +150,15 @@ static inline const struct real_fns *real(void)
 
 bool real_broken(void);
 
+/* syscall(2)'s arguments after the number: at most six, read as longs, as
+ * the kernel's calling convention passes them. */
+static inline void real_syscall_args(va_list *ap, long a[6])
+{
+	for (int i = 0; i < 6; i++) {
+		a[i] = va_arg(*ap, long);
+	}
+}
+
 /* The table with at least dlsym and dlvsym bound (NULL when libc's symbol
  * table could not be read), without binding anything else: what dl.c needs
  * before, and while, the rest is bound. */

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "real.h"
 #include "ssl_fns.h"
 
 /* OpenSSL 3 exports every public name with this version (libssl.map). */
@@ -20,17 +21,22 @@ static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
  * (python's _ssl module) is outside RTLD_NEXT's reach, hence the handle. */
 static void *libssl_handle(void)
 {
-	void *h = dlopen("libssl.so.3", RTLD_LAZY | RTLD_NOLOAD);
+	void *h = real()->dlopen("libssl.so.3", RTLD_LAZY | RTLD_NOLOAD);
 
 	return h != NULL ? h : RTLD_NEXT;
 }
 
+/* Through the real dlvsym/dlsym, never the shim's own (dl.c). */
 static void *find(void *handle, const char *name, bool *missing)
 {
-	void *p = dlvsym(handle, name, OPENSSL_VERSION_NODE);
+	const struct real_fns *dl = real_dl();
+	void *p = NULL;
 
-	if (p == NULL) {
-		p = dlsym(handle, name);
+	if (dl->dlvsym != NULL) {
+		p = dl->dlvsym(handle, name, OPENSSL_VERSION_NODE);
+	}
+	if (p == NULL && dl->dlsym != NULL) {
+		p = dl->dlsym(handle, name);
 	}
 	if (p == NULL) {
 		*missing = true;

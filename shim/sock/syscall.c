@@ -232,17 +232,13 @@ static long syscall_route(long nr, const long a[6])
 	return real()->syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
-/* syscall(2) takes at most six arguments after the number. */
 SHIM_EXPORT long syscall(long nr, ...)
 {
 	long a[6];
 	va_list ap;
-	int i;
 
 	va_start(ap, nr);
-	for (i = 0; i < 6; i++) {
-		a[i] = va_arg(ap, long);
-	}
+	real_syscall_args(&ap, a);
 	va_end(ap);
 	return syscall_route(nr, a);
 }
