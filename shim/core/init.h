@@ -2,7 +2,7 @@
  * The policy (core/init.c): its bytes are read when the program starts,
  * before main can touch the file or TLSGUARD_POLICY, and compiled by the
  * first call that needs it (shim_policy(), shim.h). This is the start-up half,
- * called by the constructor (core/startup.c).
+ * called by the constructor (exec/startup.c).
  */
 #ifndef TLSGUARD_INIT_H
 #define TLSGUARD_INIT_H

@@ -4,7 +4,7 @@
  * again wherever they now are (TLSGUARD_FDS names them by socket:
  * socket_name.h), as are the connections a super-server or systemd socket
  * activation handed over. Called only by the start-up constructor
- * (core/startup.c).
+ * (startup.c).
  */
 #include <dirent.h>
 #include <stdatomic.h>

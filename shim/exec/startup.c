@@ -1,12 +1,14 @@
 /*
- * What every process does before main: the top of the shim's start-up, and
- * called by nothing else. Data flows down from here: the environment as
- * started (start_env.c), the policy's bytes (init.c), then the sockets a
- * parent or a super-server handed over (exec/inherit_child.c).
+ * What every new process image does before main: the top of the shim's
+ * start-up, and called by nothing else. It lives with the child side of exec
+ * so that core/ never calls up into exec/. Data flows down from here: the
+ * environment as started (core/start_env.c), the policy's bytes
+ * (core/init.c), then the sockets a parent or a super-server handed over
+ * (inherit_child.c).
  */
-#include "exec/inherit_child.h"
-#include "init.h"
-#include "start_env.h"
+#include "core/init.h"
+#include "core/start_env.h"
+#include "inherit_child.h"
 
 /* Before any other constructor, and so before main can touch the environment
  * or the policy file (a wrapper called even earlier takes the snapshot and
