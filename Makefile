@@ -21,6 +21,7 @@ CONFIG_CFLAGS = $(call lazy_pkg,CONFIG_CFLAGS,--cflags libconfig)
 CONFIG_LIBS   = $(call lazy_pkg,CONFIG_LIBS,--libs libconfig)
 SSL_CFLAGS    = $(call lazy_pkg,SSL_CFLAGS,--cflags openssl)
 SSL_LIBS      = $(call lazy_pkg,SSL_LIBS,--libs openssl)
+ELF_LIBS      = $(call lazy_pkg,ELF_LIBS,--libs libelf)
 CHECK_CFLAGS  = $(call lazy_pkg,CHECK_CFLAGS,--cflags check)
 CHECK_LIBS    = $(call lazy_pkg,CHECK_LIBS,--libs check)
 # Goals after deps wait for it, even under -j: they need what it installs.
@@ -132,7 +133,7 @@ $(LIB): $(SHIM_OBJ) $(BUILD)/libcommon.a $(BUILD)/libpolicy.a shim/exports.map
 # relocations can be read-only (full RELRO).
 $(CLI): $(TOOLS_OBJ) $(BUILD)/libcommon.a $(BUILD)/libpolicy.a
 	$(CC) -o $@ $(TOOLS_OBJ) $(BUILD)/libcommon.a $(BUILD)/libpolicy.a -Wl,-z,relro,-z,now \
-		$(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS)
+		$(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS) $(ELF_LIBS)
 
 # Unit suites: Check, linked with the code they test (not preloaded).
 $(BUILD)/tests/unit/check_%: tests/unit/check_%.c $(BUILD)/libshim.a $(BUILD)/libcommon.a \
@@ -154,7 +155,7 @@ $(BUILD)/tests/unit/check_elf: tests/unit/check_elf.c $(BUILD)/libtools.a $(BUIL
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(TOOLS_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libtools.a \
 		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) \
-		$(SSL_LIBS)
+		$(SSL_LIBS) $(ELF_LIBS)
 
 # Small C programs the integration suites run under the shim (they link the real
 # libssl: they are the "careless programs" the shim must correct).
@@ -188,7 +189,7 @@ FUZZ_LIBS = $(BUILD)/libshim.a $(BUILD)/libtools.a $(BUILD)/libcommon.a $(BUILD)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS) $(XLDFLAGS) \
-		$(CONFIG_LIBS) $(SSL_LIBS) -ldl -pthread
+		$(CONFIG_LIBS) $(SSL_LIBS) $(ELF_LIBS) -ldl -pthread
 
 # The fuzz targets as plain replay programs (tests/fuzz/replay_main.c feeds each
 # file named on the command line to the target), built in every build tree:
@@ -198,7 +199,7 @@ FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%)
 $(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(FUZZ_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SHIM_INC) -Itools -o $@ $< tests/fuzz/replay_main.c $(FUZZ_LIBS) \
-		$(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS) -ldl -pthread
+		$(XLDFLAGS) $(CONFIG_LIBS) $(SSL_LIBS) $(ELF_LIBS) -ldl -pthread
 
 .PHONY: check-fuzz-replay
 check-fuzz-replay: $(FUZZ_REPLAY_BIN)
@@ -267,7 +268,7 @@ deps:
 		echo "make deps: apt-get needs root: run make deps as root, or install sudo" >&2; exit 1; fi
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		build-essential pkg-config libssl-dev libconfig-dev check \
+		build-essential pkg-config libssl-dev libconfig-dev libelf-dev check \
 		clang llvm libclang-rt-14-dev clang-format mandoc valgrind \
 		openssl ca-certificates curl wget python3 socat iproute2 libcap2-bin \
 		postgresql postgresql-client proxychains4 torsocks ncat rsyslog rsyslog-gnutls \

@@ -1,12 +1,15 @@
 /*
- * Bounds-checked ELF reading (elf(5), System V gABI). The file is mapped
- * read-only; each structure is located with elf_span(), which refuses any range
- * that does not lie wholly inside the file, so hostile offsets and counts end in
- * an error instead of a wild read.
+ * ELF reading for inspect and run (elf(5), System V gABI) on libelf: libelf
+ * reads the headers, the program and section header tables, the dynamic
+ * section and the symbols in either class and byte order, and refuses tables
+ * that do not lie inside the file. What is left here is what the loader does
+ * and libelf does not: following DT_STRTAB, DT_SYMTAB and the hash tables from
+ * virtual addresses to file offsets (the section headers may be stripped),
+ * and checking that every string lies inside the file.
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,12 +18,6 @@
 
 #include "elf_read.h"
 
-/* Field offset, width and record size for either class, from <elf.h>'s types. */
-#define ELF_OFF(e, T, f)    ((e)->is64 ? offsetof(Elf64_##T, f) : offsetof(Elf32_##T, f))
-#define ELF_LEN(e, T, f)    ((e)->is64 ? sizeof(((Elf64_##T *)0)->f) : sizeof(((Elf32_##T *)0)->f))
-#define ELF_GET(e, p, T, f) elf_get((e), (p) + ELF_OFF(e, T, f), ELF_LEN(e, T, f))
-#define ELF_SIZE(e, T)      ((e)->is64 ? sizeof(Elf64_##T) : sizeof(Elf32_##T))
-
 /* More would only be a hostile file making us loop. */
 #define ELF_MAX_SYMS    (1u << 24)
 #define ELF_MAX_HEADERS 65535
@@ -28,18 +25,6 @@
 bool elf_has_magic(const unsigned char *buf, size_t len)
 {
 	return len >= SELFMAG && memcmp(buf, ELFMAG, SELFMAG) == 0;
-}
-
-static uint64_t elf_get(const struct elf_file *elf, const unsigned char *p, size_t len)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		size_t k = elf->big_endian ? i : len - 1 - i;
-		v = (v << 8) | p[k];
-	}
-	return v;
 }
 
 /* The len bytes at off, or NULL when any of them lies outside the file. */
@@ -51,16 +36,6 @@ static const unsigned char *elf_span(const struct elf_file *elf, uint64_t off, u
 	return elf->map + off;
 }
 
-/* count records of size entsize at off; NULL unless they all fit. */
-static const unsigned char *elf_table(const struct elf_file *elf, uint64_t off, uint64_t count,
-                                      uint64_t entsize)
-{
-	if (entsize != 0 && count > UINT64_MAX / entsize) {
-		return NULL;
-	}
-	return elf_span(elf, off, count * entsize);
-}
-
 /* A NUL-terminated string at index idx of a string table, or NULL. */
 static const char *elf_string(const char *table, size_t size, uint64_t idx)
 {
@@ -70,39 +45,47 @@ static const char *elf_string(const char *table, size_t size, uint64_t idx)
 	return table + idx;
 }
 
-static const unsigned char *elf_phdr(const struct elf_file *elf, size_t i)
+/* count 32-bit words at off, in this machine's byte order (libelf converts),
+ * or NULL unless they all lie inside the file. */
+static const uint32_t *elf_words(const struct elf_file *elf, uint64_t off, uint64_t count)
 {
-	const unsigned char *eh = elf->map;
-	uint64_t off = ELF_GET(elf, eh, Ehdr, e_phoff);
-	uint64_t entsize = ELF_GET(elf, eh, Ehdr, e_phentsize);
+	Elf_Data *d;
 
-	return elf_span(elf, off + i * entsize, ELF_SIZE(elf, Phdr));
+	if (count > ELF_MAX_SYMS * 2ull || elf_span(elf, off, count * 4) == NULL) {
+		return NULL;
+	}
+	d = elf_getdata_rawchunk(elf->lib, (int64_t)off, count * 4, ELF_T_WORD);
+	return d != NULL && d->d_size == count * 4 ? d->d_buf : NULL;
 }
 
 /* Virtual address to file offset through the PT_LOAD segments (the dynamic
  * section's pointers are addresses, not offsets). -1 when no segment holds it. */
 static int elf_addr_to_off(const struct elf_file *elf, uint64_t addr, uint64_t *off)
 {
-	size_t i, n = ELF_GET(elf, elf->map, Ehdr, e_phnum);
+	size_t i, n = 0;
+	GElf_Phdr ph;
 
+	if (elf_getphdrnum(elf->lib, &n) != 0) {
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
-		const unsigned char *ph = elf_phdr(elf, i);
-		if (ph == NULL || ELF_GET(elf, ph, Phdr, p_type) != PT_LOAD) {
+		if (gelf_getphdr(elf->lib, (int)i, &ph) == NULL || ph.p_type != PT_LOAD) {
 			continue;
 		}
-		uint64_t vaddr = ELF_GET(elf, ph, Phdr, p_vaddr);
-		uint64_t filesz = ELF_GET(elf, ph, Phdr, p_filesz);
-		if (addr >= vaddr && addr - vaddr < filesz) {
-			*off = addr - vaddr + ELF_GET(elf, ph, Phdr, p_offset);
+		if (addr >= ph.p_vaddr && addr - ph.p_vaddr < ph.p_filesz) {
+			*off = addr - ph.p_vaddr + ph.p_offset;
 			return 0;
 		}
 	}
 	return -1;
 }
 
+/* Class and byte order from e_ident, with this reader's messages for what
+ * libelf would refuse without saying why. */
 static int elf_parse_ident(struct elf_file *elf, struct policy_error *err)
 {
 	const unsigned char *id = elf->map;
+	GElf_Ehdr eh;
 
 	if (!elf_has_magic(id, elf->size)) {
 		policy_set_error(err, "not an ELF file");
@@ -112,76 +95,72 @@ static int elf_parse_ident(struct elf_file *elf, struct policy_error *err)
 		policy_set_error(err, "truncated ELF file: no identification");
 		return -1;
 	}
-	switch (id[EI_CLASS]) {
-	case ELFCLASS32:
-		elf->is64 = false;
-		break;
-	case ELFCLASS64:
-		elf->is64 = true;
-		break;
-	default:
+	if (id[EI_CLASS] != ELFCLASS32 && id[EI_CLASS] != ELFCLASS64) {
 		policy_set_error(err, "ELF file of unknown class %u", id[EI_CLASS]);
 		return -1;
 	}
-	switch (id[EI_DATA]) {
-	case ELFDATA2LSB:
-		elf->big_endian = false;
-		break;
-	case ELFDATA2MSB:
-		elf->big_endian = true;
-		break;
-	default:
+	if (id[EI_DATA] != ELFDATA2LSB && id[EI_DATA] != ELFDATA2MSB) {
 		policy_set_error(err, "ELF file of unknown byte order %u", id[EI_DATA]);
 		return -1;
 	}
-	if (elf->size < ELF_SIZE(elf, Ehdr)) {
+	elf->is64 = id[EI_CLASS] == ELFCLASS64;
+	elf->big_endian = id[EI_DATA] == ELFDATA2MSB;
+	elf->lib = elf_memory((char *)elf->map, elf->size);
+	if (elf->lib == NULL || elf_kind(elf->lib) != ELF_K_ELF ||
+	    gelf_getehdr(elf->lib, &eh) == NULL) {
 		policy_set_error(err, "truncated ELF file: the header is cut short");
 		return -1;
 	}
-	elf->type = ELF_GET(elf, elf->map, Ehdr, e_type);
-	elf->machine = ELF_GET(elf, elf->map, Ehdr, e_machine);
+	elf->type = eh.e_type;
+	elf->machine = eh.e_machine;
 	return 0;
 }
 
 static int elf_parse_phdrs(struct elf_file *elf, uint64_t *dyn_off, uint64_t *dyn_size,
                            struct policy_error *err)
 {
-	const unsigned char *eh = elf->map;
-	uint64_t n = ELF_GET(elf, eh, Ehdr, e_phnum);
-	uint64_t entsize = ELF_GET(elf, eh, Ehdr, e_phentsize);
-	size_t i;
+	size_t i, n = 0;
+	GElf_Ehdr eh;
+	GElf_Phdr ph;
 
-	if (n == 0) {
-		return 0;
+	/* libelf counts only the program headers that fit in the buffer: the
+	 * table the header announces (e_phnum, or the count PN_XNUM points to)
+	 * must lie wholly inside the file, or the file is truncated. */
+	if (elf_getphdrnum(elf->lib, &n) != 0 || gelf_getehdr(elf->lib, &eh) == NULL) {
+		policy_set_error(err, "truncated ELF file: program headers outside the file");
+		return -1;
 	}
-	if (entsize < ELF_SIZE(elf, Phdr) ||
-	    elf_table(elf, ELF_GET(elf, eh, Ehdr, e_phoff), n, entsize) == NULL) {
+	if (eh.e_phnum != PN_XNUM) {
+		n = eh.e_phnum;
+	}
+	if (n > 0 && elf_span(elf, eh.e_phoff, (uint64_t)n * eh.e_phentsize) == NULL) {
 		policy_set_error(err, "truncated ELF file: program headers outside the file");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		const unsigned char *ph = elf_phdr(elf, i);
-		uint64_t off = ELF_GET(elf, ph, Phdr, p_offset);
-		uint64_t filesz = ELF_GET(elf, ph, Phdr, p_filesz);
-
-		switch (ELF_GET(elf, ph, Phdr, p_type)) {
+		if (gelf_getphdr(elf->lib, (int)i, &ph) == NULL) {
+			policy_set_error(err,
+			                 "truncated ELF file: program headers outside the file");
+			return -1;
+		}
+		switch (ph.p_type) {
 		case PT_INTERP:
-			elf->interp = (const char *)elf_span(elf, off, filesz);
-			if (elf->interp == NULL || filesz == 0 ||
-			    memchr(elf->interp, '\0', filesz) == NULL) {
+			elf->interp = (const char *)elf_span(elf, ph.p_offset, ph.p_filesz);
+			if (elf->interp == NULL || ph.p_filesz == 0 ||
+			    memchr(elf->interp, '\0', ph.p_filesz) == NULL) {
 				policy_set_error(err, "truncated ELF file: bad PT_INTERP");
 				return -1;
 			}
 			break;
 		case PT_DYNAMIC:
-			if (elf_span(elf, off, filesz) == NULL) {
+			if (elf_span(elf, ph.p_offset, ph.p_filesz) == NULL) {
 				policy_set_error(err,
 				                 "truncated ELF file: PT_DYNAMIC outside the file");
 				return -1;
 			}
 			elf->dynamic = true;
-			*dyn_off = off;
-			*dyn_size = filesz;
+			*dyn_off = ph.p_offset;
+			*dyn_size = ph.p_filesz;
 			break;
 		default:
 			break;
@@ -196,12 +175,14 @@ struct elf_dyn_refs {
 	size_t nneeded;
 	bool have_rpath, have_runpath;
 	uint64_t rpath, runpath;
-	uint64_t strtab, strsz, symtab, syment, hash, gnu_hash;
+	uint64_t strtab, strsz, symtab, hash, gnu_hash;
 };
 
-static void elf_dyn_entry(struct elf_dyn_refs *r, uint64_t tag, uint64_t val)
+static void elf_dyn_entry(struct elf_dyn_refs *r, const GElf_Dyn *dyn)
 {
-	switch (tag) {
+	uint64_t val = dyn->d_un.d_val;
+
+	switch (dyn->d_tag) {
 	case DT_NEEDED:
 		if (r->nneeded < ELF_MAX_NEEDED) {
 			r->needed[r->nneeded++] = val;
@@ -224,9 +205,6 @@ static void elf_dyn_entry(struct elf_dyn_refs *r, uint64_t tag, uint64_t val)
 	case DT_SYMTAB:
 		r->symtab = val;
 		break;
-	case DT_SYMENT:
-		r->syment = val;
-		break;
 	case DT_HASH:
 		r->hash = val;
 		break;
@@ -242,35 +220,32 @@ static void elf_dyn_entry(struct elf_dyn_refs *r, uint64_t tag, uint64_t val)
  * the highest bucket (the chain's low bit marks its end). 0 when unreadable. */
 static size_t elf_gnu_hash_count(const struct elf_file *elf, uint64_t off)
 {
-	const unsigned char *h = elf_span(elf, off, 16);
-	uint64_t nbuckets, symoffset, bloom, word = elf->is64 ? 8 : 4;
+	const uint32_t *h = elf_words(elf, off, 4), *buckets, *chain;
+	uint64_t nbuckets, symoffset, chains, word = elf->is64 ? 8 : 4;
 	uint64_t i, max = 0;
-	const unsigned char *buckets, *chain;
 
 	if (h == NULL) {
 		return 0;
 	}
-	nbuckets = elf_get(elf, h, 4);
-	symoffset = elf_get(elf, h + 4, 4);
-	bloom = elf_get(elf, h + 8, 4);
-	buckets = elf_table(elf, off + 16 + bloom * word, nbuckets, 4);
-	if (buckets == NULL || nbuckets > ELF_MAX_SYMS) {
+	nbuckets = h[0];
+	symoffset = h[1];
+	chains = off + 16 + (uint64_t)h[2] * word + nbuckets * 4;
+	buckets = elf_words(elf, chains - nbuckets * 4, nbuckets);
+	if (buckets == NULL) {
 		return 0;
 	}
 	for (i = 0; i < nbuckets; i++) {
-		uint64_t b = elf_get(elf, buckets + 4 * i, 4);
-		max = b > max ? b : max;
+		max = buckets[i] > max ? buckets[i] : max;
 	}
 	if (max < symoffset) {
 		return symoffset;
 	}
 	for (i = max; i < ELF_MAX_SYMS; i++) {
-		chain =
-		    elf_span(elf, off + 16 + bloom * word + nbuckets * 4 + (i - symoffset) * 4, 4);
+		chain = elf_words(elf, chains + (i - symoffset) * 4, 1);
 		if (chain == NULL) {
 			return 0;
 		}
-		if (elf_get(elf, chain, 4) & 1) {
+		if (*chain & 1) {
 			return i + 1;
 		}
 	}
@@ -281,42 +256,43 @@ static size_t elf_gnu_hash_count(const struct elf_file *elf, uint64_t off)
  * DT_GNU_HASH. Used when the section headers were stripped. */
 static void elf_dynsym_from_dynamic(struct elf_file *elf, const struct elf_dyn_refs *r)
 {
+	size_t symsize = gelf_fsize(elf->lib, ELF_T_SYM, 1, EV_CURRENT);
 	uint64_t off, hoff, n = 0;
-	const unsigned char *h;
+	const uint32_t *h;
 
 	if (r->symtab == 0 || elf_addr_to_off(elf, r->symtab, &off) != 0) {
 		return;
 	}
 	if (r->hash != 0 && elf_addr_to_off(elf, r->hash, &hoff) == 0 &&
-	    (h = elf_span(elf, hoff, 8)) != NULL) {
-		n = elf_get(elf, h + 4, 4);
+	    (h = elf_words(elf, hoff, 2)) != NULL) {
+		n = h[1];
 	} else if (r->gnu_hash != 0 && elf_addr_to_off(elf, r->gnu_hash, &hoff) == 0) {
 		n = elf_gnu_hash_count(elf, hoff);
 	}
-	elf->syment = r->syment != 0 ? r->syment : ELF_SIZE(elf, Sym);
-	if (elf->syment < ELF_SIZE(elf, Sym) || n > ELF_MAX_SYMS ||
-	    (elf->dynsym = elf_table(elf, off, n, elf->syment)) == NULL) {
-		elf->dynsym = NULL;
+	if (n == 0 || n > ELF_MAX_SYMS || symsize == 0 || elf_span(elf, off, n * symsize) == NULL) {
 		return;
 	}
-	elf->nsyms = n;
+	elf->dynsym = elf_getdata_rawchunk(elf->lib, (int64_t)off, n * symsize, ELF_T_SYM);
+	elf->nsyms = elf->dynsym != NULL ? n : 0;
 }
 
 static int elf_parse_dynamic(struct elf_file *elf, uint64_t off, uint64_t size,
                              struct policy_error *err)
 {
+	size_t dynsize = gelf_fsize(elf->lib, ELF_T_DYN, 1, EV_CURRENT), i, n;
 	struct elf_dyn_refs r;
-	size_t entsize = ELF_SIZE(elf, Dyn), i;
+	Elf_Data *data;
+	GElf_Dyn dyn;
 	uint64_t stroff;
 
 	memset(&r, 0, sizeof(r));
-	for (i = 0; (i + 1) * entsize <= size; i++) {
-		const unsigned char *d = elf->map + off + i * entsize;
-		uint64_t tag = ELF_GET(elf, d, Dyn, d_tag);
-		if (tag == DT_NULL) {
+	n = dynsize != 0 ? size / dynsize : 0;
+	data = n > 0 ? elf_getdata_rawchunk(elf->lib, (int64_t)off, n * dynsize, ELF_T_DYN) : NULL;
+	for (i = 0; data != NULL && i < n && gelf_getdyn(data, (int)i, &dyn) != NULL; i++) {
+		if (dyn.d_tag == DT_NULL) {
 			break;
 		}
-		elf_dyn_entry(&r, tag, ELF_GET(elf, d, Dyn, d_un.d_val));
+		elf_dyn_entry(&r, &dyn);
 	}
 	if (r.strtab == 0 || elf_addr_to_off(elf, r.strtab, &stroff) != 0 || stroff > elf->size) {
 		if (r.nneeded == 0 && !r.have_rpath && !r.have_runpath) {
@@ -341,60 +317,41 @@ static int elf_parse_dynamic(struct elf_file *elf, uint64_t off, uint64_t size,
 	return 0;
 }
 
-static const unsigned char *elf_shdr(const struct elf_file *elf, uint64_t i)
-{
-	const unsigned char *eh = elf->map;
-	uint64_t off = ELF_GET(elf, eh, Ehdr, e_shoff);
-	uint64_t entsize = ELF_GET(elf, eh, Ehdr, e_shentsize);
-
-	if (entsize < ELF_SIZE(elf, Shdr) || i > ELF_MAX_HEADERS) {
-		return NULL;
-	}
-	return elf_span(elf, off + i * entsize, ELF_SIZE(elf, Shdr));
-}
-
 /* The section header table, when present, gives the exact dynamic symbol table
  * and the section names that reveal a Go program. Missing or broken section
  * headers are not an error: the loader never reads them. */
 static void elf_parse_shdrs(struct elf_file *elf)
 {
-	const unsigned char *eh = elf->map, *names, *sh;
-	uint64_t n = ELF_GET(elf, eh, Ehdr, e_shnum), i, names_off, names_size;
+	size_t shstrndx, n = 0;
+	Elf_Scn *scn = NULL, *strscn;
+	Elf_Data *syms, *strs;
+	GElf_Shdr sh;
+	const char *name;
 
-	names = elf_shdr(elf, ELF_GET(elf, eh, Ehdr, e_shstrndx));
-	if (n == 0 || n > ELF_MAX_HEADERS || names == NULL) {
+	if (elf_getshdrnum(elf->lib, &n) != 0 || n == 0 || n > ELF_MAX_HEADERS ||
+	    elf_getshdrstrndx(elf->lib, &shstrndx) != 0) {
 		return;
 	}
-	names_off = ELF_GET(elf, names, Shdr, sh_offset);
-	names_size = ELF_GET(elf, names, Shdr, sh_size);
-	if (elf_span(elf, names_off, names_size) == NULL) {
-		return;
-	}
-	for (i = 0; i < n && (sh = elf_shdr(elf, i)) != NULL; i++) {
-		const char *name = elf_string((const char *)elf->map + names_off, names_size,
-		                              ELF_GET(elf, sh, Shdr, sh_name));
+	while ((scn = elf_nextscn(elf->lib, scn)) != NULL) {
+		if (gelf_getshdr(scn, &sh) == NULL) {
+			break;
+		}
+		name = elf_strptr(elf->lib, shstrndx, sh.sh_name);
 		if (name != NULL &&
 		    (strcmp(name, ".go.buildinfo") == 0 || strcmp(name, ".note.go.buildid") == 0)) {
 			elf->go_runtime = true;
 		}
-		if (ELF_GET(elf, sh, Shdr, sh_type) != SHT_DYNSYM) {
+		if (sh.sh_type != SHT_DYNSYM ||
+		    sh.sh_entsize != gelf_fsize(elf->lib, ELF_T_SYM, 1, EV_CURRENT) ||
+		    (strscn = elf_getscn(elf->lib, sh.sh_link)) == NULL ||
+		    (syms = elf_getdata(scn, NULL)) == NULL ||
+		    (strs = elf_getdata(strscn, NULL)) == NULL || strs->d_buf == NULL) {
 			continue;
 		}
-		const unsigned char *str = elf_shdr(elf, ELF_GET(elf, sh, Shdr, sh_link));
-		uint64_t off = ELF_GET(elf, sh, Shdr, sh_offset),
-		         size = ELF_GET(elf, sh, Shdr, sh_size);
-		uint64_t entsize = ELF_GET(elf, sh, Shdr, sh_entsize);
-		if (str == NULL || entsize < ELF_SIZE(elf, Sym) ||
-		    elf_span(elf, off, size) == NULL ||
-		    elf_span(elf, ELF_GET(elf, str, Shdr, sh_offset),
-		             ELF_GET(elf, str, Shdr, sh_size)) == NULL) {
-			continue;
-		}
-		elf->dynsym = elf->map + off;
-		elf->syment = entsize;
-		elf->nsyms = size / entsize;
-		elf->dynstr = (const char *)elf->map + ELF_GET(elf, str, Shdr, sh_offset);
-		elf->dynstr_size = ELF_GET(elf, str, Shdr, sh_size);
+		elf->dynsym = syms;
+		elf->nsyms = sh.sh_size / sh.sh_entsize;
+		elf->dynstr = strs->d_buf;
+		elf->dynstr_size = strs->d_size;
 	}
 }
 
@@ -444,6 +401,10 @@ int elf_parse_memory(struct elf_file *elf, const unsigned char *buf, size_t len,
 		policy_set_error(err, "not an ELF file");
 		return -1;
 	}
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		policy_set_error(err, "libelf: %s", elf_errmsg(-1));
+		return -1;
+	}
 	elf->map = buf;
 	elf->size = len;
 	if (elf_parse_ident(elf, err) != 0 || elf_parse_phdrs(elf, &dyn_off, &dyn_size, err) != 0) {
@@ -455,12 +416,14 @@ int elf_parse_memory(struct elf_file *elf, const unsigned char *buf, size_t len,
 	elf_parse_shdrs(elf);
 	return 0;
 err:
+	elf_end(elf->lib);
 	memset(elf, 0, sizeof(*elf));
 	return -1;
 }
 
 void elf_close(struct elf_file *elf)
 {
+	elf_end(elf->lib);
 	if (elf->mapped) {
 		munmap((void *)elf->map, elf->size);
 	}
@@ -471,15 +434,18 @@ void elf_close(struct elf_file *elf)
 static bool elf_any_defined(const struct elf_file *elf, bool (*match)(const char *, const char *),
                             const char *arg)
 {
+	const char *name;
+	GElf_Sym sym;
 	size_t i;
 
-	for (i = 0; i < elf->nsyms; i++) {
-		const unsigned char *s = elf->dynsym + i * elf->syment;
-		const char *name;
-		if (ELF_GET(elf, s, Sym, st_shndx) == SHN_UNDEF) {
+	for (i = 0; elf->dynsym != NULL && i < elf->nsyms; i++) {
+		if (gelf_getsym(elf->dynsym, (int)i, &sym) == NULL) {
+			break;
+		}
+		if (sym.st_shndx == SHN_UNDEF) {
 			continue;
 		}
-		name = elf_string(elf->dynstr, elf->dynstr_size, ELF_GET(elf, s, Sym, st_name));
+		name = elf_string(elf->dynstr, elf->dynstr_size, sym.st_name);
 		if (name != NULL && match(name, arg)) {
 			return true;
 		}

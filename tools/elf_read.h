@@ -1,7 +1,7 @@
 /*
- * A bounds-checked reader for the parts of an ELF file the loader uses to start
- * a program (elf(5)): program interpreter, dynamic section, needed libraries,
- * search paths and the dynamic symbol table. ELF32 and ELF64, either byte order.
+ * The parts of an ELF file the loader uses to start a program (elf(5)), read
+ * with libelf: program interpreter, dynamic section, needed libraries, search
+ * paths and the dynamic symbol table. ELF32 and ELF64, either byte order.
  * Every offset is checked against the file size: a truncated or hostile file
  * gives an error, never a crash. Private to tools/ (inspect and run).
  */
@@ -12,11 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libelf.h>
+
 #include "policy.h"
 
 #define ELF_MAX_NEEDED 256
 
 struct elf_file {
+	Elf *lib;                 /* libelf's view of map */
 	const unsigned char *map; /* the whole file, read-only */
 	size_t size;
 	bool mapped; /* map is elf_open's: elf_close unmaps it */
@@ -32,9 +35,8 @@ struct elf_file {
 	const char *runpath;                /* DT_RUNPATH or NULL */
 	bool go_runtime;                    /* a section only the Go toolchain writes */
 	/* The dynamic symbol table, from the section headers or the dynamic section. */
-	const unsigned char *dynsym;
+	Elf_Data *dynsym; /* libelf reads its entries in either class and byte order */
 	size_t nsyms;
-	size_t syment;
 	const char *dynstr;
 	size_t dynstr_size;
 };
