@@ -257,9 +257,11 @@ fuzz:
 fuzz-run: $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BIN)
 
-# Build: compiler, pkg-config, OpenSSL, libconfig, Check. Tests: clang with its
+# Build: compiler, pkg-config, OpenSSL, libconfig, Check, GnuTLS's headers (the
+# shim's GnuTLS layer, the GnuTLS test and bench programs). Tests: clang with its
 # sanitizer and libFuzzer runtimes, the real programs the integration suites run
-# (curl, python3, openssl, PostgreSQL, wget, setcap), mandoc, valgrind.
+# (curl, python3, openssl, PostgreSQL, wget, git, gnutls-cli and gnutls-serv,
+# setcap), mandoc, valgrind.
 # Only apt-get needs root: through sudo when make runs as a normal user.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # No -qq: the first install takes minutes and shows its progress.
@@ -269,6 +271,7 @@ deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		build-essential pkg-config libssl-dev libconfig-dev libelf-dev check \
+		libgnutls28-dev gnutls-bin git \
 		clang llvm libclang-rt-14-dev clang-format mandoc valgrind \
 		openssl ca-certificates curl wget python3 socat iproute2 libcap2-bin \
 		postgresql postgresql-client proxychains4 torsocks ncat rsyslog rsyslog-gnutls \
