@@ -1,11 +1,12 @@
 /*
  * Whether the shim can enforce a program. The shim only exists in a process
  * when the dynamic loader preloads it (ld.so(8), LD_PRELOAD), and only
- * validates TLS done through the system's OpenSSL 3 (libssl.so.3). So: follow
- * #! to the real program, read its ELF headers, refuse what the loader will not
- * preload into (static, secure execution, another loader or architecture), then
- * follow the loader's library search transitively and name every TLS library
- * that is not libssl.so.3, and any OpenSSL built into an object. This file:
+ * validates TLS done through the system's OpenSSL 3 (libssl.so.3) and GnuTLS 3
+ * (libgnutls.so.30). So: follow #! to the real program, read its ELF headers,
+ * refuse what the loader will not preload into (static, secure execution,
+ * another loader or architecture), then follow the loader's library search
+ * transitively and name every TLS library that is neither, and any OpenSSL or
+ * GnuTLS built into an object. This file:
  * one program (#!, ELF header, loader, secure execution); the library walk is
  * inspect_libraries.c, the loader's search elf_search.c.
  */
@@ -36,7 +37,7 @@ static const struct {
     {"php", "php's openssl extension loads libssl.so.3"},
     {"lua", "LuaSec loads libssl.so.3"},
     {"tclsh", "the tls package loads libssl.so.3"},
-    {"guile", "guile-gnutls loads GnuTLS"},
+    {"guile", "guile-gnutls loads libgnutls.so.30"},
     {"Rscript", NULL},
     {"java", NULL},
 };

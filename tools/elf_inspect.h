@@ -30,6 +30,7 @@ struct inspect_finding {
 struct inspect_report {
 	enum inspect_level verdict;
 	char reason[INSPECT_TEXT_MAX]; /* the reasons of the worst level, "; "-joined */
+	char governed[64];             /* the governed TLS libraries it loads, ", "-joined */
 	size_t nfindings;
 	struct inspect_finding findings[INSPECT_MAX_FINDINGS];
 	char error[INSPECT_TEXT_MAX]; /* set when the program could not be analysed */

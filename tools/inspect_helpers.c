@@ -53,7 +53,8 @@ static void add_helper(struct inspect_report *rep, const char *helper, const cha
 		return;
 	}
 	if (h->verdict < INSPECT_PARTLY) {
-		inspect_add(rep, INSPECT_INFO, NULL, "helper: %s (%s): enforceable", helper, what);
+		inspect_add(rep, INSPECT_INFO, NULL, "helper: %s (%s): enforceable%s%s", helper,
+		            what, h->governed[0] ? ": TLS through " : "", h->governed);
 		return;
 	}
 	snprintf(reason, sizeof(reason), "helper %s: %.400s", inspect_base_name(helper), h->reason);

@@ -2,8 +2,9 @@
 # tlsguard run and tlsguard inspect: run never starts a command under a broken
 # policy, hands the command the shim and the policy, passes its exit status
 # through and really enforces; inspect's verdicts for dynamic, static, setuid,
-# capability-carrying, GnuTLS, bundled-OpenSSL and script programs, and clean
-# errors for files that are not programs.
+# capability-carrying, GnuTLS (governed: libgnutls.so.30), other-GnuTLS,
+# bundled-GnuTLS, bundled-OpenSSL and script programs, and clean errors for
+# files that are not programs.
 . "$(dirname "$0")/lib.sh"
 
 unset TLSGUARD_POLICY TLSGUARD_MODE LD_PRELOAD
@@ -113,24 +114,65 @@ run_cli inspect /usr/bin/curl
 expect_match "inspect curl: enforceable, exit 0" "^0:.*libssl\.so\.3.*verdict: enforceable$" "$RC:$(echo $OUT)"
 run_cli inspect true
 expect_match "inspect resolves on PATH" "^0:program: /.*/true:.*verdict: enforceable$" "$RC:$(echo $OUT)"
-if [ -x /usr/bin/wget ]; then
-	run_cli inspect /usr/bin/wget
-	expect_match "inspect wget: GnuTLS, partly" "^1:.*libgnutls.*verdict: partly enforceable: .*GnuTLS" "$RC:$(echo $OUT)"
-	run_cli run -p "$POLICY" -- /usr/bin/wget --version
-	expect_match "run wget warns and still runs" "^0:.*warning: .*partly enforceable" "$RC:$(echo $ERR)"
-else
-	skip "inspect wget" "wget is not installed"
+# GnuTLS 3 (libgnutls.so.30) is governed like libssl.so.3: enforceable, and run
+# says nothing about it.
+for prog in /usr/bin/wget /usr/bin/gnutls-cli; do
+	if [ -x "$prog" ]; then
+		run_cli inspect "$prog"
+		expect_match "inspect $(basename "$prog"): GnuTLS 3, enforceable" \
+			"^0:.*library: libgnutls\.so\.30 => [^ ]*: the system GnuTLS 3: the shim validates its TLS.*verdict: enforceable$" \
+			"$RC:$(echo $OUT)"
+		expect_no_match "inspect $(basename "$prog"): nothing left to tls.unmanaged" "unmanaged|partly" "$OUT"
+		run_cli run -p "$POLICY" -- "$prog" --version
+		expect "run $(basename "$prog"): runs" "0" "$RC"
+		expect_no_match "run $(basename "$prog"): no warning" "warning" "$ERR"
+	else
+		skip "inspect $(basename "$prog")" "$prog is not installed (make deps installs it)"
+	fi
+done
+if [ -x /usr/bin/gnutls-cli ]; then
+	run_cli inspect /usr/bin/gnutls-cli
+	expect_match "inspect gnutls-cli: libgnutls-dane is part of GnuTLS" \
+		"library: libgnutls-dane\.so\.0 => .*: part of GnuTLS: its TLS goes through libgnutls\.so\.30" "$OUT"
 fi
 if [ -x /usr/bin/node ]; then
 	run_cli inspect /usr/bin/node
 	# The oracle: readelf, independently, on whether node defines SSL_CTX_new.
 	if readelf --dyn-syms -W /usr/bin/node 2>/dev/null | awk '$7 != "UND" && $8 ~ /^SSL_CTX_new(@|$)/' | grep -q .; then
 		expect_match "inspect node: bundled OpenSSL, partly" "^1:.*verdict: partly enforceable: bundles its own OpenSSL" "$RC:$(echo $OUT)"
+		run_cli run -p "$POLICY" -- /usr/bin/node --version
+		expect_match "run node warns and still runs" "^0:.*warning: .*bundled: .*warning: .*partly enforceable: bundles its own OpenSSL" "$RC:$(echo $ERR)"
 	else
 		expect_match "inspect node: system OpenSSL" "^0:.*verdict: enforceable$" "$RC:$(echo $OUT)"
 	fi
 else
 	skip "inspect node" "node is not installed"
+fi
+
+# What stays unmanaged, on programs built here: a GnuTLS of another soname
+# (found through the program's RUNPATH) and a GnuTLS built into a library.
+mkdir -p "$T/gt"
+echo 'int gnutls_global_init(void) { return 0; }' >"$T/gt/old.c"
+printf '%s\n' 'int gnutls_init(void **s, unsigned f) { (void)s; (void)f; return 0; }' \
+	'int gnutls_handshake(void *s) { (void)s; return 0; }' >"$T/gt/bundle.c"
+echo 'int main(void) { return 0; }' >"$T/gt/main.c"
+if cc -shared -fPIC -Wl,-soname,libgnutls.so.28 -o "$T/gt/libgnutls.so.28" "$T/gt/old.c" &&
+	cc -shared -fPIC -Wl,-soname,libbundle.so.1 -o "$T/gt/libbundle.so.1" "$T/gt/bundle.c" &&
+	cc -o "$T/gt/old" "$T/gt/main.c" -Wl,--no-as-needed "$T/gt/libgnutls.so.28" -Wl,-rpath,"$T/gt" &&
+	cc -o "$T/gt/bundled" "$T/gt/main.c" -Wl,--no-as-needed "$T/gt/libbundle.so.1" -Wl,-rpath,"$T/gt"; then
+	run_cli inspect "$T/gt/old"
+	expect_match "inspect: libgnutls.so.28 is not governed, partly" \
+		"^1:.*library: libgnutls\.so\.28 => $T/gt/libgnutls\.so\.28: a GnuTLS other than libgnutls\.so\.30: .*verdict: partly enforceable: TLS through a GnuTLS other than libgnutls\.so\.30 \(libgnutls\.so\.28\) is not validated" \
+		"$RC:$(echo $OUT)"
+	run_cli inspect "$T/gt/bundled"
+	expect_match "inspect: a library defining gnutls_handshake is a bundled GnuTLS, partly" \
+		"^1:.*bundled: libbundle\.so\.1 defines gnutls_handshake itself.*verdict: partly enforceable: bundles its own GnuTLS" \
+		"$RC:$(echo $OUT)"
+	run_cli run -p "$POLICY" -- "$T/gt/bundled"
+	expect_match "run warns about the bundled GnuTLS and still runs" \
+		"^0:.*warning: .*partly enforceable: bundles its own GnuTLS" "$RC:$(echo $ERR)"
+else
+	skip "inspect: other and bundled GnuTLS" "cannot build the test programs with cc"
 fi
 if [ -x /usr/bin/python3 ]; then
 	run_cli inspect /usr/bin/python3
@@ -209,19 +251,20 @@ if [ -x /usr/bin/perl ]; then
 	run_cli inspect /usr/bin/perl
 	expect_match "inspect perl: its own TLS module named" "note: perl loads modules .*Net::SSLeay" "$OUT"
 fi
-# git's https goes through git-remote-https, which links libcurl-gnutls.
+# git's https goes through git-remote-https, which links libcurl-gnutls: GnuTLS
+# 3, governed.
 if [ -x /usr/lib/git-core/git-remote-http ] && [ -x /usr/bin/git ]; then
 	run_cli inspect git
-	expect_match "inspect git: names its https helper and its GnuTLS, partly" \
-		"^1:.*helper: /usr/lib/git-core/git-remote-http \(git's http\(s\) and ftp\(s\) transport\): partly enforceable: .*GnuTLS.*verdict: partly enforceable: helper git-remote-http" \
+	expect_match "inspect git: names its https helper and its GnuTLS, enforceable" \
+		"^0:.*helper: /usr/lib/git-core/git-remote-http \(git's http\(s\) and ftp\(s\) transport\): enforceable: TLS through libgnutls\.so\.30.*verdict: enforceable$" \
 		"$RC:$(echo $OUT)"
 else
 	skip "inspect git" "git or its http helper is not installed"
 fi
 if [ -x /usr/lib/apt/methods/http ]; then
 	run_cli inspect apt
-	expect_match "inspect apt: names apt's https method and its GnuTLS, partly" \
-		"^1:.*helper: /usr/lib/apt/methods/http \(apt's http and https method\): partly enforceable: .*GnuTLS" \
+	expect_match "inspect apt: names apt's https method and its GnuTLS, enforceable" \
+		"^0:.*helper: /usr/lib/apt/methods/http \(apt's http and https method\): enforceable: TLS through libgnutls\.so\.30.*verdict: enforceable$" \
 		"$RC:$(echo $OUT)"
 else
 	skip "inspect apt" "apt's http method is not installed"
