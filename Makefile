@@ -215,6 +215,12 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libpolicy.a
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations -O2 -g -MMD -MP \
 		$(SSL_CFLAGS) $(POLICY_INC) -Ibench -o $@ $< $(BUILD)/libpolicy.a $(SSL_LIBS) $(CONFIG_LIBS) -pthread
 
+# The GnuTLS handshake workload links GnuTLS (the shim never does).
+BENCH_GNUTLS = $(call lazy_pkg,BENCH_GNUTLS,--cflags --libs gnutls)
+$(BUILD)/bench/gtls_pair: bench/gtls_pair.c bench/bench_expect.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -MMD -MP -Ibench -o $@ $< $(BENCH_GNUTLS)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 check: check-unit check-integration
