@@ -67,8 +67,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static atomic_bool mode_noted;
 /* Set (under the lock) while a count is held back: exec and exit read it
- * without the lock, and find nothing to do in almost every process. */
-static atomic_bool held;
+ * without the lock, and find nothing to do in almost every process. In the
+ * start-up page (SHIM_STARTUP_DATA): in .bss, the read at exit was a page
+ * fault of its own in every process. */
+static SHIM_STARTUP_DATA atomic_bool held;
 /* Set while this thread emits: a signal handler that lands in audit_emit()
  * must not wait for the lock its own thread holds. */
 static SHIM_THREAD bool emitting;
