@@ -6,6 +6,8 @@
  * (core/names.h).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/names.h"
@@ -101,18 +103,65 @@ SHIM_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf
 }
 
 /* The non-reentrant forms: one answer per thread, as glibc's static one is
- * per process. */
-static SHIM_THREAD struct hostent static_he;
-static SHIM_THREAD char static_buf[4096];
+ * per process. On the heap, made by the thread's first such call and freed
+ * when the thread exits: 4 KiB of static TLS would be zeroed by the loader,
+ * a page fault, in every process and every thread. */
+struct static_answer {
+	struct hostent he;
+	char buf[4096];
+};
+static SHIM_THREAD struct static_answer *static_answer;
+static pthread_key_t static_answer_key;
+static pthread_once_t static_answer_once = PTHREAD_ONCE_INIT;
+static bool static_answer_keyed;
+
+/* Not free itself: its address would be bound at start-up in every process. */
+static void static_answer_free(void *ans)
+{
+	free(ans);
+}
+
+static void static_answer_key_make(void)
+{
+	static_answer_keyed = pthread_key_create(&static_answer_key, static_answer_free) == 0;
+}
+
+/* This thread's answer, or NULL (out of memory: h_errno and errno set). */
+static struct static_answer *thread_answer(void)
+{
+	struct static_answer *ans = static_answer;
+
+	if (ans != NULL) {
+		return ans;
+	}
+	pthread_once(&static_answer_once, static_answer_key_make);
+	if (!static_answer_keyed || (ans = calloc(1, sizeof(*ans))) == NULL) {
+		h_errno = NETDB_INTERNAL;
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (pthread_setspecific(static_answer_key, ans) != 0) {
+		free(ans);
+		h_errno = NETDB_INTERNAL;
+		errno = ENOMEM;
+		return NULL;
+	}
+	static_answer = ans;
+	return ans;
+}
 
 static struct hostent *dns_gethostbyname2(const char *name, int af, bool inet_only)
 {
+	struct static_answer *ans;
 	struct hostent *result = NULL;
 	int herr = 0, rc = ASK_RESOLVER;
 
 	if (name != NULL && (af == AF_INET || af == AF_INET6) &&
 	    dns_decide(NULL) == DNS_FILES_ONLY) {
-		rc = hostent_files_only(name, NULL, af, &static_he, static_buf, sizeof(static_buf),
+		if ((ans = thread_answer()) == NULL) {
+			return NULL;
+		}
+		rc = hostent_files_only(name, NULL, af, &ans->he, ans->buf, sizeof(ans->buf),
 		                        &result, &herr);
 	}
 	if (rc == ASK_RESOLVER) {
@@ -173,6 +222,7 @@ SHIM_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type, struc
 static struct hostent *dns_gethostbyaddr(const void *addr, socklen_t len, int type)
 {
 	const struct real_fns *f = dns_real();
+	struct static_answer *ans;
 	struct hostent *result = NULL;
 	struct policy_addr a;
 	int herr = 0, rc = ASK_RESOLVER;
@@ -183,9 +233,12 @@ static struct hostent *dns_gethostbyaddr(const void *addr, socklen_t len, int ty
 	}
 	if (addr != NULL && (type == AF_INET || type == AF_INET6) &&
 	    len == (socklen_t)dns_addr_len(type) && dns_decide(NULL) == DNS_FILES_ONLY) {
+		if ((ans = thread_answer()) == NULL) {
+			return NULL;
+		}
 		a.family = type;
 		memcpy(a.bytes, addr, len);
-		rc = hostent_files_only(NULL, &a, type, &static_he, static_buf, sizeof(static_buf),
+		rc = hostent_files_only(NULL, &a, type, &ans->he, ans->buf, sizeof(ans->buf),
 		                        &result, &herr);
 	}
 	if (rc == ASK_RESOLVER) {
