@@ -143,10 +143,29 @@ static void check_loader(struct inspect_report *rep, const struct elf_file *elf,
 	    elf->interp);
 }
 
+/* Run-times that do TLS in their own code, with neither libssl.so.3 nor
+ * libgnutls.so.30: the shim sees their sockets, not their handshakes. */
+static const struct {
+	const char *name;
+	const char *reason;
+	const char *text;
+} own_tls_runtimes[] = {
+    {"java", "TLS inside the JVM (JSSE) is not validated",
+     "java: the JVM does its TLS itself (JSSE), through neither libssl.so.3 nor "
+     "libgnutls.so.30: the shim cannot validate it; its TLS follows tls.unmanaged"},
+};
+
 static void note_interpreter(struct inspect_report *rep, const char *path)
 {
 	const char *name = inspect_base_name(path);
 	size_t i;
+
+	for (i = 0; i < sizeof(own_tls_runtimes) / sizeof(own_tls_runtimes[0]); i++) {
+		if (strcmp(name, own_tls_runtimes[i].name) == 0) {
+			inspect_add(rep, INSPECT_PARTLY, own_tls_runtimes[i].reason, "%s",
+			            own_tls_runtimes[i].text);
+		}
+	}
 
 	for (i = 0; i < sizeof(interpreters) / sizeof(interpreters[0]); i++) {
 		if (strncmp(name, interpreters[i].prefix, strlen(interpreters[i].prefix)) != 0) {

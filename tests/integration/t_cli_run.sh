@@ -149,6 +149,16 @@ else
 	skip "inspect node" "node is not installed"
 fi
 
+# Java does its TLS in the JVM (JSSE): partly enforceable.
+if [ -x /usr/bin/java ]; then
+	run_cli inspect /usr/bin/java
+	expect_match "inspect java: TLS in the JVM, partly" \
+		"^1:.*java: the JVM does its TLS itself.*verdict: partly enforceable: TLS inside the JVM \(JSSE\) is not validated" \
+		"$RC:$(echo $OUT)"
+else
+	skip "inspect java" "java is not installed"
+fi
+
 # What stays unmanaged, on programs built here: a GnuTLS of another soname
 # (found through the program's RUNPATH) and a GnuTLS built into a library.
 mkdir -p "$T/gt"
