@@ -80,6 +80,18 @@ expect "hand-made hello, unmanaged = allow: goes through" "HELLO SENT" "$out"
 expect_match "hand-made hello, unmanaged = allow: the server got it" "RRRRRRRR.*localhost" "$bytes"
 expect_no_match "hand-made hello, unmanaged = allow: nothing blocked" "verdict=block" "$(audit_lines)"
 
+# wget was this suite's unmanaged example while GnuTLS was not governed: its
+# hello is now its session's, managed, and the same deny policy lets it through.
+if command -v wget >/dev/null; then
+	: >"$AUDIT_LOG"
+	POLICY="$T/deny.conf" shimmed wget -q -O /dev/null -T 10 -t 1 \
+		--ca-certificate="$T/pki/root.pem" "$URL" 2>/dev/null
+	expect "wget (GnuTLS, governed), unmanaged = deny: goes through" "0" "$?"
+	expect_no_match "wget (GnuTLS, governed): not unmanaged" "unmanaged_tls" "$(audit_lines)"
+else
+	skip "wget" "wget is not installed (make deps installs it)"
+fi
+
 if command -v node >/dev/null; then
 	: >"$AUDIT_LOG"
 	out=$(POLICY="$T/deny.conf" shimmed node -e '
