@@ -102,7 +102,6 @@ static bool bind_library(struct gnutls_fns *f, void *h)
 
 	BIND(gnutls_transport_get_int, V34);
 	BIND(gnutls_session_get_random, V34);
-	BIND(gnutls_server_name_get, V34);
 	BIND(gnutls_server_name_set, V34);
 	BIND(gnutls_certificate_get_peers, V34);
 	BIND(gnutls_protocol_get_version, V34);
