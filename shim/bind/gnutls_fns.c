@@ -128,6 +128,7 @@ static bool bind_library(struct gnutls_fns *f, void *h)
 	BIND(gnutls_x509_trust_list_verify_crt2, V34);
 	BIND(gnutls_certificate_get_trust_list, V34);
 	BIND(gnutls_x509_trust_list_get_issuer, V34);
+	BIND(gnutls_x509_crt_check_issuer, V34);
 	BIND(gnutls_pubkey_init, V34);
 	BIND(gnutls_pubkey_deinit, V34);
 	BIND(gnutls_pubkey_import_x509, V34);

@@ -105,6 +105,7 @@ struct gnutls_fns {
 	                                          gnutls_x509_trust_list_t *);
 	int (*gnutls_x509_trust_list_get_issuer)(gnutls_x509_trust_list_t, gnutls_x509_crt_t,
 	                                         gnutls_x509_crt_t *, unsigned);
+	unsigned (*gnutls_x509_crt_check_issuer)(gnutls_x509_crt_t, gnutls_x509_crt_t);
 	int (*gnutls_pubkey_init)(gnutls_pubkey_t *);
 	void (*gnutls_pubkey_deinit)(gnutls_pubkey_t);
 	int (*gnutls_pubkey_import_x509)(gnutls_pubkey_t, gnutls_x509_crt_t, unsigned);
