@@ -77,6 +77,8 @@ static bool bind_interposed(struct gnutls_fns *f, void *h)
 	BIND(gnutls_certificate_set_verify_function, V34);
 	BIND(gnutls_priority_init, V34);
 	BIND(gnutls_priority_init2, V363);
+	BIND(gnutls_priority_set, V34);
+	BIND(gnutls_priority_deinit, V34);
 	BIND(gnutls_priority_set_direct, V34);
 	BIND(gnutls_set_default_priority, V34);
 	BIND(gnutls_set_default_priority_append, V363);
@@ -89,17 +91,17 @@ static bool bind_interposed(struct gnutls_fns *f, void *h)
 	BIND(gnutls_certificate_verify_peers3, V34);
 	BIND(gnutls_transport_set_push_function, V34);
 	BIND(gnutls_transport_set_vec_push_function, V34);
+	BIND(gnutls_certificate_free_credentials, V34);
 	(void)optional;
 	return !missing;
 }
 
 static bool bind_library(struct gnutls_fns *f, void *h)
 {
-	bool missing = false;
+	bool missing = false, optional = false;
 
 	BIND(gnutls_transport_get_int, V34);
 	BIND(gnutls_session_get_random, V34);
-	BIND(gnutls_server_name_get, V34);
 	BIND(gnutls_server_name_set, V34);
 	BIND(gnutls_certificate_get_peers, V34);
 	BIND(gnutls_protocol_get_version, V34);
@@ -111,7 +113,6 @@ static bool bind_library(struct gnutls_fns *f, void *h)
 	BIND(gnutls_credentials_set, V34);
 	BIND(gnutls_certificate_get_x509_crt, V34);
 	BIND(gnutls_certificate_allocate_credentials, V34);
-	BIND(gnutls_certificate_free_credentials, V34);
 	BIND(gnutls_certificate_set_x509_key_file, V34);
 	BIND(gnutls_certificate_verification_status_print, V34);
 	BIND(gnutls_x509_crt_init, V34);
@@ -125,13 +126,17 @@ static bool bind_library(struct gnutls_fns *f, void *h)
 	BIND(gnutls_x509_trust_list_add_trust_dir, V34);
 	BIND(gnutls_x509_trust_list_add_system_trust, V34);
 	BIND(gnutls_x509_trust_list_verify_crt2, V34);
+	BIND(gnutls_certificate_get_trust_list, V34);
 	BIND(gnutls_x509_trust_list_get_issuer, V34);
+	BIND(gnutls_x509_crt_check_issuer, V34);
 	BIND(gnutls_pubkey_init, V34);
 	BIND(gnutls_pubkey_deinit, V34);
 	BIND(gnutls_pubkey_import_x509, V34);
 	BIND(gnutls_pubkey_export2, V34);
+	BIND_OPT(gnutls_transport_is_ktls_enabled, "GNUTLS_3_7_3");
 	BIND(gnutls_hash_fast, V34);
 	BIND(gnutls_free, V34);
+	(void)optional;
 	return !missing;
 }
 

@@ -17,6 +17,7 @@
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/socket.h>
 #include <gnutls/x509.h>
 
 struct gnutls_fns {
@@ -41,6 +42,8 @@ struct gnutls_fns {
 	                                               gnutls_certificate_verify_function *);
 	int (*gnutls_priority_init)(gnutls_priority_t *, const char *, const char **);
 	int (*gnutls_priority_init2)(gnutls_priority_t *, const char *, const char **, unsigned);
+	int (*gnutls_priority_set)(gnutls_session_t, gnutls_priority_t);
+	void (*gnutls_priority_deinit)(gnutls_priority_t);
 	int (*gnutls_priority_set_direct)(gnutls_session_t, const char *, const char **);
 	int (*gnutls_set_default_priority)(gnutls_session_t);
 	int (*gnutls_set_default_priority_append)(gnutls_session_t, const char *, const char **,
@@ -56,10 +59,10 @@ struct gnutls_fns {
 	int (*gnutls_certificate_verify_peers3)(gnutls_session_t, const char *, unsigned *);
 	void (*gnutls_transport_set_push_function)(gnutls_session_t, gnutls_push_func);
 	void (*gnutls_transport_set_vec_push_function)(gnutls_session_t, gnutls_vec_push_func);
+	void (*gnutls_certificate_free_credentials)(gnutls_certificate_credentials_t);
 	/* libgnutls, not interposed */
 	int (*gnutls_transport_get_int)(gnutls_session_t);
 	void (*gnutls_session_get_random)(gnutls_session_t, gnutls_datum_t *, gnutls_datum_t *);
-	int (*gnutls_server_name_get)(gnutls_session_t, void *, size_t *, unsigned *, unsigned);
 	int (*gnutls_server_name_set)(gnutls_session_t, gnutls_server_name_type_t, const void *,
 	                              size_t);
 	const gnutls_datum_t *(*gnutls_certificate_get_peers)(gnutls_session_t, unsigned *);
@@ -73,7 +76,6 @@ struct gnutls_fns {
 	int (*gnutls_certificate_get_x509_crt)(gnutls_certificate_credentials_t, unsigned,
 	                                       gnutls_x509_crt_t **, unsigned *);
 	int (*gnutls_certificate_allocate_credentials)(gnutls_certificate_credentials_t *);
-	void (*gnutls_certificate_free_credentials)(gnutls_certificate_credentials_t);
 	int (*gnutls_certificate_set_x509_key_file)(gnutls_certificate_credentials_t, const char *,
 	                                            const char *, gnutls_x509_crt_fmt_t);
 	int (*gnutls_certificate_verification_status_print)(unsigned, gnutls_certificate_type_t,
@@ -99,12 +101,17 @@ struct gnutls_fns {
 	                                          unsigned, gnutls_typed_vdata_st *, unsigned,
 	                                          unsigned, unsigned *,
 	                                          gnutls_verify_output_function);
+	void (*gnutls_certificate_get_trust_list)(gnutls_certificate_credentials_t,
+	                                          gnutls_x509_trust_list_t *);
 	int (*gnutls_x509_trust_list_get_issuer)(gnutls_x509_trust_list_t, gnutls_x509_crt_t,
 	                                         gnutls_x509_crt_t *, unsigned);
+	unsigned (*gnutls_x509_crt_check_issuer)(gnutls_x509_crt_t, gnutls_x509_crt_t);
 	int (*gnutls_pubkey_init)(gnutls_pubkey_t *);
 	void (*gnutls_pubkey_deinit)(gnutls_pubkey_t);
 	int (*gnutls_pubkey_import_x509)(gnutls_pubkey_t, gnutls_x509_crt_t, unsigned);
 	int (*gnutls_pubkey_export2)(gnutls_pubkey_t, gnutls_x509_crt_fmt_t, gnutls_datum_t *);
+	/* 3.7.3 and later; NULL before (no kernel TLS then) */
+	gnutls_transport_ktls_enable_flags_t (*gnutls_transport_is_ktls_enabled)(gnutls_session_t);
 	int (*gnutls_hash_fast)(gnutls_digest_algorithm_t, const void *, size_t, void *);
 	gnutls_free_function *gnutls_free; /* a variable in libgnutls: the pointer's address */
 };

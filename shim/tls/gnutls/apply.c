@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "apply.h"
+#include "priority_str.h"
 #include "registry.h"
 #include "tls/peer.h"
 #include "verify.h"
@@ -32,33 +33,15 @@ static bool is_socket(int fd)
 	return fd >= 0 && fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
 }
 
-/* The SNI the program set with gnutls_server_name_set, or "". */
-static void program_sni(const struct gnutls_fns *f, gnutls_session_t session, char *out, size_t len)
-{
-	size_t n = len - 1;
-	unsigned type = 0;
-
-	out[0] = '\0';
-	if (f->gnutls_server_name_get(session, out, &n, &type, 0) != GNUTLS_E_SUCCESS ||
-	    type != GNUTLS_NAME_DNS) {
-		out[0] = '\0';
-		return;
-	}
-	out[n < len ? n : len - 1] = '\0';
-}
-
 /* The name to check, and the SNI when the program sent none and the hello is
  * still to be written (RFC 6066 3: host names only, never an IP literal). */
 static void force_name(const struct gnutls_fns *f, gnutls_session_t session, struct gtls_state *st,
                        bool hello_pending)
 {
-	char sni[CONN_HOST_MAX];
-
-	program_sni(f, session, sni, sizeof(sni));
-	tls_choose_name(st->tls, st->host, sni, st->have_peer ? &st->peer : NULL, st->name,
+	tls_choose_name(st->tls, st->host, st->sni, st->have_peer ? &st->peer : NULL, st->name,
 	                sizeof(st->name));
-	if (hello_pending && sni[0] == '\0' && st->tls->verify_hostname && st->name[0] != '\0' &&
-	    !tls_name_is_ip(st->name)) {
+	if (hello_pending && st->sni[0] == '\0' && st->tls->verify_hostname &&
+	    st->name[0] != '\0' && !tls_name_is_ip(st->name)) {
 		(void)f->gnutls_server_name_set(session, GNUTLS_NAME_DNS, st->name,
 		                                strlen(st->name));
 	}
@@ -114,6 +97,45 @@ static void force_client_cert(const struct gnutls_fns *f, gnutls_session_t sessi
 	st->shim_cred = mine;
 }
 
+#define PRIO_MAX 2048
+
+static int set_priorities(const struct gnutls_fns *f, gnutls_session_t session,
+                          const struct gtls_state *st, enum policy_tls_version floor,
+                          bool with_floor)
+{
+	char buf[PRIO_MAX];
+
+	if (gtls_priority_compose(st->prog_prio, floor, with_floor, buf, sizeof(buf)) < 0) {
+		return GNUTLS_E_INVALID_REQUEST;
+	}
+	if (st->prog_prio_default) {
+		return f->gnutls_set_default_priority_append(session, buf, NULL,
+		                                             st->prog_prio_flags);
+	}
+	return f->gnutls_priority_set_direct(session, buf, NULL);
+}
+
+/* A rule whose min_version differs from the top level's: the session's
+ * priorities carry the top level's floor (priority.c: a cache is made before
+ * any connection), so they are set again from the program's own string with
+ * the rule's, while the ClientHello is still to be written. Where the
+ * program's string is not known, or does not parse so, they stay: the outcome
+ * check holds the rule's floor. */
+static void force_rule_floor(const struct gnutls_fns *f, gnutls_session_t session,
+                             const struct gtls_state *st)
+{
+	enum policy_tls_version floor = st->tls->min_version;
+	int ret;
+
+	if (floor == policy_tls_defaults(shim_policy())->min_version || !st->have_prog_prio) {
+		return;
+	}
+	ret = set_priorities(f, session, st, floor, false);
+	if (ret == GNUTLS_E_NO_PRIORITIES_WERE_SET) {
+		(void)set_priorities(f, session, st, floor, true);
+	}
+}
+
 static void install_verify(const struct gnutls_fns *f, gnutls_session_t session,
                            struct gtls_state *st)
 {
@@ -133,6 +155,9 @@ static void apply_rule(const struct gnutls_fns *f, gnutls_session_t session, str
 		return;
 	}
 	if (st->server) {
+		if (st->tls->external && !gtls_verify_served(f, session, st)) {
+			return; /* refused: it will not serve */
+		}
 		if (gtls_enforcing() && st->tls->require_client_cert) {
 			/* gnutls_certificate_server_set_request(3): REQUIRE fails the
 			 * handshake of a client without one; the program cannot lower
@@ -146,6 +171,9 @@ static void apply_rule(const struct gnutls_fns *f, gnutls_session_t session, str
 	if (gtls_enforcing()) {
 		install_verify(f, session, st);
 		force_client_cert(f, session, st);
+		if (hello_pending) {
+			force_rule_floor(f, session, st);
+		}
 	}
 }
 
@@ -160,10 +188,17 @@ void gtls_apply(const struct gnutls_fns *f, gnutls_session_t session, struct gtl
 		from_conn(st, c, fd);
 		conn_tls_bind(c, session);
 		conn_release(c);
-	} else if (st->server || is_socket(fd)) {
+	} else if (is_socket(fd)) {
 		/* A socket the socket layer does not govern (an allowed destination,
-		 * a Unix socket), or a server on an unknown transport: left alone. */
+		 * a Unix socket): left alone. */
 		st->governed = false;
+	} else if (st->server) {
+		/* A server on its own transport: its ClientHello, remembered by the
+		 * socket layer, ties it to its connection once parsed
+		 * (gtls_claim_late, after the handshake); the outcome check then
+		 * holds it to that rule. Left alone if never tied. */
+		st->governed = false;
+		st->fd = -1;
 	} else {
 		/* libcurl-gnutls's push function, a memory transport: the socket is
 		 * known once the ClientHello shows up on a governed one, where

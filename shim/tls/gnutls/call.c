@@ -7,10 +7,10 @@
 
 #include "apply.h"
 #include "call.h"
+#include "claim.h"
 #include "outcome.h"
 #include "registry.h"
 #include "state.h"
-#include "verdict.h"
 
 static SHIM_THREAD int depth;
 
@@ -29,6 +29,13 @@ void gtls_call_out(void)
 	depth--;
 }
 
+/* In enforce mode a session never ends its handshake before the peer is
+ * verified, nor takes application data before it: a TLS 1.3 server returns
+ * early (GNUTLS_ENABLE_EARLY_START) before the client's certificate arrived,
+ * and 0-RTT data (GNUTLS_ENABLE_EARLY_DATA) comes before any verification.
+ * (Client early data needs resumption, which enforce mode refuses.) */
+#define EARLY_FLAGS (GNUTLS_ENABLE_EARLY_START | GNUTLS_ENABLE_EARLY_DATA)
+
 /* GnuTLS gives no way to ask a session which side it is: the init flags are
  * recorded here. */
 int gtls_call_init(gnutls_session_t *session, unsigned int flags)
@@ -39,6 +46,9 @@ int gtls_call_init(gnutls_session_t *session, unsigned int flags)
 
 	if (f == NULL) {
 		return GNUTLS_E_INTERNAL_ERROR;
+	}
+	if (depth == 0 && gtls_active() && gtls_enforcing()) {
+		flags &= ~(unsigned)EARLY_FLAGS;
 	}
 	depth++;
 	ret = f->gnutls_init(session, flags);
@@ -87,7 +97,14 @@ int gtls_call_handshake(gnutls_session_t session)
 		return GTLS_REFUSED;
 	}
 	if (st != NULL && !st->applied) {
+		/* what apply.c sets reaches libgnutls's own PLT calls: those pass */
+		depth++;
 		gtls_apply(f, session, st);
+		depth--;
+		if (st->failed) {
+			gtls_registry_remove(session, st);
+			return GTLS_REFUSED; /* on the spot: an inbound `external` rule */
+		}
 	} else if (st != NULL && !st->in_handshake) {
 		/* another handshake on a session already checked (TLS 1.2
 		 * renegotiation): verified and checked afresh */
@@ -98,7 +115,13 @@ int gtls_call_handshake(gnutls_session_t session)
 	depth++;
 	ret = f->gnutls_handshake(session);
 	depth--;
-	return st != NULL ? gtls_outcome_check(f, session, st, ret) : ret;
+	if (st == NULL) {
+		return ret;
+	}
+	if (ret == GNUTLS_E_SUCCESS) {
+		gtls_claim_late(f, session, st);
+	}
+	return gtls_outcome_check(f, session, st, ret);
 }
 
 static ssize_t real_io(const struct gnutls_fns *f, gnutls_session_t session,
@@ -123,12 +146,13 @@ static ssize_t real_io(const struct gnutls_fns *f, gnutls_session_t session,
 	}
 }
 
-/* A refused session moves no application byte, either way. */
+/* A refused session moves no application byte, either way. While no
+ * session is refused, one atomic load. */
 static bool refused(gnutls_session_t session)
 {
 	struct gtls_state *st;
 
-	if (depth > 0) {
+	if (depth > 0 || atomic_load_explicit(&gtls_failed_sessions, memory_order_acquire) == 0) {
 		return false;
 	}
 	st = gtls_state_get(session);

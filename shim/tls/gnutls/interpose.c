@@ -110,6 +110,16 @@ SHIM_EXPORT int gnutls_priority_init2(gnutls_priority_t *cache, const char *prio
 	return gtls_priority_init(cache, prio, err_pos, flags, true);
 }
 
+SHIM_EXPORT int gnutls_priority_set(gnutls_session_t session, gnutls_priority_t cache)
+{
+	return gtls_priority_set(session, cache);
+}
+
+SHIM_EXPORT void gnutls_priority_deinit(gnutls_priority_t cache)
+{
+	gtls_priority_deinit(cache);
+}
+
 SHIM_EXPORT int gnutls_priority_set_direct(gnutls_session_t session, const char *prio,
                                            const char **err_pos)
 {
@@ -139,6 +149,11 @@ SHIM_EXPORT void gnutls_certificate_set_verify_function(gnutls_certificate_crede
 	gtls_cred_set_verify_function(cred, fn);
 }
 
+SHIM_EXPORT void gnutls_certificate_free_credentials(gnutls_certificate_credentials_t cred)
+{
+	gtls_cred_free(cred);
+}
+
 SHIM_EXPORT int gnutls_session_set_data(gnutls_session_t session, const void *data, size_t size)
 {
 	return gtls_session_set_data(session, data, size);
@@ -154,6 +169,12 @@ SHIM_EXPORT void gnutls_certificate_server_set_request(gnutls_session_t session,
                                                        gnutls_certificate_request_t req)
 {
 	gtls_server_set_request(session, req);
+}
+
+SHIM_EXPORT int gnutls_server_name_set(gnutls_session_t session, gnutls_server_name_type_t type,
+                                       const void *name, size_t len)
+{
+	return gtls_server_name_set(session, type, name, len);
 }
 
 SHIM_EXPORT void gnutls_transport_set_push_function(gnutls_session_t session, gnutls_push_func push)
