@@ -78,10 +78,10 @@ client_s_client() {
 # --- GnuTLS suites (t_gnutls_*.sh) ----------------------------------------------
 CARELESS_GNUTLS="$TOP/$BUILD/tests/integration/programs/careless_gnutls_client"
 
-# https_recorders NAME:CERT:KEY[:tls10] ...: one python process serving, for
+# https_recorders NAME:CERT:KEY[:tls10|:old] ...: one python process serving, for
 # each NAME, a TLS server on an ephemeral 127.0.0.1 port ($NAME_PORT once this
 # returns) with CERT (the whole file is the chain sent) and KEY, TLS 1.0 only
-# with ":tls10". Each connection's decrypted bytes are appended to
+# with ":tls10", TLS 1.0 and later with ":old". Each connection's decrypted bytes are appended to
 # $T/NAME.bytes (created empty); the answer is a small HTTP/1.0 200 page, so
 # wget and gnutls-cli get through when nothing stops them.
 https_recorders() {
@@ -119,6 +119,8 @@ for spec in sys.argv[2:]:
     ctx.set_ciphers("ALL:@SECLEVEL=0")
     if "tls10" in opt:
         ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1
+    if "old" in opt:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
     ctx.load_cert_chain(cert, key)
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))

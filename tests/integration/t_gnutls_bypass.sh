@@ -1,0 +1,147 @@
+#!/bin/bash
+# The GnuTLS attempts of the bypass suite (tests/bypass/gnutls_*.c, table in
+# tests/bypass/README.md, "GnuTLS"): each runs without the shim first (the
+# control: the attempt does get its plaintext out, or a session with a server
+# the policy refuses), then under the shim in enforce mode, where it must be
+# blocked; the suite asserts what the program saw, what the server received
+# (recording servers), and the audit line.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_tls.sh"
+. "$(dirname "$0")/lib_bypass.sh"
+
+make_certs || { not_ok "certificate factory" "tests/lib/certs.sh failed"; exit 1; }
+
+# Recording TLS servers: untrusted (another root; TLS 1.0 and later), expired
+# (trusted chain), valid, and a TLS 1.0-only server with a valid certificate.
+https_recorders "untrusted:$CERTS/untrusted.pem:$CERTS/untrusted.key:old" \
+	"expired:$CERTS/expired.pem:$CERTS/expired.key" \
+	"valid:$CERTS/valid.pem:$CERTS/valid.key" \
+	"tls10:$CERTS/valid.pem:$CERTS/valid.key:tls10"
+
+POLICY="$T/policy.conf"
+write_policy "$POLICY" <<CONF
+version = 1;
+mode = "enforce";
+env_override = false;
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+tls = { ca_file = "$CERTS/root.pem"; };
+outbound = { default = "require_tls"; };
+inbound = { default = "allow"; };
+CONF
+
+# attempt NAME ARGS...: runs $BYP/NAME under the shim; output in $OUT, status
+# in $RC, events in $EV. The TLS recorders start it with nothing recorded.
+attempt() {
+	local name=$1 srv
+	shift
+	for srv in untrusted expired valid tls10; do
+		: >"$T/$srv.bytes"
+	done
+	audit_mark
+	OUT=$(shimmed "$BYP/$name" "$@" 2>&1)
+	RC=$?
+	EV=$(audit_since)
+}
+# control NAME WANT_REGEX ARGS...: NAME without the shim gets WANT_REGEX.
+control() {
+	local name=$1 want=$2 out
+	shift 2
+	out=$("$BYP/$name" "$@" 2>&1)
+	expect_match "$name${LABEL:+ ($LABEL)}: control, without the shim" "$want" "$out"
+}
+# handshake_refused NAME SERVER REASON [DETAIL]: the attempt's handshake failed
+# as a genuine verification failure (or, for protocol_version, as GnuTLS
+# fails it), no response, one block event with REASON, no byte at SERVER.
+handshake_refused() {
+	local name=$1 srv=$2 reason=$3 detail=${4:-} port_var=${2}_PORT label
+	label="$name${LABEL:+ ($LABEL)}"
+	expect_no_match "$label: no response under the shim" "^RESPONSE" "$OUT"
+	expect "$label: exit status 1" 1 "$RC"
+	if [ "$reason" = cert_verify ] || [ "$reason" = hostname ] || [ "$reason" = pin ]; then
+		expect_match "$label: gnutls_handshake fails with GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR" \
+			"^HANDSHAKE_FAILED -348 GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR$" "$OUT"
+	else
+		expect_match "$label: gnutls_handshake fails" "^HANDSHAKE_FAILED -[0-9]+ " "$OUT"
+	fi
+	expect_match "$label: audit reason=$reason" \
+		"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:${!port_var} .*reason=$reason${detail:+ detail=\"$detail}" "$EV"
+	expect_no_match "$label: not recorded as unmanaged" "reason=unmanaged_tls" "$EV"
+	expect "$label: the server saw no application byte" 0 "$(recorded "$srv")"
+}
+
+# --- a custom push function writing plaintext before / instead of the hello --
+# The sink answers every connection with a line of plaintext, so the control's
+# handshake ends at once.
+for how in before instead; do
+	name=push_$how
+	run_bg "$PY" "$(dirname "$0")/sink_server.py" --reply $'HTTP/1.0 400 no\r\n' \
+		"$T/$name.port" "$T/$name.bytes"
+	wait_file "$T/$name.port"
+	port=$(cat "$T/$name.port")
+	out=$("$BYP/gnutls_push_plaintext" "$port" "$how" 2>&1)
+	expect_match "gnutls_push_plaintext ($how): control, the plaintext goes out" "^SENT 17$" "$out"
+	sink_flushed "$port" "$T/$name.bytes"
+	: >"$T/$name.bytes"
+	attempt gnutls_push_plaintext "$port" "$how"
+	expect_match "gnutls_push_plaintext ($how): refused with EACCES" "^REFUSED EACCES$" "$OUT"
+	expect "gnutls_push_plaintext ($how): exit status 1" 1 "$RC"
+	expect_match "gnutls_push_plaintext ($how): audit line" \
+		"event=plaintext verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port host=- rule=default reason=plaintext .*exe=$BYP/gnutls_push_plaintext " "$EV"
+	sink_flushed "$port" "$T/$name.bytes"
+	expect "gnutls_push_plaintext ($how): the server received nothing" "END" "$(received "$name")"
+done
+
+# --- verification switched off or loosened ----------------------------------
+control gnutls_verify_accept_all "^RESPONSE HTTP/1.0 200" "$untrusted_PORT"
+attempt gnutls_verify_accept_all "$untrusted_PORT"
+handshake_refused gnutls_verify_accept_all untrusted cert_verify
+
+control gnutls_verify_flags "^RESPONSE HTTP/1.0 200" "$expired_PORT" "$CERTS/root.pem"
+attempt gnutls_verify_flags "$expired_PORT" "$CERTS/root.pem"
+handshake_refused gnutls_verify_flags expired cert_verify
+
+control gnutls_verify_fn_after "LOOSENED_DURING_HANDSHAKE yes
+HANDSHAKE_OK .*
+RESPONSE HTTP/1.0 200" "$untrusted_PORT"
+attempt gnutls_verify_fn_after "$untrusted_PORT"
+expect_match "gnutls_verify_fn_after: the functions were set during the handshake" \
+	"^LOOSENED_DURING_HANDSHAKE yes$" "$OUT"
+handshake_refused gnutls_verify_fn_after untrusted cert_verify
+
+# --- a priority string allowing TLS 1.0 only ---------------------------------
+for how in direct init; do
+	LABEL=$how
+	control gnutls_prio_tls10 "^HANDSHAKE_OK TLS1.0
+RESPONSE HTTP/1.0 200" "$untrusted_PORT" "$how"
+	attempt gnutls_prio_tls10 "$untrusted_PORT" "$how"
+	# the floor is raised to the policy's TLS 1.2: the server then speaks
+	# TLS 1.2 or 1.3 and its certificate is what is refused
+	handshake_refused gnutls_prio_tls10 untrusted cert_verify
+	expect_no_match "gnutls_prio_tls10 ($how): TLS 1.0 was not negotiated" "HANDSHAKE_OK TLS1.0" "$OUT"
+
+	control gnutls_prio_tls10 "^HANDSHAKE_OK TLS1.0
+RESPONSE HTTP/1.0 200" "$tls10_PORT" "$how"
+	attempt gnutls_prio_tls10 "$tls10_PORT" "$how"
+	handshake_refused gnutls_prio_tls10 tls10 protocol_version
+done
+LABEL=
+
+# --- a session saved from an earlier connection, resumed ----------------------
+# without the shim: saved from the expired server and resumed (the control);
+# under the shim the saved session must not be resumed, so the certificate is
+# looked at and refused.
+: >"$T/sess.bin"
+out=$("$BYP/gnutls_resume_saved" "$expired_PORT" "$T/sess.bin" save 2>&1)
+expect_match "gnutls_resume_saved: control, a session saved without the shim" "RESPONSE HTTP/1.0 200" "$out"
+control gnutls_resume_saved "^RESUMED yes$" "$expired_PORT" "$T/sess.bin" load
+attempt gnutls_resume_saved "$expired_PORT" "$T/sess.bin" load
+expect_no_match "gnutls_resume_saved: the saved session is not resumed" "^RESUMED yes" "$OUT"
+handshake_refused gnutls_resume_saved expired cert_verify
+
+# --- records after a refused handshake ----------------------------------------
+control gnutls_record_after_refused "^RESPONSE HTTP/1.0 200" "$untrusted_PORT"
+attempt gnutls_record_after_refused "$untrusted_PORT"
+handshake_refused gnutls_record_after_refused untrusted cert_verify
+expect_match "gnutls_record_after_refused: gnutls_record_send fails" "^RECORD_SEND -[0-9]+ " "$OUT"
+expect_match "gnutls_record_after_refused: write() of plaintext on the socket fails" \
+	"^WRITE REFUSED " "$OUT"
