@@ -177,7 +177,7 @@ $(BUILD)/tests/bypass/%: tests/bypass/%.c
 	$(CC) $(PROGRAM_CFLAGS) $(XCFLAGS) -o $@ $< $(XLDFLAGS) $(SSL_LIBS) -ldl -pthread
 
 # The GnuTLS test programs (careless_gnutls_client, the gnutls_* bypass
-# attempts) link libgnutls; the shim itself never does. Static pattern rules:
+# attempts, the gnutls_stress program) link libgnutls; the shim itself never does. Static pattern rules:
 # they win over the libssl rules above for these files only.
 GNUTLS_TEST_CFLAGS = $(call lazy_pkg,GNUTLS_TEST_CFLAGS,--cflags gnutls)
 GNUTLS_TEST_LIBS   = $(call lazy_pkg,GNUTLS_TEST_LIBS,--libs gnutls)
@@ -186,7 +186,8 @@ GNUTLS_BYPASS_BIN := $(filter $(BUILD)/tests/bypass/gnutls_%,$(BYPASS_BIN))
 $(GNUTLS_HELPER_BIN): $(BUILD)/%: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGRAM_CFLAGS) $(GNUTLS_TEST_CFLAGS) -o $@ $< $(GNUTLS_TEST_LIBS) -pthread
-$(GNUTLS_BYPASS_BIN): $(BUILD)/%: %.c
+GNUTLS_STRESS_BIN := $(filter $(BUILD)/tests/stress/gnutls_%,$(STRESS_BIN))
+$(GNUTLS_BYPASS_BIN) $(GNUTLS_STRESS_BIN): $(BUILD)/%: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGRAM_CFLAGS) $(XCFLAGS) $(GNUTLS_TEST_CFLAGS) -o $@ $< $(XLDFLAGS) \
 		$(GNUTLS_TEST_LIBS) -ldl -pthread
