@@ -21,6 +21,8 @@ CONFIG_CFLAGS = $(call lazy_pkg,CONFIG_CFLAGS,--cflags libconfig)
 CONFIG_LIBS   = $(call lazy_pkg,CONFIG_LIBS,--libs libconfig)
 SSL_CFLAGS    = $(call lazy_pkg,SSL_CFLAGS,--cflags openssl)
 SSL_LIBS      = $(call lazy_pkg,SSL_LIBS,--libs openssl)
+# GnuTLS: headers only. The shim never links libgnutls (shim/bind/gnutls_fns.c).
+GNUTLS_CFLAGS = $(call lazy_pkg,GNUTLS_CFLAGS,--cflags gnutls)
 ELF_LIBS      = $(call lazy_pkg,ELF_LIBS,--libs libelf)
 CHECK_CFLAGS  = $(call lazy_pkg,CHECK_CFLAGS,--cflags check)
 CHECK_LIBS    = $(call lazy_pkg,CHECK_LIBS,--libs check)
@@ -87,7 +89,7 @@ all: $(LIB) $(CLI)
 OBJ_CFLAGS = $(ALL_CFLAGS)
 $(BUILD)/policy/%.o: INC = $(POLICY_INC)
 $(BUILD)/common/%.o: INC = $(COMMON_INC)
-$(BUILD)/shim/%.o: INC = $(SHIM_INC)
+$(BUILD)/shim/%.o: INC = $(SHIM_INC) $(GNUTLS_CFLAGS)
 $(BUILD)/tools/%.o: INC = $(TOOLS_INC)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -139,7 +141,7 @@ $(CLI): $(TOOLS_OBJ) $(BUILD)/libcommon.a $(BUILD)/libpolicy.a
 $(BUILD)/tests/unit/check_%: tests/unit/check_%.c $(BUILD)/libshim.a $(BUILD)/libcommon.a \
 		$(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(UNIT_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libshim.a \
+	$(CC) $(ALL_CFLAGS) $(UNIT_INC) $(GNUTLS_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libshim.a \
 		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) -ldl -pthread
 
 # The policy suites need no shim: they build even while shim/ is being changed.

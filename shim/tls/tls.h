@@ -1,7 +1,7 @@
 /*
  * The seam between the socket layer and the TLS layer, whatever TLS library
  * the program uses: the socket layer asks, the TLS layer knows. One folder per
- * library implements it (openssl/ today).
+ * library implements it (openssl/, gnutls/).
  */
 #ifndef TLSGUARD_TLS_H
 #define TLSGUARD_TLS_H

@@ -9,36 +9,16 @@
 #include "apply.h"
 #include "registry.h"
 #include "store.h"
+#include "tls/peer.h"
 #include "verify.h"
 
-static bool is_ip_literal(const char *name)
-{
-	struct policy_addr a;
-
-	return policy_addr_parse(&a, name) == 0;
-}
-
-/* The one name the certificate must carry (tlsguard.conf.5, "Host names"):
- * the rule's server_name; else the name the program resolved for the address
- * it connected to; else, for an address it did not resolve, the SNI it sent;
- * else the peer's address. The SNI comes after the resolved name: it is only
- * what the program says, the resolved name is where it actually connected. */
+/* The one name the certificate must carry (tls/peer.h, tls_choose_name). */
 static void choose_name(const struct ssl_fns *f, SSL *ssl, struct ossl_state *st)
 {
 	const char *sni = st->server ? NULL : f->SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	const char *name = "";
-	char ip[64];
 
-	if (st->tls->server_name != NULL) {
-		name = st->tls->server_name;
-	} else if (st->host[0] != '\0') {
-		name = st->host;
-	} else if (sni != NULL && sni[0] != '\0') {
-		name = sni;
-	} else if (st->have_peer && policy_addr_format(&st->peer, ip, sizeof(ip)) != NULL) {
-		name = ip;
-	}
-	snprintf(st->name, sizeof(st->name), "%s", name);
+	tls_choose_name(st->tls, st->host, sni, st->have_peer ? &st->peer : NULL, st->name,
+	                sizeof(st->name));
 }
 
 /* The anchors of the shim's own verifier. They are never handed to libssl:
@@ -107,7 +87,7 @@ static void force_host(const struct ssl_fns *f, SSL *ssl, struct ossl_state *st,
 	f->SSL_set_hostflags(ssl, OSSL_HOST_FLAGS);
 	sni = f->SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	/* RFC 6066 3: SNI carries host names only, never an IP literal. */
-	if (may_set_sni && (sni == NULL || sni[0] == '\0') && !is_ip_literal(st->name)) {
+	if (may_set_sni && (sni == NULL || sni[0] == '\0') && !tls_name_is_ip(st->name)) {
 		(void)f->SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
 		                  st->name);
 	}

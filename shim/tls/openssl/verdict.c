@@ -4,50 +4,33 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/sslerr.h>
 
-#include "bind/real.h"
 #include "core/audit.h"
+#include "tls/peer.h"
+#include "tls/report.h"
 #include "verdict.h"
 
 static void report(const struct ossl_state *st, enum audit_verdict verdict)
 {
-	struct audit_event ev = {
-	    .kind = AUDIT_HANDSHAKE,
-	    .verdict = verdict,
+	struct tls_report r = {
 	    .inbound = st->server,
 	    .peer = st->have_peer ? &st->peer : NULL,
 	    .port = st->port,
 	    .host = st->host,
-	    .rule = st->rule != NULL ? st->rule->index : POLICY_RULE_DEFAULT,
+	    .rule = st->rule,
 	    .reason = st->reason,
-	    .detail = st->detail[0] != '\0' ? st->detail : NULL,
+	    .detail = st->detail,
 	};
-	int saved = errno;
 
-	audit_emit(&ev);
-	errno = saved;
+	tls_report_handshake(&r, verdict);
 }
 
 static void shut_socket(const struct ossl_state *st)
 {
-	struct conn *c;
-	struct stat sb;
-
-	if (st->fd < 0) {
-		return;
-	}
-	c = conn_acquire(st->fd);
-	if (c != NULL) {
-		conn_refuse(c, st->fd);
-		conn_release(c);
-	} else if (fstat(st->fd, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
-		(void)real()->shutdown(st->fd, SHUT_RDWR);
-	}
+	tls_shut_socket(st->fd);
 }
 
 bool ossl_refuse(struct ossl_state *st, const char *reason, long verify_result, const char *detail,
@@ -100,8 +83,7 @@ void ossl_push_error(const struct ssl_fns *f, const struct ossl_state *st)
 void ossl_report_cn_fallback(struct ossl_state *st)
 {
 	snprintf(st->reason, sizeof(st->reason), "hostname");
-	snprintf(st->detail, sizeof(st->detail),
-	         "insecure_cn_fallback: name matched by the subject CN, no subjectAltName");
+	snprintf(st->detail, sizeof(st->detail), "%s", TLS_CN_FALLBACK_DETAIL);
 	report(st, ossl_enforcing() ? AUDIT_VERDICT_ALLOW : AUDIT_VERDICT_AUDIT);
 	st->reason[0] = '\0';
 	st->detail[0] = '\0';

@@ -11,10 +11,9 @@
 
 #include "state.h"
 #include "store.h"
+#include "tls/peer.h"
 #include "verdict.h"
 #include "verify.h"
-
-#define PIN_MISMATCH "no certificate of the chain matches pin_sha256"
 
 const char *ossl_reason_of_x509(long err)
 {
@@ -32,7 +31,6 @@ static bool spki_matches(const struct ssl_fns *f, X509 *cert, const struct polic
 	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	int len;
-	size_t i;
 	bool hit = false;
 
 	len = f->i2d_X509_PUBKEY(f->X509_get_X509_PUBKEY(cert), &der);
@@ -41,9 +39,7 @@ static bool spki_matches(const struct ssl_fns *f, X509 *cert, const struct polic
 	}
 	if (f->EVP_Digest(der, (size_t)len, md, &mdlen, f->EVP_sha256(), NULL) == 1 &&
 	    mdlen == POLICY_PIN_LEN) {
-		for (i = 0; i < tls->npins && !hit; i++) {
-			hit = memcmp(tls->pins[i], md, POLICY_PIN_LEN) == 0;
-		}
+		hit = tls_pin_match(tls, md);
 	}
 	f->CRYPTO_free(der, __FILE__, __LINE__);
 	return hit;
@@ -67,9 +63,7 @@ static bool chain_pinned(const struct ssl_fns *f, STACK_OF(X509) * chain,
 static void set_name(const struct ssl_fns *f, X509_VERIFY_PARAM *param, const char *name,
                      unsigned int flags)
 {
-	struct policy_addr a;
-
-	if (policy_addr_parse(&a, name) == 0) {
+	if (tls_name_is_ip(name)) {
 		(void)f->X509_VERIFY_PARAM_set1_ip_asc(param, name);
 		return;
 	}
@@ -176,7 +170,7 @@ static bool refuse_peer(const struct ssl_fns *f, struct ossl_state *st, const ch
                         enum ossl_shut when)
 {
 	const char *detail =
-	    strcmp(why, "pin") == 0 ? PIN_MISMATCH : f->X509_verify_cert_error_string(err);
+	    strcmp(why, "pin") == 0 ? TLS_PIN_MISMATCH : f->X509_verify_cert_error_string(err);
 
 	return ossl_refuse(st, why, err, detail, when);
 }
