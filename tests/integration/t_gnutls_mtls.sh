@@ -91,11 +91,13 @@ curl_in() { # PORT [CURL ARGS...]
 s_client_in() { # PORT [S_CLIENT ARGS...]
 	local port=$1
 	shift
-	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -quiet -no_ign_eof \
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -quiet \
 		-connect "127.0.0.1:$port" -servername localhost -CAfile "$CERTS/root.pem" "$@" 2>&1
 }
 expect "control: gnutls-serv alone serves a client without a certificate" 200 \
 	"$(curl_in "$SRV_CONTROL")"
+expect_match "control: gnutls-serv alone serves s_client without a certificate" "HTTP/1.0 200" \
+	"$(s_client_in "$SRV_CONTROL")"
 
 for port_name in SRV SRV_NOREQ; do
 	port=${!port_name}
