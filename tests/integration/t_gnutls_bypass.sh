@@ -145,3 +145,22 @@ handshake_refused gnutls_record_after_refused untrusted cert_verify
 expect_match "gnutls_record_after_refused: gnutls_record_send fails" "^RECORD_SEND -[0-9]+ " "$OUT"
 expect_match "gnutls_record_after_refused: write() of plaintext on the socket fails" \
 	"^WRITE REFUSED " "$OUT"
+
+# --- GnuTLS loaded with dlopen after start-up -------------------------------------
+# "linked, or dlopen'ed later": a program that does not link libgnutls loads it
+# and finds its functions with dlsym, on the library's handle (RTLD_LOCAL) or
+# in the global scope (RTLD_GLOBAL). Governed the same: the trusted server
+# works (no unmanaged_tls), the untrusted one is refused as a verification error.
+expect "dlopen_gnutls_client: does not link libgnutls" "" \
+	"$(readelf -d "$BYP/dlopen_gnutls_client" | grep 'NEEDED.*libgnutls')"
+for how in local global; do
+	LABEL=$how
+	control dlopen_gnutls_client "^RESPONSE HTTP/1.0 200" "$untrusted_PORT" "$how"
+	attempt dlopen_gnutls_client "$valid_PORT" "$how"
+	expect_match "dlopen_gnutls_client ($how): the trusted server works" "^RESPONSE HTTP/1.0 200" "$OUT"
+	expect_no_match "dlopen_gnutls_client ($how), trusted server: no block or unmanaged event" \
+		"verdict=block|unmanaged_tls" "$EV"
+	attempt dlopen_gnutls_client "$untrusted_PORT" "$how"
+	handshake_refused dlopen_gnutls_client untrusted cert_verify
+done
+LABEL=
