@@ -16,6 +16,9 @@
  *                check) and every GNUTLS_VERIFY_DISABLE_* / ALLOW_* flag
  *       tls10    priority "NORMAL:+VERS-TLS1.0:+VERS-TLS1.1:%NO_ETM" (and
  *                %VERIFY_ALLOW_SIGN_WITH_SHA1), no verification
+ *       careful  the opposite, for comparison: gnutls_session_set_verify_cert
+ *                (session, NAME given with -n or NULL, 0) against the trust
+ *                file given with -a
  *       all      every one of the above at once (priority of tls10, both
  *                verify functions, every flag, no verify_cert)
  *
@@ -176,6 +179,9 @@ static gnutls_session_t careless_session(const struct opts *o,
 	}
 	if (is(o, "flags")) {
 		gnutls_session_set_verify_cert(s, NULL, LOOSE_FLAGS);
+	}
+	if (is(o, "careful")) {
+		gnutls_session_set_verify_cert(s, o->sni, 0);
 	}
 	if (is(o, "sesscb") || is(o, "all")) {
 		gnutls_session_set_verify_function(s, accept_all);
@@ -402,7 +408,7 @@ int main(int argc, char **argv)
 	o.mode = argv[optind];
 	o.port = atoi(argv[optind + 1]);
 	if (!is(&o, "none") && !is(&o, "credcb") && !is(&o, "sesscb") && !is(&o, "flags") &&
-	    !is(&o, "tls10") && !is(&o, "all")) {
+	    !is(&o, "tls10") && !is(&o, "careful") && !is(&o, "all")) {
 		usage();
 	}
 	if (gnutls_global_init() < 0) {
