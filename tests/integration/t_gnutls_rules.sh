@@ -2,8 +2,9 @@
 # Rule features for GnuTLS programs, as t_ssl_rules.sh checks them for libssl:
 # trust = "policy+app" (the program's own anchors count too), a rule's
 # server_name (the name checked, whatever the program sent), a rule's
-# min_version TLSv1.3, an allow rule (left alone), mode off, and many threads
-# handshaking at once.
+# min_version TLSv1.3, an allow rule (left alone), mode off, many threads
+# handshaking at once, and the program's own transport functions (a vector
+# push; a push that writes the ClientHello in pieces, refused as documented).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 
@@ -132,3 +133,36 @@ events=$(audit_since)
 expect_match "16 threads, expired certificate: recorded as cert_verify" \
 	"event=handshake verdict=block .*reason=cert_verify" "$events"
 expect_no_match "16 threads, expired certificate: none as unmanaged" "unmanaged_tls" "$events"
+
+# --- the program's own transport: the hello still ties the session ---------------
+# A vector push function (writev): the trusted server works as a managed
+# session, the expired one is refused for its certificate, never as
+# unmanaged TLS.
+out=$("$CARELESS_GNUTLS" -v all "$expired_PORT" 2>&1)
+expect_match "control: careless client -v (vector push) alone accepts the expired certificate" \
+	"^RESPONSE HTTP/1.0 200" "$out"
+audit_mark
+out=$(shimmed "$CARELESS_GNUTLS" -v all "$valid_PORT" 2>&1)
+works "careless client -v (vector push), trusted server" "$out" "$?"
+audit_mark
+out=$(shimmed "$CARELESS_GNUTLS" -v all "$expired_PORT" 2>&1)
+refused "careless client -v (vector push), expired certificate" "$out" "$?" cert_verify default
+
+# Documented limit (tlsguard.8: a write that ends inside the first ClientHello
+# is refused): a push function that writes the ClientHello 7 bytes at a time
+# is refused as plaintext before any byte leaves, whatever the server.
+out=$("$CARELESS_GNUTLS" -p -f all "$valid_PORT" 2>&1)
+expect_match "control: careless client with a 7-byte push function alone works" \
+	"^RESPONSE HTTP/1.0 200" "$out"
+for srv in valid expired; do
+	port_var=${srv}_PORT
+	: >"$T/$srv.bytes"
+	audit_mark
+	out=$(shimmed "$CARELESS_GNUTLS" -p -f all "${!port_var}" 2>&1)
+	expect_match "7-byte push function, $srv server: the handshake fails in the push function" \
+		"^HANDSHAKE_FAILED -53 GNUTLS_E_PUSH_ERROR" "$out"
+	expect_match "7-byte push function, $srv server: refused as a ClientHello written in pieces" \
+		"event=plaintext verdict=block .*reason=plaintext detail=\"ClientHello not written whole in one call\"" \
+		"$(audit_since)"
+	expect "7-byte push function, $srv server: no application byte" 0 "$(recorded "$srv")"
+done

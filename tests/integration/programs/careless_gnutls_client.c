@@ -29,6 +29,10 @@
  *   -a CAFILE    the program's own trust file (modes flags and all use it too)
  *   -P PRIO      this priority string instead of the mode's
  *   -p           custom push/pull functions (send/recv on the descriptor)
+ *   -f           with -p: the push function writes at most 7 bytes a call
+ *                (the ClientHello leaves in pieces)
+ *   -v           custom vector push (gnutls_transport_set_vec_push_function:
+ *                writev on the descriptor) and pull
  *   -r           resume: a second connection with the first one's session
  *                data; prints "RESUMED yes|no" for the second
  *   -S FILE      save the session data to FILE after the exchange
@@ -50,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -69,7 +74,7 @@
 struct opts {
 	const char *mode, *sni, *cert, *key, *cafile, *prio, *save, *load;
 	int port;
-	bool push, resume;
+	bool push, fragment, vec, resume;
 };
 
 struct job {
@@ -89,9 +94,16 @@ static int accept_all(gnutls_session_t s)
 	return 0;
 }
 
+static bool fragment;
+
 static ssize_t push_fn(gnutls_transport_ptr_t p, const void *buf, size_t len)
 {
-	return send((int)(intptr_t)p, buf, len, MSG_NOSIGNAL);
+	return send((int)(intptr_t)p, buf, fragment && len > 7 ? 7 : len, MSG_NOSIGNAL);
+}
+
+static ssize_t vec_push_fn(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
+{
+	return writev((int)(intptr_t)p, (const struct iovec *)iov, n);
 }
 
 static ssize_t pull_fn(gnutls_transport_ptr_t p, void *buf, size_t len)
@@ -186,9 +198,13 @@ static gnutls_session_t careless_session(const struct opts *o,
 	if (is(o, "sesscb") || is(o, "all")) {
 		gnutls_session_set_verify_function(s, accept_all);
 	}
-	if (o->push) {
+	if (o->push || o->vec) {
 		gnutls_transport_set_ptr(s, (gnutls_transport_ptr_t)(intptr_t)fd);
-		gnutls_transport_set_push_function(s, push_fn);
+		if (o->vec) {
+			gnutls_transport_set_vec_push_function(s, vec_push_fn);
+		} else {
+			gnutls_transport_set_push_function(s, push_fn);
+		}
 		gnutls_transport_set_pull_function(s, pull_fn);
 		gnutls_transport_set_pull_timeout_function(s, pull_timeout_fn);
 	} else {
@@ -354,8 +370,9 @@ static void *run(void *arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: careless_gnutls_client [-n NAME] [-c CERT -k KEY] [-a CAFILE] "
-	                "[-P PRIO] [-p] [-r] [-S FILE] [-L FILE] [-t THREADS] MODE PORT\n");
+	fprintf(stderr,
+	        "usage: careless_gnutls_client [-n NAME] [-c CERT -k KEY] [-a CAFILE] "
+	        "[-P PRIO] [-p [-f]] [-v] [-r] [-S FILE] [-L FILE] [-t THREADS] MODE PORT\n");
 	exit(2);
 }
 
@@ -366,7 +383,7 @@ int main(int argc, char **argv)
 	pthread_t tids[64];
 	int c, i, n = 1, good = 0;
 
-	while ((c = getopt(argc, argv, "n:c:k:a:P:prS:L:t:")) != -1) {
+	while ((c = getopt(argc, argv, "n:c:k:a:P:pfvrS:L:t:")) != -1) {
 		switch (c) {
 		case 'n':
 			o.sni = optarg;
@@ -382,6 +399,12 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			o.prio = optarg;
+			break;
+		case 'f':
+			o.fragment = fragment = true;
+			break;
+		case 'v':
+			o.vec = true;
 			break;
 		case 'p':
 			o.push = true;
