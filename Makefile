@@ -144,6 +144,15 @@ $(BUILD)/tests/unit/check_%: tests/unit/check_%.c $(BUILD)/libshim.a $(BUILD)/li
 	$(CC) $(ALL_CFLAGS) $(UNIT_INC) $(GNUTLS_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libshim.a \
 		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) -ldl -pthread
 
+# The GnuTLS priority suffix against GnuTLS's own parser: priority_str.o alone
+# and libgnutls (libshim.a defines the interposed gnutls_* names).
+GNUTLS_LIBS   = $(call lazy_pkg,GNUTLS_LIBS,--libs gnutls)
+$(BUILD)/tests/unit/check_gtls_priority: tests/unit/check_gtls_priority.c \
+		$(BUILD)/shim/tls/gnutls/priority_str.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(UNIT_INC) $(GNUTLS_CFLAGS) $(CHECK_CFLAGS) -o $@ $< \
+		$(BUILD)/shim/tls/gnutls/priority_str.o $(XLDFLAGS) $(CHECK_LIBS) $(GNUTLS_LIBS)
+
 # The policy suites need no shim: they build even while shim/ is being changed.
 $(BUILD)/tests/unit/check_policy $(BUILD)/tests/unit/check_policy_select: \
 		$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libpolicy.a
