@@ -164,3 +164,20 @@ for how in local global; do
 	handshake_refused dlopen_gnutls_client untrusted cert_verify
 done
 LABEL=
+
+# --- a GnuTLS ClientHello replayed by the program after its session is gone ----
+# The hello is real TLS but no governed session writes it: unmanaged TLS,
+# refused (tls.unmanaged = "deny" by default), nothing reaches the server.
+sink replayed_hello
+port=$(cat "$T/replayed_hello.port")
+out=$("$BYP/gnutls_replayed_hello" "$port" 2>&1)
+expect_match "gnutls_replayed_hello: control, the captured hello goes out" "^SENT [0-9]+$" "$out"
+sink_flushed "$port" "$T/replayed_hello.bytes"
+: >"$T/replayed_hello.bytes"
+attempt gnutls_replayed_hello "$port"
+expect_match "gnutls_replayed_hello: the write is refused (EACCES)" "^REFUSED EACCES$" "$OUT"
+expect "gnutls_replayed_hello: exit status 1" 1 "$RC"
+expect_match "gnutls_replayed_hello: audit reason=unmanaged_tls" \
+	"event=unmanaged_tls verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port .*reason=unmanaged_tls" "$EV"
+sink_flushed "$port" "$T/replayed_hello.bytes"
+expect "gnutls_replayed_hello: the server received nothing" "END" "$(received replayed_hello)"
