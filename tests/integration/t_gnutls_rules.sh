@@ -1,7 +1,7 @@
 #!/bin/bash
 # Rule features for GnuTLS programs, as t_ssl_rules.sh checks them for libssl:
 # trust = "policy+app" (the program's own anchors count too), a rule's
-# server_name (the name checked, whatever the program sent), a rule's
+# server_name (the name checked, whatever the program sent), a matching pin, a rule's
 # min_version TLSv1.3, an allow rule (left alone), mode off, many threads
 # handshaking at once, and the program's own transport functions (a vector
 # push; a push that writes the ClientHello in pieces, refused as documented).
@@ -16,7 +16,8 @@ https_recorders "valid:$CERTS/valid.pem:$CERTS/valid.key" \
 	"apptrust:$CERTS/untrusted.pem:$CERTS/untrusted.key" \
 	"named:$CERTS/wronghost.pem:$CERTS/wronghost.key" \
 	"namedbad:$CERTS/valid.pem:$CERTS/valid.key" \
-	"allowed:$CERTS/selfsigned.pem:$CERTS/selfsigned.key"
+	"allowed:$CERTS/selfsigned.pem:$CERTS/selfsigned.key" \
+	"pinok:$CERTS/valid.pem:$CERTS/valid.key"
 TLS12=$(new_port)
 tls_server "$TLS12" "$CERTS/valid.pem" "$CERTS/valid.key" -cert_chain "$CERTS/inter.pem" -no_tls1_3
 
@@ -33,7 +34,9 @@ outbound = {
     { to = "127.0.0.1"; port = [ $named_PORT, $namedbad_PORT ]; action = "require_tls";
       tls = { server_name = "wrong.example"; }; },
     { to = "127.0.0.1"; port = $TLS12; action = "require_tls"; tls = { min_version = "TLSv1.3"; }; },
-    { to = "127.0.0.1"; port = $allowed_PORT; action = "allow"; }
+    { to = "127.0.0.1"; port = $allowed_PORT; action = "allow"; },
+    { to = "127.0.0.1"; port = $pinok_PORT; action = "require_tls";
+      tls = { pin_sha256 = [ "$(cat "$CERTS/other.pin")", "$(cat "$CERTS/valid.pin")" ]; }; }
   );
 };
 inbound = { default = "allow"; };
@@ -108,6 +111,14 @@ audit_mark
 out=$(shimmed "$CARELESS_GNUTLS" tls10 "$valid_PORT" 2>&1)
 works "a program allowing TLS 1.0 still gets a session with a modern server" "$out" "$?"
 expect_match "... at least TLS 1.2" "^HANDSHAKE_OK TLS1\.[23] " "$out"
+
+# --- a pin that matches (t_gnutls_matrix.sh has the mismatch) ----------------------
+audit_mark
+out=$(shimmed "$CARELESS_GNUTLS" all "$pinok_PORT" 2>&1)
+works "pin_sha256 lists the server's key: careless client works" "$out" "$?"
+audit_mark
+out=$(gnutls_cli_insecure "$pinok_PORT")
+works "pin_sha256 lists the server's key: gnutls-cli works" "$out" "$?"
 
 # --- allow rule: left alone ---------------------------------------------------------
 audit_mark
