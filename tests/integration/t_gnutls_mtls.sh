@@ -127,3 +127,21 @@ for port_name in SRV SRV_NOREQ; do
 	expect_match "$label: another CA: audit dir=in reason=cert_verify" \
 		"event=handshake verdict=block dir=in .*reason=cert_verify" "$(audit_since)"
 done
+
+# --- the version floor on the server side ---------------------------------------------
+# gnutls-serv alone speaks TLS 1.0 to a client that offers nothing newer; under
+# the shim it must not, even to a client with a good certificate.
+old_client() { # PORT
+	s_client_in "$1" -tls1 -cipher 'DEFAULT:@SECLEVEL=0' -cert "$CERTS/client.pem" \
+		-key "$CERTS/client.key"
+}
+expect_match "control: gnutls-serv alone serves a TLS 1.0 client" "HTTP/1.0 200" \
+	"$(old_client "$SRV_CONTROL")"
+audit_mark
+out=$(old_client "$SRV")
+expect_no_match "gnutls-serv under the shim: a TLS 1.0 client gets nothing" "HTTP/1.0 200" "$out"
+events=$(audit_since)
+expect_match "gnutls-serv under the shim, TLS 1.0 client: audit dir=in reason=protocol_version" \
+	"event=handshake verdict=block dir=in .*reason=protocol_version" "$events"
+expect_no_match "gnutls-serv under the shim, TLS 1.0 client: not recorded as unmanaged" \
+	"unmanaged_tls" "$events"
