@@ -1,7 +1,8 @@
 #!/bin/bash
 # Rule features for GnuTLS programs, as t_ssl_rules.sh checks them for libssl:
 # trust = "policy+app" (the program's own anchors count too), a rule's
-# server_name (the name checked, whatever the program sent), a matching pin, a rule's
+# server_name (the name checked, whatever the program sent), else the name the
+# program gave with gnutls_server_name_set, a matching pin, a rule's
 # min_version TLSv1.3, an allow rule (left alone), mode off, many threads
 # handshaking at once, and the program's own transport functions (a vector
 # push; a push that writes the ClientHello in pieces, refused as documented).
@@ -17,7 +18,8 @@ https_recorders "valid:$CERTS/valid.pem:$CERTS/valid.key" \
 	"named:$CERTS/wronghost.pem:$CERTS/wronghost.key" \
 	"namedbad:$CERTS/valid.pem:$CERTS/valid.key" \
 	"allowed:$CERTS/selfsigned.pem:$CERTS/selfsigned.key" \
-	"pinok:$CERTS/valid.pem:$CERTS/valid.key"
+	"pinok:$CERTS/valid.pem:$CERTS/valid.key" \
+	"sniname:$CERTS/wronghost.pem:$CERTS/wronghost.key"
 TLS12=$(new_port)
 tls_server "$TLS12" "$CERTS/valid.pem" "$CERTS/valid.key" -cert_chain "$CERTS/inter.pem" -no_tls1_3
 
@@ -100,6 +102,28 @@ for cl in none all-sni gnutls-cli; do
 	out=$(run "$namedbad_PORT")
 	refused "server_name rule, $cl: a certificate for the program's name is not" "$out" "$?" hostname 2
 done
+
+# --- the name the program gives (gnutls_server_name_set) is the name checked ---
+# The program connects by address and names wrong.example, for which
+# wronghost.pem is made: accepted (without a name, 127.0.0.1 would be checked
+# and refused: t_gnutls_matrix.sh).
+out=$("$CARELESS_GNUTLS" -a "$CERTS/root.pem" -n wrong.example careful "$sniname_PORT" 2>&1)
+expect "control: a correct client naming wrong.example alone accepts the server" 0 "$?"
+out=$("$CARELESS_GNUTLS" -a "$CERTS/root.pem" -n localhost careful "$sniname_PORT" 2>&1)
+expect "control: ... and naming localhost refuses it" 1 "$?"
+audit_mark
+out=$(shimmed "$CARELESS_GNUTLS" -n wrong.example all "$sniname_PORT" 2>&1)
+works "gnutls_server_name_set(wrong.example), careless client" "$out" "$?"
+audit_mark
+out=$(shimmed "$CARELESS_GNUTLS" -a "$CERTS/root.pem" -n wrong.example careful "$sniname_PORT" 2>&1)
+works "gnutls_server_name_set(wrong.example), a client that verifies correctly" "$out" "$?"
+audit_mark
+out=$(printf 'GET / HTTP/1.0\r\n\r\n' | shimmed gnutls-cli --insecure --sni-hostname wrong.example \
+	-p "$sniname_PORT" 127.0.0.1 2>&1)
+works "gnutls-cli --sni-hostname wrong.example 127.0.0.1" "$out" "$?"
+audit_mark
+out=$(shimmed "$CARELESS_GNUTLS" -n localhost all "$sniname_PORT" 2>&1)
+refused "gnutls_server_name_set(localhost) to the wrong.example server" "$out" "$?" hostname default
 
 # --- min_version TLSv1.3 in the rule ------------------------------------------------
 out=$("$CARELESS_GNUTLS" none "$TLS12" 2>&1)
