@@ -8,7 +8,8 @@
 # verifies none by default, or with --disable-client-cert requests none)
 # under an inbound rule with require_client_cert and client_ca_file: a client
 # without a certificate is refused (reason no_client_cert), one with a good
-# certificate is served, one with a certificate from another CA is refused.
+# certificate is served, one with a certificate from another CA is refused;
+# and a TLS 1.0 client is refused for its version (protocol_version, dir=in).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 
