@@ -10,6 +10,7 @@
 # without a certificate is refused (reason no_client_cert), one with a good
 # certificate is served, one with a certificate from another CA is refused;
 # and a TLS 1.0 client is refused for its version (protocol_version, dir=in).
+# An external = true rule: a certificate of a private CA is not served.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 
@@ -17,7 +18,7 @@ make_certs || { not_ok "certificate factory" "tests/lib/certs.sh failed"; exit 1
 start_audit_sink
 
 MTLS=$(new_port) MTLS_NORULE=$(new_port) SRV=$(new_port) SRV_NOREQ=$(new_port)
-SRV_CONTROL=$(new_port)
+SRV_CONTROL=$(new_port) EXT=$(new_port)
 POLICY="$T/policy.conf"
 write_policy "$POLICY" <<CONF
 version = 1;
@@ -36,7 +37,8 @@ inbound = {
   default = "allow";
   rules = (
     { port = [ $SRV, $SRV_NOREQ ]; action = "require_tls";
-      tls = { require_client_cert = true; client_ca_file = "$CERTS/client-ca.pem"; }; }
+      tls = { require_client_cert = true; client_ca_file = "$CERTS/client-ca.pem"; }; },
+    { port = $EXT; action = "require_tls"; external = true; }
   );
 };
 CONF
@@ -146,3 +148,14 @@ expect_match "gnutls-serv under the shim, TLS 1.0 client: audit dir=in reason=pr
 	"event=handshake verdict=block dir=in .*reason=protocol_version" "$events"
 expect_no_match "gnutls-serv under the shim, TLS 1.0 client: not recorded as unmanaged" \
 	"unmanaged_tls" "$events"
+
+# --- external = true: the served certificate must chain to a public root ---------
+# The test root is not one, so gnutls-serv must not serve with valid.pem (as
+# t_ssl_rules.sh checks for libssl servers); the control server alone does.
+serv "$EXT" shimmed
+audit_mark
+out=$(curl_in "$EXT")
+expect_no_match "external rule, certificate of a private CA: gnutls-serv does not serve it" "^200$" "$out"
+expect_match "external rule: audit dir=in reason=cert_verify on the served certificate" \
+	"event=handshake verdict=block dir=in .*rule=2 reason=cert_verify detail=\"served certificate" \
+	"$(audit_since)"
