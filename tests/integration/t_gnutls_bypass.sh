@@ -181,3 +181,25 @@ expect_match "gnutls_replayed_hello: audit reason=unmanaged_tls" \
 	"event=unmanaged_tls verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port .*reason=unmanaged_tls" "$EV"
 sink_flushed "$port" "$T/replayed_hello.bytes"
 expect "gnutls_replayed_hello: the server received nothing" "END" "$(received replayed_hello)"
+
+# --- a priority string with NULL ciphers only -----------------------------------
+# Against a server with a certificate the policy trusts that accepts NULL
+# ciphers: the control negotiates one; under the shim it must not be used.
+NULL_PORT=$(new_port)
+tls_server "$NULL_PORT" "$CERTS/valid.pem" "$CERTS/valid.key" -cert_chain "$CERTS/inter.pem" \
+	-cipher 'ALL:eNULL:@SECLEVEL=0' || not_ok "NULL cipher server" "did not start"
+NULL_ONLY='NONE:+VERS-TLS1.2:+NULL:+SHA1:+SHA256:+ECDHE-ECDSA:+SIGN-ALL:+GROUP-ALL:+COMP-NULL:+CTYPE-X509'
+out=$("$CARELESS_GNUTLS" -P "$NULL_ONLY" none "$NULL_PORT" 2>&1)
+expect_match "careless_gnutls_client -P NULL-only: control negotiates a NULL cipher" \
+	"^HANDSHAKE_OK TLS1.2 .*\(NULL\)" "$out"
+audit_mark
+out=$(shimmed "$CARELESS_GNUTLS" -P "$NULL_ONLY" none "$NULL_PORT" 2>&1)
+rc=$?
+EV=$(audit_since)
+expect "careless_gnutls_client -P NULL-only: exit status 1" 1 "$rc"
+expect_no_match "careless_gnutls_client -P NULL-only: no NULL session" "HANDSHAKE_OK|RESPONSE" "$out"
+expect_match "careless_gnutls_client -P NULL-only: audit reason=cipher" \
+	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$NULL_PORT .*reason=cipher" "$EV"
+out=$(shimmed "$CARELESS_GNUTLS" -P 'NORMAL:+NULL:%NO_ETM' none "$NULL_PORT" 2>&1)
+expect_match "careless_gnutls_client -P NORMAL:+NULL: a real cipher is negotiated" \
+	"^HANDSHAKE_OK .*\((AES|CHACHA)" "$out"
