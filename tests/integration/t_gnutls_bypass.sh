@@ -142,6 +142,7 @@ handshake_refused gnutls_resume_saved expired cert_verify
 control gnutls_record_after_refused "^RESPONSE HTTP/1.0 200" "$untrusted_PORT"
 attempt gnutls_record_after_refused "$untrusted_PORT"
 handshake_refused gnutls_record_after_refused untrusted cert_verify
+expect_match "gnutls_record_after_refused: a second gnutls_handshake fails too" "^HANDSHAKE_AGAIN -[0-9]+ " "$OUT"
 expect_match "gnutls_record_after_refused: gnutls_record_send fails" "^RECORD_SEND -[0-9]+ " "$OUT"
 expect_match "gnutls_record_after_refused: write() of plaintext on the socket fails" \
 	"^WRITE REFUSED " "$OUT"
@@ -203,3 +204,27 @@ expect_match "careless_gnutls_client -P NULL-only: audit reason=cipher" \
 out=$(shimmed "$CARELESS_GNUTLS" -P 'NORMAL:+NULL:%NO_ETM' none "$NULL_PORT" 2>&1)
 expect_match "careless_gnutls_client -P NORMAL:+NULL: a real cipher is negotiated" \
 	"^HANDSHAKE_OK .*\((AES|CHACHA)" "$out"
+
+# --- TLS 1.3 early data on a session saved before enforcement --------------------
+# gnutls-serv --earlydata (not under the shim) with the expired certificate:
+# without the shim the saved session is resumed and the early data accepted,
+# before any certificate could be looked at; under the shim the session is not
+# resumed, so nothing goes early, and the certificate is refused.
+EARLY_PORT=$(new_port)
+run_bg gnutls-serv --http -q --earlydata -p "$EARLY_PORT" --x509certfile "$CERTS/expired.pem" \
+	--x509keyfile "$CERTS/expired.key" </dev/null >/dev/null 2>&1
+wait_port "$EARLY_PORT" || not_ok "gnutls-serv --earlydata" "did not start"
+out=$("$BYP/gnutls_resume_saved" "$EARLY_PORT" "$T/early.sess" save 2>&1)
+expect_match "gnutls_early_data: control, a session saved without the shim" "RESPONSE HTTP/1.0 200" "$out"
+control gnutls_early_data "^EARLY_DATA accepted
+RESUMED yes" "$EARLY_PORT" "$T/early.sess"
+audit_mark
+OUT=$(shimmed "$BYP/gnutls_early_data" "$EARLY_PORT" "$T/early.sess" 2>&1)
+RC=$?
+EV=$(audit_since)
+expect_no_match "gnutls_early_data: no early data accepted, no resumption" "EARLY_DATA accepted|RESUMED yes" "$OUT"
+expect_match "gnutls_early_data: gnutls_handshake fails with GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR" \
+	"^HANDSHAKE_FAILED -348 " "$OUT"
+expect "gnutls_early_data: exit status 1" 1 "$RC"
+expect_match "gnutls_early_data: audit reason=cert_verify" \
+	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$EARLY_PORT .*reason=cert_verify" "$EV"
