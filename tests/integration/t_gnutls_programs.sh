@@ -4,7 +4,8 @@
 # served by `openssl s_server -WWW`, wget --no-check-certificate, gnutls-cli
 # with a priority string that allows only TLS 1.0/1.1, and session
 # resumption (gnutls-cli --resume, and a session saved before enforcement),
-# each against a trusted server and an untrusted one. Controls without the
+# each against a trusted server and an untrusted one, and that a process
+# without GnuTLS maps none under the shim. Controls without the
 # shim show every program alone accepts the untrusted server.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
@@ -172,3 +173,13 @@ expect_match "control: the saved session is resumed without the shim" "^RESUMED 
 out=$(shimmed "$CARELESS_GNUTLS" -n localhost -L "$T/sess.bin" all "$GOOD" 2>&1)
 expect_match "a session saved before enforcement is not resumed (full handshake)" "^RESUMED no$" "$out"
 expect_match "... and the connection still works" "^RESPONSE HTTP/1.0 200" "$out"
+
+# --- no cost for others ----------------------------------------------------------
+# The shim binds GnuTLS lazily: it does not link it, and a process without
+# GnuTLS never maps it.
+expect "the shim does not link libgnutls" "" "$(readelf -d "$SHIM" | grep 'NEEDED.*gnutls')"
+expect "a program without GnuTLS maps no libgnutls under the shim" 0 \
+	"$(shimmed cat /proc/self/maps | grep -c libgnutls)"
+GNUTLS_SO=$(ldconfig -p | awk '/libgnutls\.so\.30 /{ print $NF; exit }')
+expect_match "control: the same check sees libgnutls when it is loaded" "^[1-9]" \
+	"$(LD_PRELOAD="$SHIM:$GNUTLS_SO" TLSGUARD_POLICY="$POLICY" cat /proc/self/maps | grep -c libgnutls)"
