@@ -228,3 +228,29 @@ expect_match "gnutls_early_data: gnutls_handshake fails with GNUTLS_E_CERTIFICAT
 expect "gnutls_early_data: exit status 1" 1 "$RC"
 expect_match "gnutls_early_data: audit reason=cert_verify" \
 	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$EARLY_PORT .*reason=cert_verify" "$EV"
+
+# --- TLS without a certificate: PSK, anonymous key exchange -------------------------
+# Servers that present no certificate at all (s_server -nocert): PSK (TLS 1.3),
+# anonymous ECDH (TLS 1.2). Without the shim the program gets its page.
+PSK_PORT=$(new_port) ANON_PORT=$(new_port)
+PSK_KEY=$(openssl rand -hex 16)
+run_bg openssl s_server -quiet -www -accept "127.0.0.1:$PSK_PORT" -nocert -psk "$PSK_KEY" \
+	</dev/null >/dev/null 2>&1
+run_bg openssl s_server -quiet -www -accept "127.0.0.1:$ANON_PORT" -nocert -no_tls1_3 \
+	-cipher 'aNULL:@SECLEVEL=0' </dev/null >/dev/null 2>&1
+wait_port "$PSK_PORT"
+wait_port "$ANON_PORT"
+for how in psk anon; do
+	LABEL=$how
+	args=("$ANON_PORT" anon) port=$ANON_PORT
+	[ "$how" = psk ] && args=("$PSK_PORT" psk "$PSK_KEY") port=$PSK_PORT
+	control gnutls_no_certificate "^RESPONSE HTTP/1.0 200" "${args[@]}"
+	attempt gnutls_no_certificate "${args[@]}"
+	expect_no_match "gnutls_no_certificate ($how): no response under the shim" "^RESPONSE" "$OUT"
+	expect "gnutls_no_certificate ($how): exit status 1" 1 "$RC"
+	expect_match "gnutls_no_certificate ($how): gnutls_handshake fails with GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR" \
+		"^HANDSHAKE_FAILED -348 " "$OUT"
+	expect_match "gnutls_no_certificate ($how): audit reason=cipher (not certificate-authenticated)" \
+		"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port .*reason=cipher" "$EV"
+done
+LABEL=
