@@ -254,3 +254,21 @@ for how in psk anon; do
 		"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$port .*reason=cipher" "$EV"
 done
 LABEL=
+
+# --- a raw public key (RFC 7250) instead of a certificate ------------------------
+# gnutls-serv sends a bare key (openssl pkey -pubout), which no anchor vouches for.
+RAWPK_PORT=$(new_port)
+openssl pkey -in "$CERTS/valid.key" -pubout -out "$T/rawpk.pem" 2>/dev/null
+run_bg gnutls-serv --http -q -p "$RAWPK_PORT" --rawpkkeyfile "$CERTS/valid.key" \
+	--rawpkfile "$T/rawpk.pem" --priority 'NORMAL:+CTYPE-SRV-RAWPK:+CTYPE-CLI-RAWPK' \
+	</dev/null >/dev/null 2>&1
+wait_port "$RAWPK_PORT" || not_ok "gnutls-serv --rawpkfile" "did not start"
+control gnutls_rawpk "^SERVER_CERT_TYPE Raw Public Key
+RESPONSE HTTP/1.0 200" "$RAWPK_PORT"
+attempt gnutls_rawpk "$RAWPK_PORT"
+expect_no_match "gnutls_rawpk: no response under the shim" "^RESPONSE" "$OUT"
+expect "gnutls_rawpk: exit status 1" 1 "$RC"
+expect_match "gnutls_rawpk: gnutls_handshake fails with GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR" \
+	"^HANDSHAKE_FAILED -348 " "$OUT"
+expect_match "gnutls_rawpk: audit reason=cert_verify" \
+	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$RAWPK_PORT .*reason=cert_verify" "$EV"
