@@ -272,3 +272,21 @@ expect_match "gnutls_rawpk: gnutls_handshake fails with GNUTLS_E_CERTIFICATE_VER
 	"^HANDSHAKE_FAILED -348 " "$OUT"
 expect_match "gnutls_rawpk: audit reason=cert_verify" \
 	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$RAWPK_PORT .*reason=cert_verify" "$EV"
+
+# --- renegotiation of a verified TLS 1.2 session to NULL ciphers -------------------
+# gnutls-serv (not under the shim) with a trusted certificate, accepting NULL
+# ciphers and renegotiation: the control renegotiates to NULL; under the shim
+# the second handshake is held to the policy and fails, and nothing more is
+# sent on that session.
+RENEG_PORT=$(new_port)
+run_bg gnutls-serv --http -q -p "$RENEG_PORT" --x509certfile "$CERTS/valid.pem" \
+	--x509keyfile "$CERTS/valid.key" --priority 'NORMAL:+NULL:%NO_ETM' </dev/null >/dev/null 2>&1
+wait_port "$RENEG_PORT" || not_ok "gnutls-serv for renegotiation" "did not start"
+control gnutls_renegotiate_null "^REHANDSHAKE_OK NULL
+RESPONSE HTTP/1.0 200" "$RENEG_PORT" "$CERTS/root.pem"
+attempt gnutls_renegotiate_null "$RENEG_PORT" "$CERTS/root.pem"
+expect_match "gnutls_renegotiate_null: the verified session works" "^CIPHER AES" "$OUT"
+expect_match "gnutls_renegotiate_null: the renegotiation to NULL fails" "^REHANDSHAKE_FAILED -" "$OUT"
+expect_no_match "gnutls_renegotiate_null: no request goes after it" "^RESPONSE" "$OUT"
+expect_match "gnutls_renegotiate_null: audit reason=cipher" \
+	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$RENEG_PORT .*reason=cipher" "$EV"
