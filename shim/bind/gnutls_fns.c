@@ -89,6 +89,7 @@ static bool bind_interposed(struct gnutls_fns *f, void *h)
 	BIND(gnutls_certificate_verify_peers3, V34);
 	BIND(gnutls_transport_set_push_function, V34);
 	BIND(gnutls_transport_set_vec_push_function, V34);
+	BIND(gnutls_certificate_free_credentials, V34);
 	(void)optional;
 	return !missing;
 }
@@ -111,7 +112,6 @@ static bool bind_library(struct gnutls_fns *f, void *h)
 	BIND(gnutls_credentials_set, V34);
 	BIND(gnutls_certificate_get_x509_crt, V34);
 	BIND(gnutls_certificate_allocate_credentials, V34);
-	BIND(gnutls_certificate_free_credentials, V34);
 	BIND(gnutls_certificate_set_x509_key_file, V34);
 	BIND(gnutls_certificate_verification_status_print, V34);
 	BIND(gnutls_x509_crt_init, V34);
@@ -125,6 +125,7 @@ static bool bind_library(struct gnutls_fns *f, void *h)
 	BIND(gnutls_x509_trust_list_add_trust_dir, V34);
 	BIND(gnutls_x509_trust_list_add_system_trust, V34);
 	BIND(gnutls_x509_trust_list_verify_crt2, V34);
+	BIND(gnutls_certificate_get_trust_list, V34);
 	BIND(gnutls_x509_trust_list_get_issuer, V34);
 	BIND(gnutls_pubkey_init, V34);
 	BIND(gnutls_pubkey_deinit, V34);

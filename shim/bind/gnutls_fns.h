@@ -56,6 +56,7 @@ struct gnutls_fns {
 	int (*gnutls_certificate_verify_peers3)(gnutls_session_t, const char *, unsigned *);
 	void (*gnutls_transport_set_push_function)(gnutls_session_t, gnutls_push_func);
 	void (*gnutls_transport_set_vec_push_function)(gnutls_session_t, gnutls_vec_push_func);
+	void (*gnutls_certificate_free_credentials)(gnutls_certificate_credentials_t);
 	/* libgnutls, not interposed */
 	int (*gnutls_transport_get_int)(gnutls_session_t);
 	void (*gnutls_session_get_random)(gnutls_session_t, gnutls_datum_t *, gnutls_datum_t *);
@@ -73,7 +74,6 @@ struct gnutls_fns {
 	int (*gnutls_certificate_get_x509_crt)(gnutls_certificate_credentials_t, unsigned,
 	                                       gnutls_x509_crt_t **, unsigned *);
 	int (*gnutls_certificate_allocate_credentials)(gnutls_certificate_credentials_t *);
-	void (*gnutls_certificate_free_credentials)(gnutls_certificate_credentials_t);
 	int (*gnutls_certificate_set_x509_key_file)(gnutls_certificate_credentials_t, const char *,
 	                                            const char *, gnutls_x509_crt_fmt_t);
 	int (*gnutls_certificate_verification_status_print)(unsigned, gnutls_certificate_type_t,
@@ -99,6 +99,8 @@ struct gnutls_fns {
 	                                          unsigned, gnutls_typed_vdata_st *, unsigned,
 	                                          unsigned, unsigned *,
 	                                          gnutls_verify_output_function);
+	void (*gnutls_certificate_get_trust_list)(gnutls_certificate_credentials_t,
+	                                          gnutls_x509_trust_list_t *);
 	int (*gnutls_x509_trust_list_get_issuer)(gnutls_x509_trust_list_t, gnutls_x509_crt_t,
 	                                         gnutls_x509_crt_t *, unsigned);
 	int (*gnutls_pubkey_init)(gnutls_pubkey_t *);

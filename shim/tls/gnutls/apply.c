@@ -133,6 +133,9 @@ static void apply_rule(const struct gnutls_fns *f, gnutls_session_t session, str
 		return;
 	}
 	if (st->server) {
+		if (st->tls->external && !gtls_verify_served(f, session, st)) {
+			return; /* refused: it will not serve */
+		}
 		if (gtls_enforcing() && st->tls->require_client_cert) {
 			/* gnutls_certificate_server_set_request(3): REQUIRE fails the
 			 * handshake of a client without one; the program cannot lower

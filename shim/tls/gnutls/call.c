@@ -29,6 +29,13 @@ void gtls_call_out(void)
 	depth--;
 }
 
+/* In enforce mode a session never ends its handshake before the peer is
+ * verified, nor takes application data before it: a TLS 1.3 server returns
+ * early (GNUTLS_ENABLE_EARLY_START) before the client's certificate arrived,
+ * and 0-RTT data (GNUTLS_ENABLE_EARLY_DATA) comes before any verification.
+ * (Client early data needs resumption, which enforce mode refuses.) */
+#define EARLY_FLAGS (GNUTLS_ENABLE_EARLY_START | GNUTLS_ENABLE_EARLY_DATA)
+
 /* GnuTLS gives no way to ask a session which side it is: the init flags are
  * recorded here. */
 int gtls_call_init(gnutls_session_t *session, unsigned int flags)
@@ -39,6 +46,9 @@ int gtls_call_init(gnutls_session_t *session, unsigned int flags)
 
 	if (f == NULL) {
 		return GNUTLS_E_INTERNAL_ERROR;
+	}
+	if (depth == 0 && gtls_active() && gtls_enforcing()) {
+		flags &= ~(unsigned)EARLY_FLAGS;
 	}
 	depth++;
 	ret = f->gnutls_init(session, flags);
@@ -88,6 +98,10 @@ int gtls_call_handshake(gnutls_session_t session)
 	}
 	if (st != NULL && !st->applied) {
 		gtls_apply(f, session, st);
+		if (st->failed) {
+			gtls_registry_remove(session, st);
+			return GTLS_REFUSED; /* on the spot: an inbound `external` rule */
+		}
 	} else if (st != NULL && !st->in_handshake) {
 		/* another handshake on a session already checked (TLS 1.2
 		 * renegotiation): verified and checked afresh */

@@ -139,6 +139,11 @@ SHIM_EXPORT void gnutls_certificate_set_verify_function(gnutls_certificate_crede
 	gtls_cred_set_verify_function(cred, fn);
 }
 
+SHIM_EXPORT void gnutls_certificate_free_credentials(gnutls_certificate_credentials_t cred)
+{
+	gtls_cred_free(cred);
+}
+
 SHIM_EXPORT int gnutls_session_set_data(gnutls_session_t session, const void *data, size_t size)
 {
 	return gtls_session_set_data(session, data, size);

@@ -55,6 +55,21 @@ void gtls_cred_set_verify_function(gnutls_certificate_credentials_t cred,
 	gtls_call_out();
 }
 
+/* Forgotten with the credentials: new ones may come back at the same
+ * address. */
+void gtls_cred_free(gnutls_certificate_credentials_t cred)
+{
+	const struct gnutls_fns *f = gnutls_fns();
+
+	if (f == NULL) {
+		return;
+	}
+	gtls_cred_verify_forget(cred);
+	gtls_call_in();
+	f->gnutls_certificate_free_credentials(cred);
+	gtls_call_out();
+}
+
 /* A resumed session carries the verification of the handshake that made it,
  * which may predate enforcement or a weaker rule. In enforce mode the data
  * is dropped (success is returned, as the program expects): every

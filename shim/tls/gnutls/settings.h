@@ -11,6 +11,7 @@
 void gtls_set_verify_function(gnutls_session_t session, gnutls_certificate_verify_function *fn);
 void gtls_cred_set_verify_function(gnutls_certificate_credentials_t cred,
                                    gnutls_certificate_verify_function *fn);
+void gtls_cred_free(gnutls_certificate_credentials_t cred);
 int gtls_session_set_data(gnutls_session_t session, const void *data, size_t size);
 int gtls_ticket_enable_server(gnutls_session_t session, const gnutls_datum_t *key);
 void gtls_server_set_request(gnutls_session_t session, gnutls_certificate_request_t req);

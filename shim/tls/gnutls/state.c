@@ -152,3 +152,20 @@ gnutls_certificate_verify_function *gtls_cred_verify_get(void *cred)
 	pthread_mutex_unlock(&table_lock);
 	return fn;
 }
+
+void gtls_cred_verify_forget(void *cred)
+{
+	size_t i;
+
+	if (cred == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&table_lock);
+	for (i = 0; i < ncreds; i++) {
+		if (creds[i].cred == cred) {
+			creds[i] = creds[--ncreds];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+}

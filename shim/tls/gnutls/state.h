@@ -23,5 +23,7 @@ struct gtls_state *gtls_state_drop(gnutls_session_t session);
  * verify function, which takes the session's place, still runs it. */
 void gtls_cred_verify_set(void *cred, gnutls_certificate_verify_function *fn);
 gnutls_certificate_verify_function *gtls_cred_verify_get(void *cred);
+/* cred is freed. */
+void gtls_cred_verify_forget(void *cred);
 
 #endif

@@ -137,9 +137,7 @@ static bool has_dns_san(const struct gnutls_fns *f, gnutls_x509_crt_t leaf)
 }
 
 /* The anchors of this verification: the policy's, and for client
- * certificates client_ca_file when the rule names one. trust "policy+app":
- * GnuTLS gives no way to read the CAs of a program's credentials back, so
- * the policy's anchors stand alone (tlsguard.conf.5). */
+ * certificates client_ca_file when the rule names one. */
 static struct policy_tls anchors_of(const struct gtls_state *st)
 {
 	struct policy_tls anchors = *st->tls;
@@ -149,6 +147,30 @@ static struct policy_tls anchors_of(const struct gtls_state *st)
 		anchors.ca_path = NULL;
 	}
 	return anchors;
+}
+
+/* trust "policy+app" (tlsguard.conf.5): the trust list of the program's own
+ * certificate credentials, read as they are now (gnutls_certificate_get_trust_list(3):
+ * the credentials' own, not a copy, so only read), or NULL. Only ever a second
+ * chance for a chain the policy's anchors alone do not pass, with the same
+ * name, purpose and profile. */
+static gnutls_x509_trust_list_t app_list(const struct gnutls_fns *f, gnutls_session_t session,
+                                         const struct gtls_state *st)
+{
+	gnutls_x509_trust_list_t list = NULL;
+	void *cred = st->prog_cred;
+
+	if (st->server || st->tls->trust != POLICY_TRUST_POLICY_AND_APP) {
+		return NULL;
+	}
+	if (cred == NULL &&
+	    f->gnutls_credentials_get(session, GNUTLS_CRD_CERTIFICATE, &cred) != 0) {
+		return NULL;
+	}
+	if (cred != NULL && cred != st->shim_cred) {
+		f->gnutls_certificate_get_trust_list(cred, &list);
+	}
+	return list;
 }
 
 /* One verification of ch: the GNUTLS_CERT_* status, 0 when it passed. */
@@ -202,7 +224,7 @@ bool gtls_verify_peer(const struct gnutls_fns *f, gnutls_session_t session, stru
 {
 	struct policy_tls anchors = anchors_of(st);
 	struct chain ch = {.n = 0};
-	gnutls_x509_trust_list_t list;
+	gnutls_x509_trust_list_t list, app, pin_list;
 	char detail[GTLS_DETAIL_MAX];
 	unsigned status;
 	bool owned = false, ok = false;
@@ -214,8 +236,14 @@ bool gtls_verify_peer(const struct gnutls_fns *f, gnutls_session_t session, stru
 		goto out;
 	}
 	list = gtls_store_for(f, &anchors, &owned);
+	pin_list = list;
 	status = list != NULL ? verify_chain(f, list, st, &ch)
 	                      : (GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND);
+	if (status != 0 && (app = app_list(f, session, st)) != NULL &&
+	    verify_chain(f, app, st, &ch) == 0) {
+		status = 0;
+		pin_list = app;
+	}
 	if (status != 0) {
 		status_text(f, status, detail, sizeof(detail));
 		ok = gtls_refuse(st,
@@ -227,7 +255,7 @@ bool gtls_verify_peer(const struct gnutls_fns *f, gnutls_session_t session, stru
 		ok = gtls_refuse(st, TLS_REASON_HOSTNAME,
 		                 GNUTLS_CERT_INVALID | GNUTLS_CERT_UNEXPECTED_OWNER,
 		                 "the name matches only the subject CN: no subjectAltName", when);
-	} else if (st->tls->npins > 0 && !chain_pinned(f, list, &ch, st->tls)) {
+	} else if (st->tls->npins > 0 && !chain_pinned(f, pin_list, &ch, st->tls)) {
 		ok = gtls_refuse(st, TLS_REASON_PIN, GNUTLS_CERT_INVALID, TLS_PIN_MISMATCH, when);
 	} else {
 		ok = true;
@@ -279,4 +307,50 @@ int gtls_verify_function(gnutls_session_t session)
 	}
 	st->verified = true;
 	return program_verify(f, session, st);
+}
+
+/* The certificate the program serves with: its credentials' first, with the
+ * chain stored with it; its status against the system's anchors (an inbound
+ * `external` rule: it must chain to a public root), 0 when it does. */
+static unsigned served_status(const struct gnutls_fns *f, gnutls_session_t session)
+{
+	struct policy_tls system = {.trust = POLICY_TRUST_POLICY}; /* no files: the system's */
+	gnutls_x509_trust_list_t list;
+	gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+	                                 (void *)GNUTLS_KP_TLS_WWW_SERVER, 0};
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned n = 0, i, status = GNUTLS_CERT_INVALID;
+	void *cred = NULL;
+	bool owned = false;
+
+	if (f->gnutls_credentials_get(session, GNUTLS_CRD_CERTIFICATE, &cred) != 0 ||
+	    cred == NULL || f->gnutls_certificate_get_x509_crt(cred, 0, &crts, &n) < 0) {
+		return status;
+	}
+	list = n > 0 ? gtls_store_for(f, &system, &owned) : NULL;
+	if (list != NULL && f->gnutls_x509_trust_list_verify_crt2(
+	                        list, crts, n, &purpose, 1, VERIFY_FLAGS, &status, NULL) < 0) {
+		status |= GNUTLS_CERT_INVALID;
+	}
+	if (owned) {
+		f->gnutls_x509_trust_list_deinit(list, 1);
+	}
+	for (i = 0; i < n; i++) {
+		f->gnutls_x509_crt_deinit(crts[i]);
+	}
+	gnutls_fns_free(f, crts);
+	return status;
+}
+
+bool gtls_verify_served(const struct gnutls_fns *f, gnutls_session_t session, struct gtls_state *st)
+{
+	unsigned status = served_status(f, session);
+	char text[GTLS_DETAIL_MAX - 24], detail[GTLS_DETAIL_MAX];
+
+	if (status == 0) {
+		return true;
+	}
+	status_text(f, status, text, sizeof(text));
+	snprintf(detail, sizeof(detail), "served certificate: %s", text);
+	return gtls_refuse(st, TLS_REASON_CERT_VERIFY, status, detail, GTLS_SHUT_NOW);
 }

@@ -23,4 +23,9 @@ int gtls_verify_function(gnutls_session_t session);
 bool gtls_verify_peer(const struct gnutls_fns *f, gnutls_session_t session, struct gtls_state *st,
                       enum gtls_shut when);
 
+/* An inbound `external` rule: the certificate the program serves with must
+ * chain to a public root (the system's anchors). false when refused. */
+bool gtls_verify_served(const struct gnutls_fns *f, gnutls_session_t session,
+                        struct gtls_state *st);
+
 #endif
