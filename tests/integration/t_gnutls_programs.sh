@@ -131,7 +131,7 @@ expect_no_match "wget, untrusted server: no file" "^hello$" "$out"
 
 # --- gnutls-cli with a priority string that allows only TLS 1.0 and 1.1 ---------
 LEGACY='NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1'
-out=$(SHIM= gnutls_cli_insecure "$OLD" --priority "$LEGACY")
+out=$(SHIM='' gnutls_cli_insecure "$OLD" --priority "$LEGACY")
 expect_match "control: gnutls-cli --priority $LEGACY alone negotiates TLS 1.0/1.1" \
 	"Description: \(TLS1\.[01]" "$out"
 audit_mark
@@ -146,7 +146,7 @@ expect_match "gnutls-cli --priority legacy: the page" "HTTP/1.0 200" "$out"
 # gnutls-cli --resume connects twice in one process, the second time with the
 # first session's data: under enforce the second is a full handshake, so its
 # certificate is verified again (as libssl: t_ssl_rules.sh).
-out=$(SHIM= gnutls_cli_insecure "$GOOD" --resume)
+out=$(SHIM='' gnutls_cli_insecure "$GOOD" --resume)
 expect_match "control: gnutls-cli --resume alone resumes" "This is a resumed session" "$out"
 expect "control: gnutls-cli --resume alone: one certificate list" 1 \
 	"$(grep -c 'Got a certificate list' <<<"$out")"
