@@ -10,7 +10,9 @@
 # without a certificate is refused (reason no_client_cert), one with a good
 # certificate is served, one with a certificate from another CA is refused;
 # and a TLS 1.0 client is refused for its version (protocol_version, dir=in).
-# An external = true rule: a certificate of a private CA is not served.
+# An external = true rule: a certificate of a private CA is not served. The
+# server's own client CA (--x509cafile) does not widen the rule's; in audit
+# mode the refusal is recorded and let through.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 
@@ -18,7 +20,8 @@ make_certs || { not_ok "certificate factory" "tests/lib/certs.sh failed"; exit 1
 start_audit_sink
 
 MTLS=$(new_port) MTLS_NORULE=$(new_port) SRV=$(new_port) SRV_NOREQ=$(new_port)
-SRV_CONTROL=$(new_port) EXT=$(new_port)
+SRV_CONTROL=$(new_port) EXT=$(new_port) OWNCA=$(new_port) OWNCA_CONTROL=$(new_port)
+AUDITED=$(new_port)
 POLICY="$T/policy.conf"
 write_policy "$POLICY" <<CONF
 version = 1;
@@ -36,7 +39,7 @@ outbound = {
 inbound = {
   default = "allow";
   rules = (
-    { port = [ $SRV, $SRV_NOREQ ]; action = "require_tls";
+    { port = [ $SRV, $SRV_NOREQ, $OWNCA, $AUDITED ]; action = "require_tls";
       tls = { require_client_cert = true; client_ca_file = "$CERTS/client-ca.pem"; }; },
     { port = $EXT; action = "require_tls"; external = true; }
   );
@@ -159,3 +162,28 @@ expect_no_match "external rule, certificate of a private CA: gnutls-serv does no
 expect_match "external rule: audit dir=in reason=cert_verify on the served certificate" \
 	"event=handshake verdict=block dir=in .*rule=2 reason=cert_verify detail=\"served certificate" \
 	"$(audit_since)"
+
+# --- the server's own client CA does not widen the rule's client_ca_file ----------
+# gnutls-serv --require-client-cert --verify-client-cert --x509cafile
+# other-root.pem trusts client certificates of the other root (untrusted.pem
+# has clientAuth); the rule names client-ca.pem only.
+OWN=(--require-client-cert --verify-client-cert --x509cafile "$CERTS/other-root.pem")
+serv "$OWNCA_CONTROL" plain "${OWN[@]}"
+serv "$OWNCA" shimmed "${OWN[@]}"
+expect "control: gnutls-serv alone serves a client certificate of its own CA" 200 \
+	"$(curl_in "$OWNCA_CONTROL" --cert "$CERTS/untrusted.pem" --key "$CERTS/untrusted.key")"
+audit_mark
+out=$(curl_in "$OWNCA" --cert "$CERTS/untrusted.pem" --key "$CERTS/untrusted.key")
+expect_no_match "gnutls-serv with its own client CA: a certificate of that CA is refused" "^200$" "$out"
+expect_match "gnutls-serv with its own client CA: audit dir=in reason=cert_verify" \
+	"event=handshake verdict=block dir=in .*reason=cert_verify" "$(audit_since)"
+
+# --- audit mode: the same refusal is let through and recorded ----------------------
+sed 's/^mode = "enforce";/mode = "audit";/' "$POLICY" | write_policy "$T/audit.conf"
+run_bg env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/audit.conf" gnutls-serv --http -q -p "$AUDITED" \
+	--x509certfile "$CERTS/valid.pem" --x509keyfile "$CERTS/valid.key" </dev/null >/dev/null 2>&1
+wait_port "$AUDITED"
+audit_mark
+expect "audit mode: gnutls-serv serves a client without a certificate" 200 "$(curl_in "$AUDITED")"
+expect_match "audit mode: recorded as verdict=audit dir=in reason=no_client_cert" \
+	"event=handshake verdict=audit dir=in .*reason=no_client_cert" "$(audit_since)"
