@@ -229,8 +229,42 @@ static void *next_for(const void *caller, const char *name, void *mine)
 	return mine;
 }
 
+static bool has_prefix(const char *s, const char *prefix)
+{
+	while (*prefix != '\0' && *s == *prefix) {
+		s++, prefix++;
+	}
+	return *prefix == '\0';
+}
+
+/* The function the shim's GnuTLS wrapper calls into when libgnutls is outside
+ * the global scope (dlopen'ed RTLD_LOCAL, so RTLD_NEXT cannot see it): the
+ * one of the libgnutls.so.30 already loaded (shim/bind/gnutls_fns.c binds the
+ * same), or NULL. Only gnutls_ names reach here; libc's never do. */
+static void *local_library_fn(const char *name)
+{
+	static _Atomic(void *) gnutls_handle;
+	const struct real_fns *rf;
+	void *h;
+
+	if (!has_prefix(name, "gnutls_")) {
+		return NULL;
+	}
+	rf = real();
+	h = atomic_load_explicit(&gnutls_handle, memory_order_acquire);
+	if (h == NULL) {
+		h = rf->dlopen("libgnutls.so.30", RTLD_LAZY | RTLD_NOLOAD);
+		if (h == NULL) {
+			return NULL;
+		}
+		atomic_store_explicit(&gnutls_handle, h, memory_order_release);
+	}
+	return rf->dlsym(h, name);
+}
+
 /* A handle lookup found r for an interposed name: the shim's function when r
- * is in the object the shim's own wrapper calls into (libc, libssl). */
+ * is in the object the shim's own wrapper calls into (libc, libssl,
+ * libgnutls). */
 static void *instead_of(void *r, const char *name, void *mine)
 {
 	const struct real_fns *rf = real_dl();
@@ -241,6 +275,9 @@ static void *instead_of(void *r, const char *name, void *mine)
 		return r;
 	}
 	wrapped = rf->dlsym(RTLD_NEXT, name);
+	if (wrapped == NULL) {
+		wrapped = local_library_fn(name);
+	}
 	if (wrapped == NULL) {
 		(void)dlerror(); /* the program's lookup succeeded: no stale error */
 		return r;

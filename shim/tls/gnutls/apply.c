@@ -163,10 +163,17 @@ void gtls_apply(const struct gnutls_fns *f, gnutls_session_t session, struct gtl
 		from_conn(st, c, fd);
 		conn_tls_bind(c, session);
 		conn_release(c);
-	} else if (st->server || is_socket(fd)) {
+	} else if (is_socket(fd)) {
 		/* A socket the socket layer does not govern (an allowed destination,
-		 * a Unix socket), or a server on an unknown transport: left alone. */
+		 * a Unix socket): left alone. */
 		st->governed = false;
+	} else if (st->server) {
+		/* A server on its own transport: its ClientHello, remembered by the
+		 * socket layer, ties it to its connection once parsed
+		 * (gtls_claim_late, after the handshake); the outcome check then
+		 * holds it to that rule. Left alone if never tied. */
+		st->governed = false;
+		st->fd = -1;
 	} else {
 		/* libcurl-gnutls's push function, a memory transport: the socket is
 		 * known once the ClientHello shows up on a governed one, where

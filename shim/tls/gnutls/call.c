@@ -7,6 +7,7 @@
 
 #include "apply.h"
 #include "call.h"
+#include "claim.h"
 #include "outcome.h"
 #include "registry.h"
 #include "state.h"
@@ -112,7 +113,13 @@ int gtls_call_handshake(gnutls_session_t session)
 	depth++;
 	ret = f->gnutls_handshake(session);
 	depth--;
-	return st != NULL ? gtls_outcome_check(f, session, st, ret) : ret;
+	if (st == NULL) {
+		return ret;
+	}
+	if (ret == GNUTLS_E_SUCCESS) {
+		gtls_claim_late(f, session, st);
+	}
+	return gtls_outcome_check(f, session, st, ret);
 }
 
 static ssize_t real_io(const struct gnutls_fns *f, gnutls_session_t session,
@@ -137,12 +144,13 @@ static ssize_t real_io(const struct gnutls_fns *f, gnutls_session_t session,
 	}
 }
 
-/* A refused session moves no application byte, either way. */
+/* A refused session moves no application byte, either way. While no
+ * session is refused, one atomic load. */
 static bool refused(gnutls_session_t session)
 {
 	struct gtls_state *st;
 
-	if (depth > 0) {
+	if (depth > 0 || atomic_load_explicit(&gtls_failed_sessions, memory_order_acquire) == 0) {
 		return false;
 	}
 	st = gtls_state_get(session);

@@ -26,3 +26,25 @@ bool gtls_claim_hello(struct conn *c, int fd, const uint8_t random[STREAM_RANDOM
 	errno = saved;
 	return session != NULL || any;
 }
+
+void gtls_claim_late(const struct gnutls_fns *f, gnutls_session_t session, struct gtls_state *st)
+{
+	gnutls_datum_t client = {NULL, 0};
+	const struct conn *want;
+	struct conn *c;
+	int fd;
+
+	if (!st->server || st->bound) {
+		return;
+	}
+	f->gnutls_session_get_random(session, &client, NULL);
+	if (client.data == NULL || client.size != STREAM_RANDOM_LEN) {
+		return;
+	}
+	want = gtls_registry_take_hello(client.data, &fd);
+	c = want != NULL ? conn_acquire(fd) : NULL;
+	if (c == want && c != NULL && gtls_active()) {
+		gtls_apply_bind(f, session, st, c, fd);
+	}
+	conn_release(c); /* closed, and the number reused, meanwhile: left alone */
+}

@@ -34,14 +34,14 @@
  *
  *   interpose.c -> call.c, priority.c, settings.c
  *   tls/tls.c   -> claim.c
- *   call.c      -> apply.c, outcome.c, verdict.c, registry.c, state.c
+ *   call.c      -> apply.c, claim.c, outcome.c, verdict.c, registry.c, state.c
  *   priority.c  -> priority_str.c, call.c (depth)
  *   settings.c  -> verify.c, state.c, call.c (depth)
  *   claim.c     -> registry.c, apply.c
  *   apply.c     -> verify.c, registry.c
  *   outcome.c   -> verify.c, verdict.c
  *   verify.c    -> verdict.c, store.c, state.c
- *   verdict.c   -> (tls/report, tls/peer)
+ *   verdict.c   -> state.c (the count of refused sessions), (tls/report, tls/peer)
  *   registry.c, store.c, state.c, priority_str.c -> (nothing of the layer)
  *
  * Below the layer: core/conn (conn_acquire, conn_tls_bind, conn_tls_closed,

@@ -55,6 +55,7 @@ static bool check_finished(const struct gnutls_fns *f, gnutls_session_t session,
 	if (!st->verified && !gtls_verify_peer(f, session, st, GTLS_SHUT_NOW)) {
 		return false;
 	}
+	st->verified = true;
 	if (st->cn_fallback && !st->reported) {
 		gtls_report_cn_fallback(st);
 	}

@@ -124,10 +124,35 @@ static gnutls_session_t find_client(const struct gnutls_fns *f, const uint8_t *r
 	return NULL;
 }
 
-/* An inbound ClientHello: the server session handshaking on fd. A server on
- * its own transport (no descriptor) is only known to be handshaking: the
- * hello counts as managed, unbound (its client random is known to GnuTLS
- * only once parsed, after this). */
+/* Inbound ClientHellos read on a governed socket that no server handshaking
+ * on that descriptor claimed, while servers on their own transport (no
+ * descriptor) were handshaking: which of them consumes one is known only once
+ * it has parsed it (gtls_claim_late). A short ring under reg_lock; no
+ * reference is held: the entry names the conn and its descriptor, both
+ * checked again when it is taken. */
+#define PENDING_MAX 32
+
+static struct pending_hello {
+	int fd;
+	const struct conn *c;
+	uint8_t random[STREAM_RANDOM_LEN];
+} pending[PENDING_MAX];
+static size_t pending_next;
+
+static void remember_hello(const struct conn *c, int fd, const uint8_t *random)
+{
+	struct pending_hello *p = &pending[pending_next++ % PENDING_MAX];
+
+	p->fd = fd;
+	p->c = c;
+	memcpy(p->random, random, STREAM_RANDOM_LEN);
+}
+
+/* An inbound ClientHello: the server session handshaking on fd. *any: a
+ * server on its own transport is handshaking, which may be the one reading
+ * it (a process that also writes hand-made TLS on a socket at that moment
+ * gets it counted as managed: the same approximation as the OpenSSL layer's
+ * memory BIOs). */
 static gnutls_session_t find_server(int fd, struct gtls_state **out, bool *any)
 {
 	size_t i;
@@ -136,11 +161,11 @@ static gnutls_session_t find_server(int fd, struct gtls_state **out, bool *any)
 		if (!reg[i].st->server) {
 			continue;
 		}
-		*any = true;
 		if (reg[i].st->fd == fd) {
 			*out = reg[i].st;
 			return reg[i].session;
 		}
+		*any = *any || reg[i].st->fd < 0;
 	}
 	return NULL;
 }
@@ -154,7 +179,34 @@ gnutls_session_t gtls_registry_find_hello(const struct gnutls_fns *f, const stru
 	*any = false;
 	*st = NULL;
 	pthread_mutex_lock(&reg_lock);
-	session = c->inbound ? find_server(fd, st, any) : find_client(f, random, st);
+	if (c->inbound) {
+		session = find_server(fd, st, any);
+		if (session == NULL && *any) {
+			remember_hello(c, fd, random);
+		}
+	} else {
+		session = find_client(f, random, st);
+	}
 	pthread_mutex_unlock(&reg_lock);
 	return session;
+}
+
+const struct conn *gtls_registry_take_hello(const uint8_t random[STREAM_RANDOM_LEN], int *fd)
+{
+	const struct conn *c = NULL;
+	size_t i;
+
+	*fd = -1;
+	pthread_mutex_lock(&reg_lock);
+	for (i = 0; i < PENDING_MAX; i++) {
+		if (pending[i].c != NULL &&
+		    memcmp(pending[i].random, random, STREAM_RANDOM_LEN) == 0) {
+			c = pending[i].c;
+			*fd = pending[i].fd;
+			pending[i].c = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	return c;
 }

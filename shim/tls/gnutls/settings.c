@@ -183,6 +183,26 @@ static bool refused_status(gnutls_session_t session, unsigned *status)
 	return true;
 }
 
+/* The program's own verification of a governed peer that the shim's passed
+ * (in enforce mode): the trust anchors are the policy's, so its own anchors
+ * neither widen nor narrow them (as SSL_get_verify_result under the OpenSSL
+ * layer reports the shim's verdict). "Signer not found" is dropped from
+ * its status, and the INVALID it alone caused; everything else it checked
+ * (its own host name, its flags) stands and can only refuse more. That holds
+ * inside the handshake too, where gnutls_session_set_verify_cert's
+ * auto-verify function calls gnutls_certificate_verify_peers through the
+ * PLT after the shim's own check passed. */
+static unsigned policy_anchors(gnutls_session_t session, unsigned status)
+{
+	const struct gtls_state *st = gtls_state_get(session);
+
+	if (st == NULL || !st->governed || !st->verified || !gtls_enforcing()) {
+		return status;
+	}
+	status &= ~(unsigned)GNUTLS_CERT_SIGNER_NOT_FOUND;
+	return status == GNUTLS_CERT_INVALID ? 0 : status;
+}
+
 unsigned gtls_get_verify_cert_status(gnutls_session_t session)
 {
 	const struct gnutls_fns *f = gnutls_fns();
@@ -191,7 +211,10 @@ unsigned gtls_get_verify_cert_status(gnutls_session_t session)
 	if (refused_status(session, &status)) {
 		return status;
 	}
-	return f != NULL ? f->gnutls_session_get_verify_cert_status(session) : GNUTLS_CERT_INVALID;
+	if (f == NULL) {
+		return GNUTLS_CERT_INVALID;
+	}
+	return policy_anchors(session, f->gnutls_session_get_verify_cert_status(session));
 }
 
 int gtls_verify_peers(gnutls_session_t session, gnutls_typed_vdata_st *data, unsigned n,
@@ -209,6 +232,9 @@ int gtls_verify_peers(gnutls_session_t session, gnutls_typed_vdata_st *data, uns
 	gtls_call_in();
 	ret = f->gnutls_certificate_verify_peers(session, data, n, status);
 	gtls_call_out();
+	if (ret == GNUTLS_E_SUCCESS && status != NULL) {
+		*status = policy_anchors(session, *status);
+	}
 	return ret;
 }
 
@@ -226,6 +252,9 @@ int gtls_verify_peers2(gnutls_session_t session, unsigned *status)
 	gtls_call_in();
 	ret = f->gnutls_certificate_verify_peers2(session, status);
 	gtls_call_out();
+	if (ret == GNUTLS_E_SUCCESS && status != NULL) {
+		*status = policy_anchors(session, *status);
+	}
 	return ret;
 }
 
@@ -243,5 +272,8 @@ int gtls_verify_peers3(gnutls_session_t session, const char *hostname, unsigned 
 	gtls_call_in();
 	ret = f->gnutls_certificate_verify_peers3(session, hostname, status);
 	gtls_call_out();
+	if (ret == GNUTLS_E_SUCCESS && status != NULL) {
+		*status = policy_anchors(session, *status);
+	}
 	return ret;
 }

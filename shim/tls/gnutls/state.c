@@ -15,6 +15,7 @@
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gtls_state *buckets[BUCKETS];
 static atomic_size_t nstates;
+atomic_size_t gtls_failed_sessions;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 static void before_fork(void)
@@ -99,6 +100,9 @@ struct gtls_state *gtls_state_drop(gnutls_session_t session)
 		*link = st->next;
 		st->next = NULL;
 		atomic_fetch_sub_explicit(&nstates, 1, memory_order_release);
+		if (st->failed) {
+			atomic_fetch_sub_explicit(&gtls_failed_sessions, 1, memory_order_release);
+		}
 	}
 	pthread_mutex_unlock(&table_lock);
 	return st;

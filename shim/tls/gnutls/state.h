@@ -6,7 +6,13 @@
 #ifndef TLSGUARD_GTLS_STATE_H
 #define TLSGUARD_GTLS_STATE_H
 
+#include <stdatomic.h>
+
 #include "gtls.h"
+
+/* How many sessions were refused and not yet freed: while none, a record call
+ * needs no lookup at all (call.c). */
+extern atomic_size_t gtls_failed_sessions;
 
 /* The state of session, or NULL. The pointer stays valid until
  * gtls_state_drop for that session (gnutls_deinit), which the program may not

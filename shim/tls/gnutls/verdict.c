@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "tls/peer.h"
+#include "state.h"
 #include "tls/report.h"
 #include "verdict.h"
 
@@ -42,6 +43,7 @@ bool gtls_refuse(struct gtls_state *st, const char *reason, unsigned status, con
 	}
 	st->status = status != 0 ? status : GNUTLS_CERT_INVALID;
 	st->failed = true;
+	atomic_fetch_add_explicit(&gtls_failed_sessions, 1, memory_order_release);
 	report(st, AUDIT_VERDICT_BLOCK);
 	switch (when) {
 	case GTLS_SHUT_AFTER_HANDSHAKE:
