@@ -1,7 +1,8 @@
 #!/bin/bash
 # The GnuTLS layer against careless clients (issue 16): careless_gnutls_client
-# in each way of switching verification off, `gnutls-cli --insecure` and
-# `wget --no-check-certificate`, under the shim in enforce mode, against
+# in each way of switching verification off, `gnutls-cli --insecure`,
+# `gnutls-cli --x509cafile=` another root (as curl --cacert in t_ssl_matrix.sh)
+# and `wget --no-check-certificate`, under the shim in enforce mode, against
 # recording TLS servers with a good certificate and with each kind of bad one
 # (untrusted, expired, wrong host, incomplete chain, TLS 1.0 only, pinned-key
 # mismatch). Good: works, no block and no unmanaged_tls event. Each bad case:
@@ -63,13 +64,19 @@ CASES=(
 # The clients. careless_gnutls_client connects by address without a name
 # (the host name checked is then 127.0.0.1, which valid.pem carries) unless
 # given -n; gnutls-cli and wget send the name localhost.
-CLIENTS=(none credcb sesscb flags tls10 all all-push all-sni gnutls-cli wget)
+CLIENTS=(none credcb sesscb flags tls10 all all-push all-sni gnutls-cli gnutls-cli-other-ca wget)
 client() { # CLIENT PORT
 	case $1 in
 	flags) shimmed "$CARELESS_GNUTLS" -a "$CERTS/root.pem" flags "$2" 2>&1 ;;
 	all-push) shimmed "$CARELESS_GNUTLS" -a "$CERTS/root.pem" -p all "$2" 2>&1 ;;
 	all-sni) shimmed "$CARELESS_GNUTLS" -n localhost all "$2" 2>&1 ;;
 	gnutls-cli) gnutls_cli_insecure "$2" ;;
+	# verifying, against its own CA file (the other root): as curl --cacert in
+	# t_ssl_matrix.sh, the policy's anchors decide, not the program's
+	gnutls-cli-other-ca)
+		printf 'GET / HTTP/1.0\r\n\r\n' | shimmed gnutls-cli --x509cafile="$CERTS/other-root.pem" \
+			--sni-hostname localhost -p "$2" 127.0.0.1 2>&1
+		;;
 	wget) wget_insecure "$2" ;;
 	*) shimmed "$CARELESS_GNUTLS" "$1" "$2" 2>&1 ;;
 	esac
@@ -88,6 +95,8 @@ for c in "${CASES[@]}"; do
 	for cl in "${CLIENTS[@]}"; do
 		# the flags mode trusts root.pem: alone it still refuses an unknown issuer
 		[ "$cl" = flags ] && [ "${2}" = cert_verify ] && [ "$name" != expired ] && continue
+		# and gnutls-cli with the other root trusts only the untrusted server
+		[ "$cl" = gnutls-cli-other-ca ] && [ "$name" != untrusted ] && continue
 		out=$(SHIM='' client "$cl" "${!port_var}")
 		answered "$out" || failed="$failed $cl"
 	done
