@@ -15,7 +15,8 @@
  *                gnutls_session_set_verify_cert(session, NULL) (no host name
  *                check) and every GNUTLS_VERIFY_DISABLE_* / ALLOW_* flag
  *       tls10    priority "NORMAL:+VERS-TLS1.0:+VERS-TLS1.1:%NO_ETM" (and
- *                %VERIFY_ALLOW_SIGN_WITH_SHA1 and %DEBUG_ALLOW_KEY_USAGE_VIOLATIONS),
+ *                %VERIFY_ALLOW_SIGN_WITH_SHA1, %DEBUG_ALLOW_KEY_USAGE_VIOLATIONS,
+ *                %PROFILE_VERY_WEAK),
  *                no verification
  *       careful  the opposite, for comparison: gnutls_session_set_verify_cert
  *                (session, NAME given with -n or NULL, 0) against the trust
@@ -63,7 +64,7 @@
 
 #define CARELESS_PRIORITY                                                                          \
 	"NORMAL:+VERS-TLS1.0:+VERS-TLS1.1:%NO_ETM:%VERIFY_ALLOW_SIGN_WITH_SHA1:"                   \
-	"%DEBUG_ALLOW_KEY_USAGE_VIOLATIONS"
+	"%DEBUG_ALLOW_KEY_USAGE_VIOLATIONS:%PROFILE_VERY_WEAK"
 
 /* Every flag that loosens gnutls_certificate_verify_peers. */
 #define LOOSE_FLAGS                                                                                \
