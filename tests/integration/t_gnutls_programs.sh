@@ -1,12 +1,13 @@
 #!/bin/bash
 # Unmodified GnuTLS programs under the shim (issue 16): git (git-remote-https
 # on libcurl-gnutls) with GIT_SSL_NO_VERIFY=1 cloning a dumb-http repository
-# served by `openssl s_server -WWW`, wget --no-check-certificate, gnutls-cli
-# with a priority string that allows only TLS 1.0/1.1, and session
-# resumption (gnutls-cli --resume, and a session saved before enforcement),
-# each against a trusted server and an untrusted one, and that a process
-# without GnuTLS maps none under the shim. Controls without the
-# shim show every program alone accepts the untrusted server.
+# served by `openssl s_server -WWW`, wget --no-check-certificate, apt-get
+# update with Acquire::https::Verify-Peer=false, gnutls-cli with a priority
+# string that allows only TLS 1.0/1.1, and session resumption (gnutls-cli
+# --resume, and a session saved before enforcement), each against a trusted
+# server and an untrusted one; and that a process without GnuTLS maps none
+# under the shim. Controls without the shim show every program alone accepts
+# the untrusted server.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 
@@ -183,3 +184,66 @@ expect "a program without GnuTLS maps no libgnutls under the shim" 0 \
 GNUTLS_SO=$(ldconfig -p | awk '/libgnutls\.so\.30 /{ print $NF; exit }')
 expect_match "control: the same check sees libgnutls when it is loaded" "^[1-9]" \
 	"$(LD_PRELOAD="$SHIM:$GNUTLS_SO" TLSGUARD_POLICY="$POLICY" cat /proc/self/maps | grep -c libgnutls)"
+
+# --- apt -------------------------------------------------------------------------------
+# apt-get update (its https method is on GnuTLS) with Acquire::https::Verify-Peer
+# and Verify-Host false, from a minimal repository ([trusted=yes]: no signature)
+# served over TLS by python's threading HTTP server, in a scratch apt tree.
+APT="$T/apt"
+mkdir -p "$APT/www/repo/dists/stable/main/binary-amd64" "$APT/state/lists/partial" \
+	"$APT/cache/archives/partial" "$APT/prefs"
+: >"$APT/www/repo/dists/stable/main/binary-amd64/Packages"
+(
+	cd "$APT/www/repo/dists/stable" || exit 1
+	f=main/binary-amd64/Packages
+	printf 'Suite: stable\nCodename: stable\nArchitectures: amd64\nComponents: main\nDate: %s\n' \
+		"$(date -Ru)"
+	printf 'SHA256:\n %s %s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$(stat -c %s "$f")" "$f"
+) >"$APT/Release" && mv "$APT/Release" "$APT/www/repo/dists/stable/Release"
+cat >"$APT/https_files.py" <<'PYEOF'
+import functools, http.server, os, ssl, sys
+cert, key, root, port_file = sys.argv[1:5]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+handler.log_message = lambda *a: None
+httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(httpd.server_address[1]))
+os.rename(port_file + ".tmp", port_file)
+httpd.serve_forever()
+PYEOF
+for srv in valid untrusted; do
+	run_bg "$PY" "$APT/https_files.py" "$CERTS/$srv.pem" "$CERTS/$srv.key" "$APT/www" "$APT/$srv.port"
+	wait_file "$APT/$srv.port" || not_ok "apt repository server $srv" "did not start"
+done
+apt_update() { # PORT [shimmed]
+	rm -rf "$APT/state/lists" && mkdir -p "$APT/state/lists/partial"
+	echo "deb [trusted=yes] https://localhost:$1/repo stable main" >"$APT/sources.list"
+	${2:-} timeout 60 apt-get -o Dir::Etc::sourcelist="$APT/sources.list" -o Dir::Etc::sourceparts=- \
+		-o Dir::State="$APT/state" -o Dir::Cache="$APT/cache" -o Dir::Etc::preferencesparts="$APT/prefs" \
+		-o Debug::NoLocking=1 -o APT::Sandbox::User="$(id -un)" -o Acquire::Retries=0 \
+		-o Acquire::https::Verify-Peer=false -o Acquire::https::Verify-Host=false \
+		-o Acquire::Languages=none -o Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled=false \
+		update 2>&1
+}
+APT_GOOD=$(cat "$APT/valid.port") APT_BAD=$(cat "$APT/untrusted.port")
+out=$(apt_update "$APT_BAD")
+expect_match "control: apt-get update with Verify-Peer=false alone fetches from the untrusted server" \
+	"^Get:[0-9]+ https://localhost:$APT_BAD/repo stable Release" "$out"
+audit_mark
+out=$(apt_update "$APT_GOOD" shimmed)
+allowed "apt-get update, trusted server" "$out" "$?"
+expect_match "apt-get update, trusted server: the Release file" \
+	"^Get:[0-9]+ https://localhost:$APT_GOOD/repo stable Release" "$out"
+expect_no_match "apt-get update, trusted server: no fetch failed" "^(Err|W: Failed)" "$out"
+audit_mark
+out=$(apt_update "$APT_BAD" shimmed)
+events=$(audit_since)
+expect_no_match "apt-get update, untrusted server: nothing fetched" "^Get:[0-9]+ .*Release" "$out"
+expect_match "apt-get update, untrusted server: apt reports the verification failure" \
+	"Certificate verification failed" "$out"
+expect_match "apt-get update, untrusted server: audit reason=cert_verify from apt's https method" \
+	"event=handshake verdict=block dir=out proto=tcp peer=127\.0\.0\.1:$APT_BAD .*reason=cert_verify .*exe=/usr/lib/apt/methods/http" \
+	"$events"
