@@ -77,6 +77,8 @@ static bool bind_interposed(struct gnutls_fns *f, void *h)
 	BIND(gnutls_certificate_set_verify_function, V34);
 	BIND(gnutls_priority_init, V34);
 	BIND(gnutls_priority_init2, V363);
+	BIND(gnutls_priority_set, V34);
+	BIND(gnutls_priority_deinit, V34);
 	BIND(gnutls_priority_set_direct, V34);
 	BIND(gnutls_set_default_priority, V34);
 	BIND(gnutls_set_default_priority_append, V363);

@@ -41,6 +41,8 @@ struct gnutls_fns {
 	                                               gnutls_certificate_verify_function *);
 	int (*gnutls_priority_init)(gnutls_priority_t *, const char *, const char **);
 	int (*gnutls_priority_init2)(gnutls_priority_t *, const char *, const char **, unsigned);
+	int (*gnutls_priority_set)(gnutls_session_t, gnutls_priority_t);
+	void (*gnutls_priority_deinit)(gnutls_priority_t);
 	int (*gnutls_priority_set_direct)(gnutls_session_t, const char *, const char **);
 	int (*gnutls_set_default_priority)(gnutls_session_t);
 	int (*gnutls_set_default_priority_append)(gnutls_session_t, const char *, const char **,

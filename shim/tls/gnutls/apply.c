@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "apply.h"
+#include "priority_str.h"
 #include "registry.h"
 #include "tls/peer.h"
 #include "verify.h"
@@ -114,6 +115,45 @@ static void force_client_cert(const struct gnutls_fns *f, gnutls_session_t sessi
 	st->shim_cred = mine;
 }
 
+#define PRIO_MAX 2048
+
+static int set_priorities(const struct gnutls_fns *f, gnutls_session_t session,
+                          const struct gtls_state *st, enum policy_tls_version floor,
+                          bool with_floor)
+{
+	char buf[PRIO_MAX];
+
+	if (gtls_priority_compose(st->prog_prio, floor, with_floor, buf, sizeof(buf)) < 0) {
+		return GNUTLS_E_INVALID_REQUEST;
+	}
+	if (st->prog_prio_default) {
+		return f->gnutls_set_default_priority_append(session, buf, NULL,
+		                                             st->prog_prio_flags);
+	}
+	return f->gnutls_priority_set_direct(session, buf, NULL);
+}
+
+/* A rule whose min_version differs from the top level's: the session's
+ * priorities carry the top level's floor (priority.c: a cache is made before
+ * any connection), so they are set again from the program's own string with
+ * the rule's, while the ClientHello is still to be written. Where the
+ * program's string is not known, or does not parse so, they stay: the outcome
+ * check holds the rule's floor. */
+static void force_rule_floor(const struct gnutls_fns *f, gnutls_session_t session,
+                             const struct gtls_state *st)
+{
+	enum policy_tls_version floor = st->tls->min_version;
+	int ret;
+
+	if (floor == policy_tls_defaults(shim_policy())->min_version || !st->have_prog_prio) {
+		return;
+	}
+	ret = set_priorities(f, session, st, floor, false);
+	if (ret == GNUTLS_E_NO_PRIORITIES_WERE_SET) {
+		(void)set_priorities(f, session, st, floor, true);
+	}
+}
+
 static void install_verify(const struct gnutls_fns *f, gnutls_session_t session,
                            struct gtls_state *st)
 {
@@ -149,6 +189,9 @@ static void apply_rule(const struct gnutls_fns *f, gnutls_session_t session, str
 	if (gtls_enforcing()) {
 		install_verify(f, session, st);
 		force_client_cert(f, session, st);
+		if (hello_pending) {
+			force_rule_floor(f, session, st);
+		}
 	}
 }
 

@@ -35,10 +35,10 @@
  *   interpose.c -> call.c, priority.c, settings.c
  *   tls/tls.c   -> claim.c
  *   call.c      -> apply.c, claim.c, outcome.c, verdict.c, registry.c, state.c
- *   priority.c  -> priority_str.c, call.c (depth)
+ *   priority.c  -> priority_str.c, state.c, call.c (depth)
  *   settings.c  -> verify.c, state.c, call.c (depth)
  *   claim.c     -> registry.c, apply.c
- *   apply.c     -> verify.c, registry.c
+ *   apply.c     -> verify.c, registry.c, priority_str.c
  *   outcome.c   -> verify.c, verdict.c
  *   verify.c    -> verdict.c, store.c, state.c
  *   verdict.c   -> state.c (the count of refused sessions), (tls/report, tls/peer)
@@ -95,8 +95,15 @@ struct gtls_state {
 	gnutls_certificate_request_t prog_request;
 	gnutls_certificate_credentials_t shim_cred; /* the policy's client
 	                                             * certificate, or NULL */
-	void *prog_cred;                /* the program's certificate credentials shim_cred
-	                                 * stands in for on this session (their verify function) */
+	void *prog_cred; /* the program's certificate credentials shim_cred
+	                  * stands in for on this session (their verify function) */
+	/* The program's own priorities, as it set them (priority.c), so that a
+	 * rule with another floor than the top level's can set them again with
+	 * its own (apply.c). */
+	bool have_prog_prio;
+	bool prog_prio_default; /* GnuTLS's default priorities, prog_prio appended */
+	unsigned prog_prio_flags;
+	char *prog_prio;                /* malloc'd; NULL: none (the default alone) */
 	int fd;                         /* the socket, or -1 */
 	unsigned status;                /* GNUTLS_CERT_* of the refusal, for the status getters */
 	const struct policy_rule *rule; /* NULL: the policy's defaults */

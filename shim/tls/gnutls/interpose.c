@@ -110,6 +110,16 @@ SHIM_EXPORT int gnutls_priority_init2(gnutls_priority_t *cache, const char *prio
 	return gtls_priority_init(cache, prio, err_pos, flags, true);
 }
 
+SHIM_EXPORT int gnutls_priority_set(gnutls_session_t session, gnutls_priority_t cache)
+{
+	return gtls_priority_set(session, cache);
+}
+
+SHIM_EXPORT void gnutls_priority_deinit(gnutls_priority_t cache)
+{
+	gtls_priority_deinit(cache);
+}
+
 SHIM_EXPORT int gnutls_priority_set_direct(gnutls_session_t session, const char *prio,
                                            const char **err_pos)
 {

@@ -19,6 +19,7 @@
 #include "call.h"
 #include "priority.h"
 #include "priority_str.h"
+#include "state.h"
 
 #define PRIO_MAX 2048
 
@@ -96,9 +97,61 @@ int gtls_priority_init(gnutls_priority_t *cache, const char *prio, const char **
 	}
 	if (forcing() &&
 	    (ret = with_suffix(f, prio, try_init, prio == NULL ? &def : &a)) == GNUTLS_E_SUCCESS) {
+		gtls_prio_cache_set(*cache, prio, flags);
 		return ret;
 	}
-	return real_init(f, &a, prio, err_pos);
+	ret = real_init(f, &a, prio, err_pos);
+	if (ret == GNUTLS_E_SUCCESS && forcing()) {
+		gtls_prio_cache_set(*cache, prio, flags);
+	}
+	return ret;
+}
+
+/* The program's session gets the cache's priorities: which string made it is
+ * recorded on the session (apply.c may set them again with a rule's
+ * floor). */
+int gtls_priority_set(gnutls_session_t session, gnutls_priority_t cache)
+{
+	const struct gnutls_fns *f = gnutls_fns();
+	struct gtls_state *st;
+	bool outer = forcing();
+	int ret;
+
+	if (f == NULL) {
+		return GNUTLS_E_INTERNAL_ERROR;
+	}
+	gtls_call_in();
+	ret = f->gnutls_priority_set(session, cache);
+	gtls_call_out();
+	if (ret == GNUTLS_E_SUCCESS && outer && (st = gtls_state_make(session)) != NULL) {
+		gtls_prio_cache_apply(cache, st);
+	}
+	return ret;
+}
+
+void gtls_priority_deinit(gnutls_priority_t cache)
+{
+	const struct gnutls_fns *f = gnutls_fns();
+
+	if (f == NULL) {
+		return;
+	}
+	if (gtls_call_outer()) {
+		gtls_prio_cache_forget(cache);
+	}
+	gtls_call_in();
+	f->gnutls_priority_deinit(cache);
+	gtls_call_out();
+}
+
+/* What a session was given, for apply.c. */
+static void record(gnutls_session_t session, const char *prio, bool on_default, unsigned flags)
+{
+	struct gtls_state *st = gtls_state_make(session);
+
+	if (st != NULL) {
+		gtls_prio_record(st, prio, on_default, flags);
+	}
 }
 
 static int try_direct(const struct gnutls_fns *f, void *arg, const char *prio)
@@ -121,11 +174,15 @@ int gtls_priority_set_direct(gnutls_session_t session, const char *prio, const c
 	}
 	if (forcing() && (ret = with_suffix(f, prio, prio == NULL ? try_default_append : try_direct,
 	                                    session)) == GNUTLS_E_SUCCESS) {
+		record(session, prio, prio == NULL, 0);
 		return ret;
 	}
 	gtls_call_in();
 	ret = f->gnutls_priority_set_direct(session, prio, err_pos);
 	gtls_call_out();
+	if (ret == GNUTLS_E_SUCCESS && forcing()) {
+		record(session, prio, prio == NULL, 0);
+	}
 	return ret;
 }
 
@@ -139,11 +196,15 @@ int gtls_set_default_priority(gnutls_session_t session)
 	}
 	if (forcing() &&
 	    (ret = with_suffix(f, NULL, try_default_append, session)) == GNUTLS_E_SUCCESS) {
+		record(session, NULL, true, 0);
 		return ret;
 	}
 	gtls_call_in();
 	ret = f->gnutls_set_default_priority(session);
 	gtls_call_out();
+	if (ret == GNUTLS_E_SUCCESS && forcing()) {
+		record(session, NULL, true, 0);
+	}
 	return ret;
 }
 
@@ -170,10 +231,14 @@ int gtls_set_default_priority_append(gnutls_session_t session, const char *add,
 		return GNUTLS_E_INTERNAL_ERROR;
 	}
 	if (forcing() && (ret = with_suffix(f, add, try_append, &a)) == GNUTLS_E_SUCCESS) {
+		record(session, add, true, flags);
 		return ret;
 	}
 	gtls_call_in();
 	ret = f->gnutls_set_default_priority_append(session, add, err_pos, flags);
 	gtls_call_out();
+	if (ret == GNUTLS_E_SUCCESS && forcing()) {
+		record(session, add, true, flags);
+	}
 	return ret;
 }

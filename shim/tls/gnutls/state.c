@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "state.h"
 
@@ -103,6 +104,8 @@ struct gtls_state *gtls_state_drop(gnutls_session_t session)
 		if (st->failed) {
 			atomic_fetch_sub_explicit(&gtls_failed_sessions, 1, memory_order_release);
 		}
+		free(st->prog_prio);
+		st->prog_prio = NULL;
 	}
 	pthread_mutex_unlock(&table_lock);
 	return st;
@@ -168,6 +171,95 @@ void gtls_cred_verify_forget(void *cred)
 	for (i = 0; i < ncreds; i++) {
 		if (creds[i].cred == cred) {
 			creds[i] = creds[--ncreds];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* Priority caches: few per program, a short list under the table's lock. */
+#define CACHES_MAX 64
+
+static struct prio_cache {
+	gnutls_priority_t cache;
+	char *prio;
+	unsigned flags;
+} caches[CACHES_MAX];
+static size_t ncaches;
+
+static char *copy(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+void gtls_prio_record(struct gtls_state *st, const char *prio, bool on_default, unsigned flags)
+{
+	char *mine = copy(prio);
+
+	free(st->prog_prio);
+	st->prog_prio = mine;
+	st->prog_prio_default = on_default;
+	st->prog_prio_flags = flags;
+	/* no memory for the copy: not known (the outcome check holds the floor) */
+	st->have_prog_prio = prio == NULL || mine != NULL;
+}
+
+void gtls_prio_cache_set(gnutls_priority_t cache, const char *prio, unsigned flags)
+{
+	char *mine = copy(prio);
+	size_t i;
+
+	if (cache == NULL || (prio != NULL && mine == NULL)) {
+		free(mine);
+		return;
+	}
+	pthread_once(&fork_once, register_fork);
+	pthread_mutex_lock(&table_lock);
+	for (i = 0; i < ncaches && caches[i].cache != cache; i++) {
+	}
+	if (i < CACHES_MAX) {
+		if (i < ncaches) {
+			free(caches[i].prio);
+		} else {
+			ncaches++;
+		}
+		caches[i] = (struct prio_cache){cache, mine, flags};
+		mine = NULL;
+	}
+	pthread_mutex_unlock(&table_lock);
+	free(mine);
+}
+
+void gtls_prio_cache_apply(gnutls_priority_t cache, struct gtls_state *st)
+{
+	size_t i;
+
+	pthread_mutex_lock(&table_lock);
+	for (i = 0; i < ncaches && caches[i].cache != cache; i++) {
+	}
+	if (i < ncaches) {
+		gtls_prio_record(st, caches[i].prio,
+		                 caches[i].prio == NULL ||
+		                     (caches[i].flags & GNUTLS_PRIORITY_INIT_DEF_APPEND) != 0,
+		                 0);
+	} else {
+		st->have_prog_prio = false;
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
+void gtls_prio_cache_forget(gnutls_priority_t cache)
+{
+	size_t i;
+
+	if (cache == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&table_lock);
+	for (i = 0; i < ncaches; i++) {
+		if (caches[i].cache == cache) {
+			free(caches[i].prio);
+			caches[i] = caches[--ncaches];
 			break;
 		}
 	}

@@ -32,4 +32,15 @@ gnutls_certificate_verify_function *gtls_cred_verify_get(void *cred);
 /* cred is freed. */
 void gtls_cred_verify_forget(void *cred);
 
+/* The program's string of each priority cache it made (gnutls_priority_init),
+ * for gnutls_priority_set: prio NULL for GnuTLS's default; flags those of
+ * gnutls_priority_init2. */
+void gtls_prio_cache_set(gnutls_priority_t cache, const char *prio, unsigned flags);
+/* Records cache's string on st as the session's priorities (none known:
+ * st->have_prog_prio false). */
+void gtls_prio_cache_apply(gnutls_priority_t cache, struct gtls_state *st);
+void gtls_prio_cache_forget(gnutls_priority_t cache);
+/* Records prio (copied; NULL: none) as st's priorities. */
+void gtls_prio_record(struct gtls_state *st, const char *prio, bool on_default, unsigned flags);
+
 #endif
