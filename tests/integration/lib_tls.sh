@@ -159,3 +159,15 @@ wget_insecure() {
 	shimmed wget -4 -q -O - --no-check-certificate --tries=1 --timeout=10 \
 		"https://localhost:$1/" 2>&1
 }
+
+# audit_flush: returns once every event sent before it is in $AUDIT_LOG. The
+# sink's socket delivers datagrams in order: a marker sent now is written
+# after all of them (the line stays in the log; it names no pid or peer).
+AUDIT_FLUSHES=0
+audit_flush() {
+	AUDIT_FLUSHES=$((AUDIT_FLUSHES + 1))
+	"$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(sys.argv[2].encode(), sys.argv[1])' "$AUDIT_SOCK" "audit-flush-$AUDIT_FLUSHES"
+	wait_until grep -q "^audit-flush-$AUDIT_FLUSHES\$" "$AUDIT_LOG"
+}

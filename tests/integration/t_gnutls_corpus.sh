@@ -138,7 +138,7 @@ pass() { # named|rule
 # handshake, a key it cannot parse); for those the refusal is enough.
 judge() { # named|rule SUFFIX
 	local name port host expect reason rc pid events label args
-	audit_lines >/dev/null # the last events are in
+	audit_flush # the last events are in
 	while IFS=$'\t' read -r name port _ host expect reason; do
 		label="gnutls-corpus/$name$2"
 		read -r _ rc pid < <(grep "^$name " "$T/pass-$1")
