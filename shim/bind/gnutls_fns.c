@@ -98,7 +98,7 @@ static bool bind_interposed(struct gnutls_fns *f, void *h)
 
 static bool bind_library(struct gnutls_fns *f, void *h)
 {
-	bool missing = false;
+	bool missing = false, optional = false;
 
 	BIND(gnutls_transport_get_int, V34);
 	BIND(gnutls_session_get_random, V34);
@@ -133,8 +133,10 @@ static bool bind_library(struct gnutls_fns *f, void *h)
 	BIND(gnutls_pubkey_deinit, V34);
 	BIND(gnutls_pubkey_import_x509, V34);
 	BIND(gnutls_pubkey_export2, V34);
+	BIND_OPT(gnutls_transport_is_ktls_enabled, "GNUTLS_3_7_3");
 	BIND(gnutls_hash_fast, V34);
 	BIND(gnutls_free, V34);
+	(void)optional;
 	return !missing;
 }
 

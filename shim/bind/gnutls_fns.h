@@ -17,6 +17,7 @@
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/socket.h>
 #include <gnutls/x509.h>
 
 struct gnutls_fns {
@@ -109,6 +110,8 @@ struct gnutls_fns {
 	void (*gnutls_pubkey_deinit)(gnutls_pubkey_t);
 	int (*gnutls_pubkey_import_x509)(gnutls_pubkey_t, gnutls_x509_crt_t, unsigned);
 	int (*gnutls_pubkey_export2)(gnutls_pubkey_t, gnutls_x509_crt_fmt_t, gnutls_datum_t *);
+	/* 3.7.3 and later; NULL before (no kernel TLS then) */
+	gnutls_transport_ktls_enable_flags_t (*gnutls_transport_is_ktls_enabled)(gnutls_session_t);
 	int (*gnutls_hash_fast)(gnutls_digest_algorithm_t, const void *, size_t, void *);
 	gnutls_free_function *gnutls_free; /* a variable in libgnutls: the pointer's address */
 };

@@ -11,7 +11,6 @@
 #include "outcome.h"
 #include "registry.h"
 #include "state.h"
-#include "verdict.h"
 
 static SHIM_THREAD int depth;
 

@@ -34,12 +34,12 @@
  *
  *   interpose.c -> call.c, priority.c, settings.c
  *   tls/tls.c   -> claim.c
- *   call.c      -> apply.c, claim.c, outcome.c, verdict.c, registry.c, state.c
+ *   call.c      -> apply.c, claim.c, outcome.c, registry.c, state.c
  *   priority.c  -> priority_str.c, state.c, call.c (depth)
  *   settings.c  -> verify.c, state.c, call.c (depth)
  *   claim.c     -> registry.c, apply.c
  *   apply.c     -> verify.c, registry.c, priority_str.c
- *   outcome.c   -> verify.c, verdict.c
+ *   outcome.c   -> verify.c, verdict.c, registry.c
  *   verify.c    -> verdict.c, store.c, state.c
  *   verdict.c   -> state.c (the count of refused sessions), (tls/report, tls/peer)
  *   registry.c, store.c, state.c, priority_str.c -> (nothing of the layer)

@@ -34,11 +34,26 @@ static const char *weak_suite(const struct gnutls_fns *f, gnutls_session_t sessi
 	return NULL;
 }
 
+/* Kernel TLS (GnuTLS built with it, and enabled in its system
+ * configuration) hands the records to the kernel: the program's plaintext
+ * would then pass the socket layer as plaintext. Refused at the handshake,
+ * with its own words, rather than at the first write. (The OpenSSL layer
+ * switches SSL_OP_ENABLE_KTLS off; GnuTLS has no per-session switch.) */
+static bool kernel_tls(const struct gnutls_fns *f, gnutls_session_t session)
+{
+	return f->gnutls_transport_is_ktls_enabled != NULL &&
+	       f->gnutls_transport_is_ktls_enabled(session) != 0;
+}
+
 static bool check_finished(const struct gnutls_fns *f, gnutls_session_t session,
                            struct gtls_state *st)
 {
 	const char *weak;
 
+	if (kernel_tls(f, session)) {
+		return violation(st, TLS_REASON_CIPHER,
+		                 "kernel TLS offload: records would bypass the shim");
+	}
 	if (!gtls_version_ok(f->gnutls_protocol_get_version(session), st->tls)) {
 		return violation(st, TLS_REASON_PROTOCOL_VERSION,
 		                 "negotiated version below the policy minimum");
