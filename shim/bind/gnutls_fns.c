@@ -102,7 +102,6 @@ static bool bind_library(struct gnutls_fns *f, void *h)
 
 	BIND(gnutls_transport_get_int, V34);
 	BIND(gnutls_session_get_random, V34);
-	BIND(gnutls_server_name_get, V34);
 	BIND(gnutls_server_name_set, V34);
 	BIND(gnutls_certificate_get_peers, V34);
 	BIND(gnutls_protocol_get_version, V34);
@@ -129,6 +128,7 @@ static bool bind_library(struct gnutls_fns *f, void *h)
 	BIND(gnutls_x509_trust_list_verify_crt2, V34);
 	BIND(gnutls_certificate_get_trust_list, V34);
 	BIND(gnutls_x509_trust_list_get_issuer, V34);
+	BIND(gnutls_x509_crt_check_issuer, V34);
 	BIND(gnutls_pubkey_init, V34);
 	BIND(gnutls_pubkey_deinit, V34);
 	BIND(gnutls_pubkey_import_x509, V34);

@@ -63,7 +63,6 @@ struct gnutls_fns {
 	/* libgnutls, not interposed */
 	int (*gnutls_transport_get_int)(gnutls_session_t);
 	void (*gnutls_session_get_random)(gnutls_session_t, gnutls_datum_t *, gnutls_datum_t *);
-	int (*gnutls_server_name_get)(gnutls_session_t, void *, size_t *, unsigned *, unsigned);
 	int (*gnutls_server_name_set)(gnutls_session_t, gnutls_server_name_type_t, const void *,
 	                              size_t);
 	const gnutls_datum_t *(*gnutls_certificate_get_peers)(gnutls_session_t, unsigned *);
@@ -106,6 +105,7 @@ struct gnutls_fns {
 	                                          gnutls_x509_trust_list_t *);
 	int (*gnutls_x509_trust_list_get_issuer)(gnutls_x509_trust_list_t, gnutls_x509_crt_t,
 	                                         gnutls_x509_crt_t *, unsigned);
+	unsigned (*gnutls_x509_crt_check_issuer)(gnutls_x509_crt_t, gnutls_x509_crt_t);
 	int (*gnutls_pubkey_init)(gnutls_pubkey_t *);
 	void (*gnutls_pubkey_deinit)(gnutls_pubkey_t);
 	int (*gnutls_pubkey_import_x509)(gnutls_pubkey_t, gnutls_x509_crt_t, unsigned);

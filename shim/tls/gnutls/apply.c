@@ -33,33 +33,15 @@ static bool is_socket(int fd)
 	return fd >= 0 && fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
 }
 
-/* The SNI the program set with gnutls_server_name_set, or "". */
-static void program_sni(const struct gnutls_fns *f, gnutls_session_t session, char *out, size_t len)
-{
-	size_t n = len - 1;
-	unsigned type = 0;
-
-	out[0] = '\0';
-	if (f->gnutls_server_name_get(session, out, &n, &type, 0) != GNUTLS_E_SUCCESS ||
-	    type != GNUTLS_NAME_DNS) {
-		out[0] = '\0';
-		return;
-	}
-	out[n < len ? n : len - 1] = '\0';
-}
-
 /* The name to check, and the SNI when the program sent none and the hello is
  * still to be written (RFC 6066 3: host names only, never an IP literal). */
 static void force_name(const struct gnutls_fns *f, gnutls_session_t session, struct gtls_state *st,
                        bool hello_pending)
 {
-	char sni[CONN_HOST_MAX];
-
-	program_sni(f, session, sni, sizeof(sni));
-	tls_choose_name(st->tls, st->host, sni, st->have_peer ? &st->peer : NULL, st->name,
+	tls_choose_name(st->tls, st->host, st->sni, st->have_peer ? &st->peer : NULL, st->name,
 	                sizeof(st->name));
-	if (hello_pending && sni[0] == '\0' && st->tls->verify_hostname && st->name[0] != '\0' &&
-	    !tls_name_is_ip(st->name)) {
+	if (hello_pending && st->sni[0] == '\0' && st->tls->verify_hostname &&
+	    st->name[0] != '\0' && !tls_name_is_ip(st->name)) {
 		(void)f->gnutls_server_name_set(session, GNUTLS_NAME_DNS, st->name,
 		                                strlen(st->name));
 	}

@@ -113,6 +113,9 @@ struct gtls_state {
 	uint16_t port;
 	char host[CONN_HOST_MAX]; /* the name the program resolved, or "" */
 	char name[CONN_HOST_MAX]; /* the name the certificate must carry, or "" */
+	char sni[CONN_HOST_MAX];  /* the host name the program gave gnutls_server_name_set,
+	                           * or "" (a client session cannot read it back:
+	                           * gnutls_server_name_get is the server's) */
 	char reason[GTLS_REASON_MAX];
 	char detail[GTLS_DETAIL_MAX];
 };

@@ -171,6 +171,12 @@ SHIM_EXPORT void gnutls_certificate_server_set_request(gnutls_session_t session,
 	gtls_server_set_request(session, req);
 }
 
+SHIM_EXPORT int gnutls_server_name_set(gnutls_session_t session, gnutls_server_name_type_t type,
+                                       const void *name, size_t len)
+{
+	return gtls_server_name_set(session, type, name, len);
+}
+
 SHIM_EXPORT void gnutls_transport_set_push_function(gnutls_session_t session, gnutls_push_func push)
 {
 	gtls_set_push(session, push);

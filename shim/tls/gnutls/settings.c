@@ -2,6 +2,9 @@
  * The setters and getters (settings.h). Each passes libgnutls's own inner
  * calls (depth, call.c) and every call in mode off straight through.
  */
+#include <string.h>
+#include <strings.h>
+
 #include "call.h"
 #include "settings.h"
 #include "state.h"
@@ -158,6 +161,34 @@ void gtls_set_push(gnutls_session_t session, gnutls_push_func push)
 	gtls_call_out();
 }
 
+/* The host name a client program sends as SNI is the name its peer must carry
+ * when no rule names one and it resolved none itself (tls/peer.h), and a
+ * client session cannot read it back (gnutls_server_name_get(3) is the
+ * server's): kept as it is set. Only the last DNS name counts, as in GnuTLS;
+ * one that does not fit is kept cut short, so that it can never match. */
+int gtls_server_name_set(gnutls_session_t session, gnutls_server_name_type_t type, const void *name,
+                         size_t len)
+{
+	const struct gnutls_fns *f = gnutls_fns();
+	struct gtls_state *st;
+	size_t n;
+	int ret;
+
+	if (f == NULL) {
+		return GNUTLS_E_INTERNAL_ERROR;
+	}
+	gtls_call_in();
+	ret = f->gnutls_server_name_set(session, type, name, len);
+	gtls_call_out();
+	if (ret == GNUTLS_E_SUCCESS && type == GNUTLS_NAME_DNS && name != NULL &&
+	    (st = gtls_state_make(session)) != NULL) {
+		n = len < sizeof(st->sni) ? len : sizeof(st->sni) - 1;
+		memcpy(st->sni, name, n);
+		st->sni[n] = '\0';
+	}
+	return ret;
+}
+
 void gtls_set_vec_push(gnutls_session_t session, gnutls_vec_push_func push)
 {
 	const struct gnutls_fns *f = gnutls_fns();
@@ -203,6 +234,54 @@ static unsigned policy_anchors(gnutls_session_t session, unsigned status)
 	return status == GNUTLS_CERT_INVALID ? 0 : status;
 }
 
+/* What the program asks of a verification, as far as the shim's own already
+ * answers it: the host name it names (NULL: none), and whether it asks only
+ * for what the shim checked (the peer's purpose, that name). */
+struct asked {
+	const char *host;
+	bool only_checked;
+};
+
+static struct asked asked_of(const struct gtls_state *st, const gnutls_typed_vdata_st *data,
+                             unsigned n)
+{
+	const char *purpose = st->server ? GNUTLS_KP_TLS_WWW_CLIENT : GNUTLS_KP_TLS_WWW_SERVER;
+	struct asked a = {.host = NULL, .only_checked = true};
+	unsigned i;
+
+	for (i = 0; i < n && a.only_checked; i++) {
+		if (data[i].type == GNUTLS_DT_DNS_HOSTNAME && data[i].data != NULL) {
+			a.host = (const char *)data[i].data;
+		} else if (data[i].type != GNUTLS_DT_KEY_PURPOSE_OID || data[i].data == NULL ||
+		           strcmp((const char *)data[i].data, purpose) != 0) {
+			a.only_checked = false;
+		}
+	}
+	return a;
+}
+
+/* The shim's verdict stands for the program's own verification of session
+ * when the shim's verifier passed this peer in this handshake (enforce mode)
+ * and the program asks nothing it did not check: no host name, or the very
+ * name the shim matched. Its status is then 0 without a second chain
+ * verification (which would cost as much as the shim's own, and could only
+ * differ by its anchors, which the policy's replace). Anything else, a
+ * different name or another purpose, goes to GnuTLS: stricter at most. */
+static bool answered_by_shim(gnutls_session_t session, struct asked a, unsigned *status)
+{
+	const struct gtls_state *st = gtls_state_get(session);
+
+	if (status == NULL || !a.only_checked || st == NULL || !st->governed || !st->verified ||
+	    !gtls_enforcing()) {
+		return false;
+	}
+	if (a.host != NULL && (!st->tls->verify_hostname || strcasecmp(a.host, st->name) != 0)) {
+		return false;
+	}
+	*status = 0;
+	return true;
+}
+
 unsigned gtls_get_verify_cert_status(gnutls_session_t session)
 {
 	const struct gnutls_fns *f = gnutls_fns();
@@ -221,12 +300,17 @@ int gtls_verify_peers(gnutls_session_t session, gnutls_typed_vdata_st *data, uns
                       unsigned *status)
 {
 	const struct gnutls_fns *f = gnutls_fns();
+	const struct gtls_state *st;
 	int ret;
 
 	if (f == NULL) {
 		return GNUTLS_E_INTERNAL_ERROR;
 	}
 	if (status != NULL && refused_status(session, status)) {
+		return GNUTLS_E_SUCCESS;
+	}
+	if ((st = gtls_state_get(session)) != NULL &&
+	    answered_by_shim(session, asked_of(st, data, n), status)) {
 		return GNUTLS_E_SUCCESS;
 	}
 	gtls_call_in();
@@ -249,6 +333,9 @@ int gtls_verify_peers2(gnutls_session_t session, unsigned *status)
 	if (status != NULL && refused_status(session, status)) {
 		return GNUTLS_E_SUCCESS;
 	}
+	if (answered_by_shim(session, (struct asked){.host = NULL, .only_checked = true}, status)) {
+		return GNUTLS_E_SUCCESS;
+	}
 	gtls_call_in();
 	ret = f->gnutls_certificate_verify_peers2(session, status);
 	gtls_call_out();
@@ -267,6 +354,10 @@ int gtls_verify_peers3(gnutls_session_t session, const char *hostname, unsigned 
 		return GNUTLS_E_INTERNAL_ERROR;
 	}
 	if (status != NULL && refused_status(session, status)) {
+		return GNUTLS_E_SUCCESS;
+	}
+	if (answered_by_shim(session, (struct asked){.host = hostname, .only_checked = true},
+	                     status)) {
 		return GNUTLS_E_SUCCESS;
 	}
 	gtls_call_in();

@@ -15,6 +15,8 @@ void gtls_cred_free(gnutls_certificate_credentials_t cred);
 int gtls_session_set_data(gnutls_session_t session, const void *data, size_t size);
 int gtls_ticket_enable_server(gnutls_session_t session, const gnutls_datum_t *key);
 void gtls_server_set_request(gnutls_session_t session, gnutls_certificate_request_t req);
+int gtls_server_name_set(gnutls_session_t session, gnutls_server_name_type_t type, const void *name,
+                         size_t len);
 void gtls_set_push(gnutls_session_t session, gnutls_push_func push);
 void gtls_set_vec_push(gnutls_session_t session, gnutls_vec_push_func push);
 unsigned gtls_get_verify_cert_status(gnutls_session_t session);

@@ -173,6 +173,46 @@ static gnutls_x509_trust_list_t app_list(const struct gnutls_fns *f, gnutls_sess
 	return list;
 }
 
+/* Whether ch, which GnuTLS passed against list, also passes OpenSSL's rule
+ * (X509_verify_cert(3) without X509_V_FLAG_PARTIAL_CHAIN), which the OpenSSL
+ * layer and a correctly configured client follow: the path ends at a
+ * self-signed certificate of the trust list. GnuTLS takes any certificate of
+ * its trust list as an anchor, an intermediate among them. The path is walked
+ * up from the leaf through the trust list's certificates first, then the ones
+ * the peer sent, until a self-signed certificate of the list (a root the
+ * policy trusts); a self-signed one only the peer sent, or no issuer at all,
+ * ends the walk refused. */
+static bool ends_at_root(const struct gnutls_fns *f, gnutls_x509_trust_list_t list,
+                         const struct chain *ch)
+{
+	gnutls_x509_crt_t cur = ch->crt[0], found[CHAIN_MAX];
+	unsigned nfound = 0, steps, i;
+	bool ok = false;
+
+	for (steps = 0; steps < CHAIN_MAX && !ok; steps++) {
+		if (f->gnutls_x509_trust_list_get_issuer(list, cur, &found[nfound],
+		                                         GNUTLS_TL_GET_COPY) == 0) {
+			cur = found[nfound++];
+			ok = f->gnutls_x509_crt_check_issuer(cur, cur) == 1;
+			continue;
+		}
+		for (i = 0; i < ch->n; i++) {
+			if (ch->crt[i] != cur &&
+			    f->gnutls_x509_crt_check_issuer(cur, ch->crt[i]) == 1) {
+				break;
+			}
+		}
+		if (i == ch->n) {
+			break;
+		}
+		cur = ch->crt[i];
+	}
+	while (nfound > 0) {
+		f->gnutls_x509_crt_deinit(found[--nfound]);
+	}
+	return ok;
+}
+
 /* One verification of ch: the GNUTLS_CERT_* status, 0 when it passed. */
 static unsigned verify_chain(const struct gnutls_fns *f, gnutls_x509_trust_list_t list,
                              struct gtls_state *st, struct chain *ch)
@@ -200,6 +240,9 @@ static unsigned verify_chain(const struct gnutls_fns *f, gnutls_x509_trust_list_
 	                                            &status, NULL);
 	if (ret < 0) {
 		status |= GNUTLS_CERT_INVALID;
+	}
+	if (status == 0 && !ends_at_root(f, list, ch)) {
+		status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;
 	}
 	return status;
 }
