@@ -187,6 +187,22 @@ $(BUILD)/tests/bypass/%: tests/bypass/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGRAM_CFLAGS) $(XCFLAGS) -o $@ $< $(XLDFLAGS) $(SSL_LIBS) -ldl -pthread
 
+# The GnuTLS test programs (careless_gnutls_client, the gnutls_* bypass
+# attempts, the gnutls_stress program) link libgnutls; the shim itself never does. Static pattern rules:
+# they win over the libssl rules above for these files only.
+GNUTLS_TEST_CFLAGS = $(call lazy_pkg,GNUTLS_TEST_CFLAGS,--cflags gnutls)
+GNUTLS_TEST_LIBS   = $(call lazy_pkg,GNUTLS_TEST_LIBS,--libs gnutls)
+GNUTLS_HELPER_BIN := $(filter %gnutls_client %gnutls_server,$(HELPER_BIN))
+GNUTLS_BYPASS_BIN := $(filter $(BUILD)/tests/bypass/gnutls_%,$(BYPASS_BIN))
+$(GNUTLS_HELPER_BIN): $(BUILD)/%: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGRAM_CFLAGS) $(GNUTLS_TEST_CFLAGS) -o $@ $< $(GNUTLS_TEST_LIBS) -pthread
+GNUTLS_STRESS_BIN := $(filter $(BUILD)/tests/stress/gnutls_%,$(STRESS_BIN))
+$(GNUTLS_BYPASS_BIN) $(GNUTLS_STRESS_BIN): $(BUILD)/%: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGRAM_CFLAGS) $(XCFLAGS) $(GNUTLS_TEST_CFLAGS) -o $@ $< $(XLDFLAGS) \
+		$(GNUTLS_TEST_LIBS) -ldl -pthread
+
 # Stress programs share the build's sanitizer flags (check-tsan builds them with
 # ThreadSanitizer, like the shim they run under).
 $(BUILD)/tests/stress/%: tests/stress/%.c

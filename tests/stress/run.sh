@@ -120,6 +120,43 @@ elif [ "$rc" -ne 0 ]; then
 	head -50 "$T/err"
 	fail=1
 fi
+# GnuTLS (issue 16): gnutls_stress under the same shim, 8 threads handshaking
+# at once with a trusted and an expired server (openssl s_server, not under the
+# shim). STRESS_GNUTLS_SECONDS (default 5) changes the run.
+GNUTLS_STRESS="$top/$BUILD/tests/stress/gnutls_stress"
+if [ "$fail" -eq 0 ]; then
+	read -r GT_GOOD GT_BAD < <("$PY" -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))')
+	run_bg openssl s_server -quiet -www -accept "127.0.0.1:$GT_GOOD" -cert "$T/certs/valid.pem" \
+		-key "$T/certs/valid.key" -cert_chain "$T/certs/inter.pem" </dev/null >/dev/null 2>&1
+	run_bg openssl s_server -quiet -www -accept "127.0.0.1:$GT_BAD" -cert "$T/certs/expired.pem" \
+		-key "$T/certs/expired.key" -cert_chain "$T/certs/inter.pem" </dev/null >/dev/null 2>&1
+	for p in "$GT_GOOD" "$GT_BAD"; do
+		for _ in $(seq 1 200); do
+			(: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break
+			sleep 0.05
+		done
+	done
+	gstart=$(date +%s)
+	timeout -k 5 $((${STRESS_GNUTLS_SECONDS:-5} + 120)) env LD_PRELOAD="$SHIM" \
+		TLSGUARD_POLICY="$T/policy.conf" "$GNUTLS_STRESS" "${STRESS_GNUTLS_SECONDS:-5}" \
+		"$GT_GOOD" "$GT_BAD" 8 >"$T/gnutls.out" 2>"$T/gnutls.err"
+	rc=$?
+	cat "$T/gnutls.out"
+	if grep -q 'WARNING: ThreadSanitizer\|ERROR: ThreadSanitizer' "$T/gnutls.err"; then
+		echo "stress: gnutls_stress: ThreadSanitizer report:"
+		STRESS="$GNUTLS_STRESS" symbolize "$T/gnutls.err"
+		fail=1
+	elif [ "$rc" -ne 0 ]; then
+		echo "stress: gnutls_stress: exit status $rc after $(($(date +%s) - gstart)) s"
+		head -30 "$T/gnutls.err"
+		fail=1
+	fi
+fi
 events=$(wc -l <"$T/audit.log")
 echo "stress: $events audit events received; $((end - start)) s wall"
 if [ "$fail" -eq 0 ]; then
