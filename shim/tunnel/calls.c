@@ -97,7 +97,7 @@ static int tcp_of(const struct tunnel *t)
 int tunnel_getsockopt(int fd, int level, int name, void *value, socklen_t *len, int *rc)
 {
 	struct tunnel *t = tunnel_of_fd(fd);
-	int state, tcp;
+	int state;
 
 	if (t == NULL) {
 		return 0;
@@ -112,7 +112,7 @@ int tunnel_getsockopt(int fd, int level, int name, void *value, socklen_t *len, 
 		*rc = put_int(value, len, t->sh->peer.ss_family);
 	} else if (level == SOL_SOCKET && name == SO_PROTOCOL) {
 		*rc = put_int(value, len, IPPROTO_TCP);
-	} else if (pair_option(level, name) || (tcp = tcp_of(t)) < 0) {
+	} else if (pair_option(level, name) || tcp_of(t) < 0) {
 		*rc = real()->getsockopt(fd, level, name, value, len);
 	} else {
 		pthread_mutex_lock(&t->lock);
@@ -126,18 +126,18 @@ int tunnel_getsockopt(int fd, int level, int name, void *value, socklen_t *len, 
 int tunnel_setsockopt(int fd, int level, int name, const void *value, socklen_t len, int *rc)
 {
 	struct tunnel *t = tunnel_of_fd(fd);
-	int tcp;
 
 	if (t == NULL) {
 		return 0;
 	}
-	if (pair_option(level, name) || (tcp = tcp_of(t)) < 0) {
+	if (pair_option(level, name) || tcp_of(t) < 0) {
 		*rc = real()->setsockopt(fd, level, name, value, len);
 	} else {
-		/* not under the tunnel's lock: the pump may sit in poll with it
-		 * released, or work with it; setsockopt on its socket is safe
-		 * either way */
-		*rc = real()->setsockopt(tcp, level, name, value, len);
+		/* under the tunnel's lock, which the pump holds when it closes
+		 * the socket (it releases it whenever it waits) */
+		pthread_mutex_lock(&t->lock);
+		*rc = real()->setsockopt(t->tcp >= 0 ? t->tcp : fd, level, name, value, len);
+		pthread_mutex_unlock(&t->lock);
 	}
 	tunnel_unref(t);
 	return 1;

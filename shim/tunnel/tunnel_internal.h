@@ -34,12 +34,12 @@ struct tunnel_shared {
 struct tunnel {
 	atomic_uint refs; /* the pump's, and one per conn of a program descriptor */
 	struct tunnel_shared *sh;
-	int tcp;      /* the real socket (hidden, close-on-exec), or -1 */
-	int pump_end; /* the pump's end of the pair (close-on-exec), or -1 */
-	int prog_fd;  /* the program's descriptor when made */
+	_Atomic int tcp;      /* the real socket (hidden, close-on-exec), or -1 */
+	_Atomic int pump_end; /* the pump's end of the pair (close-on-exec), or -1 */
+	int prog_fd;          /* the program's descriptor when made */
 	bool inbound;
-	bool pumped; /* a pump for it runs in this process */
-	pid_t owner; /* the process whose pump serves it */
+	atomic_bool pumped; /* a pump for it runs in this process */
+	pid_t owner;        /* the process whose pump serves it */
 	const struct policy_rule *rule;
 	struct policy_addr peer_addr;
 	uint16_t peer_port;

@@ -167,4 +167,51 @@ expect_match "postgres N: a downgrade, refused" "connect: ECONNREFUSED" "$out"
 expect_match "postgres N: audited as downgrade" "reason=downgrade" "$(audit_since)"
 expect "postgres N: no program byte reached the server" "" "$(cat "$T/pgN.log")"
 
+# ---- inbound: terminate_tls ----
+
+HTTP=$(new_port)
+MHTTP=$(new_port)
+mkdir -p "$T/www"
+echo "served through the shim" >"$T/www/index.html"
+IN_POLICY="$T/inbound.conf"
+write_policy "$IN_POLICY" <<EOF
+version = 1;
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+outbound = { default = "allow"; };
+inbound = { default = "allow"; rules = (
+    { port = $HTTP; action = "terminate_tls";
+      tls = { cert_file = "$CERTS/valid.pem"; key_file = "$CERTS/valid.key"; }; },
+    { port = $MHTTP; action = "terminate_tls";
+      tls = { cert_file = "$CERTS/valid.pem"; key_file = "$CERTS/valid.key";
+              require_client_cert = true; client_ca_file = "$CERTS/client-ca.pem"; }; }
+); };
+EOF
+cd "$T/www" || exit 1
+LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$IN_POLICY" run_bg "$PY" -m http.server --bind 127.0.0.1 "$HTTP" \
+	>"$T/http.log" 2>&1
+LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$IN_POLICY" run_bg "$PY" -m http.server --bind 127.0.0.1 "$MHTTP" \
+	>"$T/mhttp.log" 2>&1
+cd "$T" || exit 1
+wait_port "$HTTP"
+wait_port "$MHTTP"
+
+out=$(curl -sS --max-time 10 --cacert "$CERTS/root.pem" "https://localhost:$HTTP/index.html" 2>&1)
+expect "terminate_tls: curl https:// to python3 -m http.server" "served through the shim" "$out"
+expect_match "terminate_tls: the server logs the real client's address" \
+	"127\.0\.0\.1 - - .*GET /index.html" "$(cat "$T/http.log")"
+audit_mark
+out=$(curl -sS --max-time 10 "http://127.0.0.1:$HTTP/index.html" 2>&1)
+expect_no_match "terminate_tls: curl http:// (plaintext) is refused" "served through the shim" "$out"
+expect_match "terminate_tls: plaintext client audited" "verdict=block dir=in .*reason=plaintext" \
+	"$(audit_since)"
+audit_mark
+out=$(curl -sS --max-time 10 --cacert "$CERTS/root.pem" "https://localhost:$MHTTP/index.html" 2>&1)
+expect_no_match "require_client_cert: curl without a client certificate is refused" \
+	"served through the shim" "$out"
+expect_match "require_client_cert: audited" "event=upgrade verdict=block dir=in .*reason=no_client_cert" \
+	"$(audit_since)"
+out=$(curl -sS --max-time 10 --cacert "$CERTS/root.pem" --cert "$CERTS/client.pem" \
+	--key "$CERTS/client.key" "https://localhost:$MHTTP/index.html" 2>&1)
+expect "require_client_cert: curl with a client certificate works" "served through the shim" "$out"
+
 exit 0
