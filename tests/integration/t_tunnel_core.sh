@@ -121,6 +121,12 @@ out=$(shimmed "$CLIENT" exec "${PORTS[good]}" 2>&1)
 expect_match "exec: the new image keeps using the upgraded connection" "lines=exec:1" "$out"
 expect_match "exec: getpeername in the new image" "execd peer=127.0.0.1:${PORTS[good]}" "$out"
 
+out=$(shimmed "$CLIENT" execself "${PORTS[good]}" 2>&1)
+expect_match "exec in the process that made the tunnel: the connection survives" \
+	"lines=before:1,exec:1" "$out"
+expect_match "exec in the process that made the tunnel: getpeername" \
+	"execd peer=127.0.0.1:${PORTS[good]}" "$out"
+
 out=$(shimmed "$CLIENT" shutdown "${PORTS[mtls]}" "mutual
 " 2>&1)
 expect_match "client_cert presented to a server that requires one" "lines=mutual:1" "$out"
