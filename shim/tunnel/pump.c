@@ -123,15 +123,32 @@ static bool starttls_postgres(struct pump *p)
 	return true;
 }
 
-/* The layer has recorded a policy refusal (its own audit event); otherwise
- * this records why the handshake failed. */
+/* Whether the socket layer refused the TCP connection itself (plaintext from
+ * a client: its own event). */
+static bool tcp_refused(const struct tunnel *t)
+{
+	struct conn *c = conn_acquire(t->tcp);
+	bool refused = false;
+
+	if (c != NULL) {
+		lock_take(&c->lock);
+		refused = c->blocked;
+		lock_give(&c->lock);
+		conn_release(c);
+	}
+	return refused;
+}
+
+/* The layer has recorded a policy refusal (its own audit event), or the
+ * socket layer a plaintext client; otherwise this records why the handshake
+ * failed. */
 static void report_failure(struct pump *p)
 {
 	struct ossl_state *st = ossl_state_get(p->f, p->ssl);
 	char detail[160];
 	unsigned long e;
 
-	if (st != NULL && st->reported) {
+	if ((st != NULL && st->reported) || tcp_refused(p->t)) {
 		return;
 	}
 	e = p->tf->ERR_get_error();
@@ -141,6 +158,26 @@ static void report_failure(struct pump *p)
 		snprintf(detail, sizeof(detail), "the peer ended the connection in the handshake");
 	}
 	tunnel_report(p->t, "handshake", detail);
+}
+
+/* Inbound: a client that connects and leaves without a byte (a port probe,
+ * a health check) is no refusal and no event, as on a require_tls listener:
+ * the program reads EOF. */
+static bool client_spoke(struct pump *p)
+{
+	struct tunnel *t = p->t;
+	char byte;
+
+	if (!t->inbound) {
+		return true;
+	}
+	if (wait_fd(t, t->tcp, POLLIN, PUMP_HANDSHAKE_MS) > 0 &&
+	    real()->recv(t->tcp, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+		tunnel_set_state(t, TUNNEL_CLOSED, 0);
+		(void)real()->shutdown(t->pump_end, SHUT_RDWR);
+		return false;
+	}
+	return true;
 }
 
 static bool handshake(struct pump *p)
@@ -354,7 +391,7 @@ static void run(struct pump *p)
 		refuse(p, 0);
 		return;
 	}
-	if (!starttls_postgres(p)) {
+	if (!starttls_postgres(p) || !client_spoke(p)) {
 		return;
 	}
 	p->ssl = p->tf->SSL_new(ctx);
