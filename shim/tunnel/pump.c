@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bind/real.h"
+#include "core/audit.h"
 #include "core/conn_internal.h"
 #include "sock/io.h"
 #include "tls/openssl/call.h"
@@ -433,6 +434,7 @@ static void *pump_main(void *arg)
 {
 	struct pump *p = arg;
 
+	audit_in_tunnel = true;
 	pthread_mutex_lock(&p->t->lock);
 	run(p);
 	finish(p);
@@ -449,6 +451,7 @@ static void *resume_main(void *arg)
 	struct resume r = *(struct resume *)arg;
 
 	free(arg);
+	audit_in_tunnel = true;
 	pthread_mutex_lock(&r.p->t->lock);
 	move_bytes(r.p);
 	finish(r.p);
