@@ -356,6 +356,9 @@ static void move_bytes(struct pump *p)
 			return;
 		}
 		pthread_mutex_lock(&t->lock);
+		if (((fds[0].revents | fds[1].revents) & POLLNVAL) != 0) {
+			return; /* a descriptor closed behind the shim (closefrom) */
+		}
 		if ((fds[0].revents & (POLLHUP | POLLERR)) != 0 && !(fds[0].revents & POLLIN)) {
 			/* the program closed its end (every copy): nothing more will
 			 * be read from the peer for it */
