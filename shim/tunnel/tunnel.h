@@ -82,7 +82,7 @@
  * connection when the tunnel ends. If the creating process exits before the
  * child is done, the tunnel ends with it (documented in tlsguard.8).
  * exec: a process that execs while it owns tunnels whose program descriptor is
- * inherited (not close-on-exec) first forks a keeper process (tunnel_exec_keep)
+ * inherited (not close-on-exec) first forks a keeper process (tunnel_exec_prepare, exec.c)
  * that runs those tunnels' pumps and exits when they end; the new image sees a
  * pair end, and the shim in it learns from the environment (TLSGUARD_TUNNELS)
  * which descriptors are tunnels and their addresses, for getpeername.
@@ -109,7 +109,7 @@
  * Who calls whom: sock/decide_connect.c -> tunnel.c (tunnel_connect,
  * tunnel_accept); sock/decide_{send,recv}.c, sock/opaque.c -> tunnel_io_check;
  * sock/fd.c setsockopt -> calls.c; tunnel.c -> pump.c -> ctx.c,
- * tls/openssl/call.h, bind/tunnel_ssl.h; exec/ -> tunnel_exec_keep,
+ * tls/openssl/call.h, bind/tunnel_ssl.h; exec/ -> tunnel_exec_prepare,
  * tunnel_adopt_env.
  */
 #ifndef TLSGUARD_TUNNEL_H
