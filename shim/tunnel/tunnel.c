@@ -209,43 +209,50 @@ int tunnel_io_check(const struct conn *c)
 	return -1;
 }
 
-/* fork: every pump of this process is held where it waits (each holds its
- * tunnel's lock whenever it is inside OpenSSL or the shim), so the child
+/* fork: every pump of this process is held where it waits (each holds the
+ * work lock whenever it is inside OpenSSL or the shim), so the child
  * inherits no lock of libcrypto's taken by a pump, and can make tunnels of
  * its own. The child has no pump. It closes its copies of the hidden
  * descriptors (the peer must see the end of the connection when the owner's
  * pump ends it) and keeps the shared state, for its own calls on the
  * program's descriptor. The exec keeper keeps them: it is the new owner (its
  * maker holds the pumps already). */
-pthread_rwlock_t tunnel_exit_lock = PTHREAD_RWLOCK_INITIALIZER;
+pthread_rwlock_t tunnel_work_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
-static bool held_at_fork(const struct tunnel *t)
+void tunnel_hold(struct tunnel *t)
 {
-	return !tunnel_forking_keeper && t->pumped && t->owner == getpid();
+	pthread_rwlock_rdlock(&tunnel_work_lock);
+	pthread_mutex_lock(&t->lock);
+}
+
+void tunnel_release(struct tunnel *t)
+{
+	pthread_mutex_unlock(&t->lock);
+	pthread_rwlock_unlock(&tunnel_work_lock);
+}
+
+static void work_lock_init(void)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&tunnel_work_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 }
 
 static void before_fork(void)
 {
-	struct tunnel *t;
-
 	pthread_mutex_lock(&list_lock);
-	for (t = tunnels; t != NULL; t = t->next) {
-		if (held_at_fork(t)) {
-			pthread_mutex_lock(&t->lock);
-		}
+	if (!tunnel_forking_keeper) {
+		pthread_rwlock_wrlock(&tunnel_work_lock);
 	}
-	pthread_rwlock_wrlock(&tunnel_exit_lock);
 }
 
 static void after_fork_parent(void)
 {
-	struct tunnel *t;
-
-	pthread_rwlock_unlock(&tunnel_exit_lock);
-	for (t = tunnels; t != NULL; t = t->next) {
-		if (held_at_fork(t)) {
-			pthread_mutex_unlock(&t->lock);
-		}
+	if (!tunnel_forking_keeper) {
+		pthread_rwlock_unlock(&tunnel_work_lock);
 	}
 	pthread_mutex_unlock(&list_lock);
 }
@@ -255,7 +262,10 @@ static void after_fork_child(void)
 	struct tunnel *t;
 
 	pthread_mutex_init(&list_lock, NULL);
-	pthread_rwlock_init(&tunnel_exit_lock, NULL);
+	work_lock_init();
+	for (t = tunnels; t != NULL; t = t->next) {
+		pthread_mutex_init(&t->lock, NULL);
+	}
 	if (tunnel_forking_keeper) {
 		return;
 	}
@@ -267,7 +277,6 @@ static void after_fork_child(void)
 			(void)real()->close(t->pump_end);
 			t->tcp = t->pump_end = -1;
 		}
-		pthread_mutex_init(&t->lock, NULL);
 	}
 }
 

@@ -66,10 +66,15 @@ struct tunnel *tunnel_of_fd(int fd);
 /* Audit event=upgrade for a refusal the tunnel itself decides. */
 void tunnel_report(const struct tunnel *t, const char *reason, const char *detail);
 
-/* Read-held by a pump thread while libcrypto releases its per-thread state
- * (it takes libcrypto's own locks then, outside any tunnel's lock);
- * write-held by fork (tunnel.c), so that no child inherits those locks. */
-extern pthread_rwlock_t tunnel_exit_lock;
+/* Read-held by every pump whenever it works (with its tunnel's lock: see
+ * tunnel_hold), and while libcrypto releases a pump thread's state (which
+ * takes libcrypto's own locks); write-held by fork and by the exec keeper's
+ * maker, which so find every pump where it waits, no libcrypto lock held by
+ * one. Writers go first: a busy pump cannot keep fork waiting. */
+extern pthread_rwlock_t tunnel_work_lock;
+/* The pump takes and gives back its right to work. */
+void tunnel_hold(struct tunnel *t);
+void tunnel_release(struct tunnel *t);
 
 /* Set while the exec keeper is forked: its child keeps the descriptors. */
 extern bool tunnel_forking_keeper;
