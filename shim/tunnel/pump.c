@@ -25,7 +25,8 @@
 #include "tls/openssl/state.h"
 #include "tunnel_internal.h"
 
-#define PUMP_BUF             16384
+#define PUMP_BUF             65536 /* four full records: fewer wake-ups */
+#define PUMP_RECORD          16384
 #define PUMP_HANDSHAKE_MS    60000 /* a peer that never completes the handshake */
 #define POSTGRES_SSL_REQUEST "\x00\x00\x00\x08\x04\xd2\x16\x2f"
 
@@ -285,11 +286,14 @@ static bool from_peer(struct pump *p)
 	if (p->rxoff < p->rxlen || p->peer_eof) {
 		return true;
 	}
-	rc = ossl_call_io(p->ssl, OSSL_IO_READ, p->rx, (int)sizeof(p->rx));
-	if (rc > 0) {
-		p->rxlen = (size_t)rc;
-		p->rxoff = 0;
-		return true;
+	p->rxlen = p->rxoff = 0;
+	/* as many records as fit, in one go to the program */
+	while ((rc = ossl_call_io(p->ssl, OSSL_IO_READ, p->rx + p->rxlen,
+	                          (int)(sizeof(p->rx) - p->rxlen))) > 0) {
+		p->rxlen += (size_t)rc;
+		if (sizeof(p->rx) - p->rxlen < PUMP_RECORD) {
+			return true;
+		}
 	}
 	err = p->tf->SSL_get_error(p->ssl, rc);
 	if (err == SSL_ERROR_WANT_READ) {
