@@ -263,11 +263,12 @@ void tunnel_exec_prepare(struct tunnel_keep *k)
 	}
 	/* Every pump is held where it waits, each handshake finished. */
 	for (i = 0; i < n; i++) {
-		(void)tunnel_wait_outcome(all[i]);
+		(void)tunnel_wait_outcome(all[i], TUNNEL_EXEC_WAIT_MS);
 	}
 	pthread_rwlock_wrlock(&tunnel_work_lock);
 	for (i = 0; i < n; i++) {
-		if (!all[i]->pumped || all[i]->pump == NULL) {
+		if (!all[i]->pumped || all[i]->pump == NULL ||
+		    atomic_load(&all[i]->sh->state) < TUNNEL_OPEN) {
 			tunnel_unref(all[i]);
 			continue;
 		}

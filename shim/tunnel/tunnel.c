@@ -79,17 +79,37 @@ void tunnel_set_state(struct tunnel *t, enum tunnel_state state, int error)
 	futex_wake(&t->sh->state);
 }
 
-int tunnel_wait_outcome(struct tunnel *t)
+int tunnel_wait_outcome(struct tunnel *t, int ms)
 {
+	struct timespec now, end, left;
 	int s;
 
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
 	while ((s = atomic_load_explicit(&t->sh->state, memory_order_acquire)) < TUNNEL_OPEN) {
 		if (!t->pumped && t->owner == getpid()) {
 			break; /* no pump will ever answer (cannot happen: defensive) */
 		}
+		if (ms >= 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left.tv_sec = end.tv_sec - now.tv_sec;
+			left.tv_nsec = end.tv_nsec - now.tv_nsec;
+			if (left.tv_nsec < 0) {
+				left.tv_sec--;
+				left.tv_nsec += 1000000000L;
+			}
+			if (left.tv_sec < 0) {
+				break; /* still pending */
+			}
+		}
 		/* Not FUTEX_PRIVATE: the state is shared with forked children. */
-		(void)real()->syscall(SYS_futex, (long)&t->sh->state, (long)FUTEX_WAIT, (long)s, 0L,
-		                      0L, 0L);
+		(void)real()->syscall(SYS_futex, (long)&t->sh->state, (long)FUTEX_WAIT, (long)s,
+		                      ms >= 0 ? (long)&left : 0L, 0L, 0L);
 	}
 	return s;
 }
@@ -477,7 +497,7 @@ int tunnel_connect(int fd, const struct sockaddr *sa, socklen_t len, const struc
 		return -1;
 	}
 	/* A blocking connect returns with the handshake's outcome. */
-	state = tunnel_wait_outcome(t);
+	state = tunnel_wait_outcome(t, -1);
 	if (state == TUNNEL_REFUSED) {
 		errno = atomic_load_explicit(&t->sh->error, memory_order_relaxed);
 		return -1;

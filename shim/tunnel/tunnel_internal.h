@@ -56,8 +56,17 @@ void tunnel_ref(struct tunnel *t);
 void tunnel_unref(struct tunnel *t);
 /* Records the outcome and wakes whoever waits for it. */
 void tunnel_set_state(struct tunnel *t, enum tunnel_state state, int error);
-/* Waits until the handshake has an outcome (OPEN, REFUSED or CLOSED). */
-int tunnel_wait_outcome(struct tunnel *t);
+/* Waits until the handshake has an outcome (OPEN, REFUSED or CLOSED), at most
+ * ms milliseconds (-1: as long as it takes); the state then. */
+int tunnel_wait_outcome(struct tunnel *t, int ms);
+/* How long getsockopt(SO_ERROR) waits for a handshake under way: a
+ * non-blocking program asks once the descriptor looks writable (the pair is
+ * at once), and its event loop must not stall on an unreachable peer. Still
+ * pending then: 0, and a later refusal fails the next call. */
+#define TUNNEL_SO_ERROR_WAIT_MS 2000
+/* How long an exec waits for a handshake under way before the keeper takes
+ * the tunnels; one still pending then ends with the exec. */
+#define TUNNEL_EXEC_WAIT_MS 5000
 /* The pump has sent the program's bytes it held: wakes tunnel_drain. */
 void tunnel_progress(struct tunnel *t);
 
