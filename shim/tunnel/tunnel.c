@@ -31,7 +31,9 @@
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tunnel *tunnels;
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
-static atomic_bool tunnels_made;
+/* In the start-up page (SHIM_STARTUP_DATA): read at every exit and exec; in
+ * .bss that read would cost a page fault in every process. */
+static SHIM_STARTUP_DATA atomic_bool tunnels_made;
 /* Set while the exec keeper is forked: its child keeps the descriptors. */
 bool tunnel_forking_keeper;
 
@@ -195,8 +197,10 @@ void tunnel_close_flush(int fd)
 }
 
 /* exit(): the pumps die with the process; what the program wrote last is
- * sent first (the kernel then delivers it and closes the connections). */
-__attribute__((destructor)) static void tunnel_flush_at_exit(void)
+ * sent first (the kernel then delivers it and closes the connections).
+ * Registered with the first tunnel (atexit): a process without one runs
+ * nothing of this at exit. */
+static void tunnel_flush_at_exit(void)
 {
 	struct tunnel *t;
 	int saved = errno;
@@ -310,6 +314,7 @@ static void setup(void)
 	audit_register_fork_handlers();
 	atomic_store_explicit(&conn_tunnel_drop, drop_from_conn, memory_order_release);
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	(void)atexit(tunnel_flush_at_exit);
 }
 
 static struct tunnel *tunnel_new(const struct policy_rule *rule, bool inbound)
