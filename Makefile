@@ -154,7 +154,7 @@ $(BUILD)/tests/unit/check_gtls_priority: tests/unit/check_gtls_priority.c \
 		$(BUILD)/shim/tls/gnutls/priority_str.o $(XLDFLAGS) $(CHECK_LIBS) $(GNUTLS_LIBS)
 
 # The policy suites need no shim: they build even while shim/ is being changed.
-$(BUILD)/tests/unit/check_policy $(BUILD)/tests/unit/check_policy_select: \
+$(BUILD)/tests/unit/check_policy $(BUILD)/tests/unit/check_policy_select $(BUILD)/tests/unit/check_policy_tunnel: \
 		$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(POLICY_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libpolicy.a \

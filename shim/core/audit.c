@@ -105,6 +105,11 @@ static void register_atfork(void)
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
+void audit_register_fork_handlers(void)
+{
+	pthread_once(&atfork_once, register_atfork);
+}
+
 /* Standard error may have been closed and its number reused for one of the
  * program's network connections: never write log lines into those. */
 static bool stderr_usable(void)
@@ -119,7 +124,7 @@ static bool stderr_usable(void)
 	if (!S_ISSOCK(st.st_mode)) {
 		return true;
 	}
-	if (getsockopt(STDERR_FILENO, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
+	if (real()->getsockopt(STDERR_FILENO, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
 		return false;
 	}
 	return domain == AF_UNIX; /* journald's stdout stream, a pipe-like socket */
@@ -245,14 +250,22 @@ static void emit_suppressed(const struct timespec *now)
 	deliver(ev.verdict);
 }
 
+SHIM_THREAD bool audit_in_tunnel;
+
 void audit_emit_at(const struct audit_event *ev, const struct timespec *now)
 {
+	struct audit_event upgrade;
 	int saved = errno;
 	bool pass;
 
 	if (ev == NULL || emitting) {
 		errno = saved;
 		return;
+	}
+	if (audit_in_tunnel && ev->kind == AUDIT_HANDSHAKE) {
+		upgrade = *ev; /* the tunnel's own handshake (shim/tunnel) */
+		upgrade.kind = AUDIT_UPGRADE;
+		ev = &upgrade;
 	}
 	emitting = true;
 	pthread_once(&atfork_once, register_atfork);

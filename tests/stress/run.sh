@@ -164,4 +164,6 @@ if [ "$fail" -eq 0 ]; then
 else
 	echo "stress: FAILED"
 fi
+# Tunnels (shim/tunnel), with the same shim and settings.
+BUILD=$BUILD bash "$here/run_tunnel.sh" || fail=1
 exit "$fail"
