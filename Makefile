@@ -143,7 +143,7 @@ $(BUILD)/tests/unit/check_%: tests/unit/check_%.c $(BUILD)/libshim.a $(BUILD)/li
 		$(BUILD)/libcommon.a $(BUILD)/libpolicy.a $(XLDFLAGS) $(CHECK_LIBS) $(CONFIG_LIBS) -ldl -pthread
 
 # The policy suites need no shim: they build even while shim/ is being changed.
-$(BUILD)/tests/unit/check_policy $(BUILD)/tests/unit/check_policy_select: \
+$(BUILD)/tests/unit/check_policy $(BUILD)/tests/unit/check_policy_select $(BUILD)/tests/unit/check_policy_tunnel: \
 		$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libpolicy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(POLICY_INC) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libpolicy.a \

@@ -46,7 +46,26 @@ enum policy_action {
 	POLICY_ACTION_REQUIRE_TLS,
 	POLICY_ACTION_ALLOW,
 	POLICY_ACTION_DENY,
+	/* outbound, TCP: the program speaks plaintext, the shim speaks TLS for it
+	 * (shim/tunnel/); the rule's tls group is what the shim verifies */
+	POLICY_ACTION_UPGRADE_TLS,
+	/* inbound: the program serves plaintext, the shim serves TLS for it with the
+	 * rule's tls.cert_file and tls.key_file */
+	POLICY_ACTION_TERMINATE_TLS,
 };
+
+/* Whether a rule with this action has TLS requirements (a tls group applies). */
+static inline bool policy_action_has_tls(enum policy_action action)
+{
+	return action == POLICY_ACTION_REQUIRE_TLS || action == POLICY_ACTION_UPGRADE_TLS ||
+	       action == POLICY_ACTION_TERMINATE_TLS;
+}
+
+/* Whether the shim itself speaks TLS on connections of this action. */
+static inline bool policy_action_is_tunnel(enum policy_action action)
+{
+	return action == POLICY_ACTION_UPGRADE_TLS || action == POLICY_ACTION_TERMINATE_TLS;
+}
 
 enum policy_proto {
 	POLICY_PROTO_TCP,
@@ -95,7 +114,9 @@ struct policy_tls {
 	bool insecure_cn_fallback;
 	bool require_client_cert; /* inbound */
 	const char *client_ca_file;
-	bool external; /* inbound: server certificate must chain to a public root */
+	bool external;         /* inbound: server certificate must chain to a public root */
+	const char *cert_file; /* inbound terminate_tls: the certificate the shim serves */
+	const char *key_file;  /* and its private key */
 };
 
 /* What a match returns. index is the rule's 1-based position in its section's

@@ -52,6 +52,7 @@ extern const struct policy_name policy_trust_names[];
 extern const struct policy_name policy_unmanaged_names[];
 extern const struct policy_name policy_starttls_names[]; /* without "none" */
 extern const struct policy_name policy_dns_names[];      /* allow | deny */
+extern const struct policy_name policy_default_names[];  /* require_tls | allow | deny */
 extern const struct policy_name policy_facility_names[];
 
 /* Tables end with a { NULL, 0 } row. */
@@ -272,6 +273,7 @@ enum tls_where {
 	TLS_TOP,
 	TLS_OUT_RULE,
 	TLS_IN_RULE,
+	TLS_TERMINATE_RULE, /* an inbound terminate_tls rule: also cert_file, key_file */
 };
 
 /* Parses a `tls` group over *tls (which holds the inherited values). */

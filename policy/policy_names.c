@@ -16,6 +16,17 @@ const struct policy_name policy_action_names[] = {
     {"require_tls", POLICY_ACTION_REQUIRE_TLS},
     {"allow", POLICY_ACTION_ALLOW},
     {"deny", POLICY_ACTION_DENY},
+    {"upgrade_tls", POLICY_ACTION_UPGRADE_TLS},
+    {"terminate_tls", POLICY_ACTION_TERMINATE_TLS},
+    {NULL, 0},
+};
+
+/* A section's default: never upgrade_tls or terminate_tls (policy_rules.c says
+ * why). */
+const struct policy_name policy_default_names[] = {
+    {"require_tls", POLICY_ACTION_REQUIRE_TLS},
+    {"allow", POLICY_ACTION_ALLOW},
+    {"deny", POLICY_ACTION_DENY},
     {NULL, 0},
 };
 

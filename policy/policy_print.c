@@ -113,7 +113,7 @@ static void print_rule_out(FILE *out, const struct rule *rule)
 	print_key_string(out, "action", policy_action_name(rule->pub.action));
 	if (rule->pub.starttls != POLICY_STARTTLS_NONE)
 		print_key_string(out, "starttls", policy_starttls_name(rule->pub.starttls));
-	if (rule->pub.action == POLICY_ACTION_REQUIRE_TLS) {
+	if (policy_action_has_tls(rule->pub.action)) {
 		fputs("\n\t\t  tls = {", out);
 		print_tls_common(out, &rule->pub.tls);
 		if (rule->pub.tls.server_name != NULL)
@@ -132,10 +132,14 @@ static void print_rule_in(FILE *out, const struct rule *rule)
 	if (rule->to == RULE_TO_NET)
 		print_net(out, "from", rule);
 	print_key_string(out, "action", policy_action_name(rule->pub.action));
-	if (rule->pub.action == POLICY_ACTION_REQUIRE_TLS) {
+	if (policy_action_has_tls(rule->pub.action)) {
 		print_key_bool(out, "external", rule->pub.tls.external);
 		fputs("\n\t\t  tls = {", out);
 		print_tls_common(out, &rule->pub.tls);
+		if (rule->pub.tls.cert_file != NULL) {
+			print_key_string(out, "cert_file", rule->pub.tls.cert_file);
+			print_key_string(out, "key_file", rule->pub.tls.key_file);
+		}
 		print_key_bool(out, "require_client_cert", rule->pub.tls.require_client_cert);
 		if (rule->pub.tls.client_ca_file != NULL)
 			print_key_string(out, "client_ca_file", rule->pub.tls.client_ca_file);

@@ -147,7 +147,8 @@ static int rule_from(struct parse *ps, const config_setting_t *s, struct rule *r
 	return 0;
 }
 
-static int rule_action(struct parse *ps, const config_setting_t *group, int n, struct rule *rule)
+static int rule_action(struct parse *ps, const config_setting_t *group, int n, bool out,
+                       struct rule *rule)
 {
 	const config_setting_t *s = config_setting_get_member(group, "action");
 	char list[128];
@@ -159,20 +160,38 @@ static int rule_action(struct parse *ps, const config_setting_t *group, int n, s
 	if (parse_enum(ps, s, policy_action_names, &value) != 0)
 		return -1;
 	rule->pub.action = (enum policy_action)value;
+	if (out && rule->pub.action == POLICY_ACTION_TERMINATE_TLS)
+		return parse_error(ps, s,
+		                   "action \"terminate_tls\" is for inbound rules (a plaintext "
+		                   "client going out: upgrade_tls)");
+	if (!out && rule->pub.action == POLICY_ACTION_UPGRADE_TLS)
+		return parse_error(ps, s,
+		                   "action \"upgrade_tls\" is for outbound rules (a plaintext "
+		                   "server: terminate_tls)");
 	return 0;
 }
 
-/* A tls group on a rule that does not require TLS would be ignored silently. */
+/* A tls group on a rule that does not speak TLS would be ignored silently. */
 static int rule_tls(struct parse *ps, const config_setting_t *group, enum tls_where where,
                     struct rule *rule)
 {
 	const config_setting_t *s = config_setting_get_member(group, "tls");
 
 	rule->pub.tls = ps->policy->tls;
+	if (rule->pub.action == POLICY_ACTION_TERMINATE_TLS) {
+		if (s == NULL)
+			return parse_error(
+			    ps, group,
+			    "action \"terminate_tls\" needs tls = { cert_file = ...; "
+			    "key_file = ...; } (the certificate the shim serves)");
+		where = TLS_TERMINATE_RULE;
+	}
 	if (s == NULL)
 		return 0;
-	if (rule->pub.action != POLICY_ACTION_REQUIRE_TLS)
-		return parse_error(ps, s, "tls settings only apply to action \"require_tls\"");
+	if (!policy_action_has_tls(rule->pub.action))
+		return parse_error(ps, s,
+		                   "tls settings only apply to action \"require_tls\", "
+		                   "\"upgrade_tls\" or \"terminate_tls\"");
 	return parse_tls(ps, s, where, &rule->pub.tls);
 }
 
@@ -186,19 +205,21 @@ static int rule_out_proto(struct parse *ps, const config_setting_t *group, struc
 			return -1;
 		rule->pub.proto = (enum policy_proto)value;
 	}
-	if (rule->pub.proto == POLICY_PROTO_UDP && rule->pub.action == POLICY_ACTION_REQUIRE_TLS)
-		return parse_error(
-		    ps, config_setting_get_member(group, "action"),
-		    "action \"require_tls\" with proto \"udp\": there is no TLS over "
-		    "UDP here; use allow or deny");
+	if (rule->pub.proto == POLICY_PROTO_UDP && policy_action_has_tls(rule->pub.action))
+		return parse_error(ps, config_setting_get_member(group, "action"),
+		                   "action \"%s\" with proto \"udp\": there is no TLS over "
+		                   "UDP here; use allow or deny",
+		                   policy_action_name(rule->pub.action));
 	if ((s = config_setting_get_member(group, "starttls")) != NULL) {
 		if (parse_enum(ps, s, policy_starttls_names, &value) != 0)
 			return -1;
-		if (rule->pub.action != POLICY_ACTION_REQUIRE_TLS ||
+		if ((rule->pub.action != POLICY_ACTION_REQUIRE_TLS &&
+		     rule->pub.action != POLICY_ACTION_UPGRADE_TLS) ||
 		    rule->pub.proto != POLICY_PROTO_TCP)
-			return parse_error(ps, s,
-			                   "starttls needs action \"require_tls\" and proto "
-			                   "\"tcp\"");
+			return parse_error(
+			    ps, s,
+			    "starttls needs action \"require_tls\" or \"upgrade_tls\" "
+			    "and proto \"tcp\"");
 		rule->pub.starttls = (enum policy_starttls)value;
 	}
 	return 0;
@@ -220,7 +241,7 @@ static int rule_out(struct parse *ps, const config_setting_t *group, int n, stru
 	rule->pub.index = n;
 	rule->pub.line = config_setting_source_line(group);
 	if (parse_check_keys(ps, group, "an outbound rule", valid, reasons) != 0 ||
-	    rule_action(ps, group, n, rule) != 0 || rule_out_proto(ps, group, rule) != 0)
+	    rule_action(ps, group, n, true, rule) != 0 || rule_out_proto(ps, group, rule) != 0)
 		return -1;
 	if ((s = config_setting_get_member(group, "to")) != NULL && rule_to(ps, s, rule) != 0)
 		return -1;
@@ -245,7 +266,7 @@ static int rule_in(struct parse *ps, const config_setting_t *group, int n, struc
 	rule->pub.index = n;
 	rule->pub.line = config_setting_source_line(group);
 	if (parse_check_keys(ps, group, "an inbound rule", valid, reasons) != 0 ||
-	    rule_action(ps, group, n, rule) != 0)
+	    rule_action(ps, group, n, false, rule) != 0)
 		return -1;
 	if ((s = config_setting_get_member(group, "port")) == NULL)
 		return parse_error(ps, group, "inbound rule %d has no port", n);
@@ -256,12 +277,36 @@ static int rule_in(struct parse *ps, const config_setting_t *group, int n, struc
 	if (rule_tls(ps, group, TLS_IN_RULE, rule) != 0)
 		return -1;
 	if ((s = config_setting_get_member(group, "external")) != NULL) {
-		if (rule->pub.action != POLICY_ACTION_REQUIRE_TLS)
+		if (rule->pub.action != POLICY_ACTION_REQUIRE_TLS &&
+		    rule->pub.action != POLICY_ACTION_TERMINATE_TLS)
 			return parse_error(ps, s,
-			                   "external only applies to action \"require_tls\"");
+			                   "external only applies to action \"require_tls\" or "
+			                   "\"terminate_tls\"");
 		if (parse_bool(ps, s, &rule->pub.tls.external) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* A section's default: upgrade_tls as the outbound default would wrap every
+ * connection in TLS, also those of programs that already speak TLS (TLS inside
+ * TLS, refused) and those to servers that speak none; terminate_tls as the
+ * inbound default would serve one certificate on every port. Both name their
+ * destinations or ports in rules. */
+static int parse_default(struct parse *ps, const config_setting_t *s, enum policy_action *out)
+{
+	int value = 0;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    policy_name_lookup(policy_action_names, config_setting_get_string(s), &value) == 0 &&
+	    policy_action_is_tunnel((enum policy_action)value))
+		return parse_error(ps, s,
+		                   "default cannot be \"%s\": the shim speaks TLS only for the "
+		                   "destinations and ports a rule names",
+		                   config_setting_get_string(s));
+	if (parse_enum(ps, s, policy_default_names, &value) != 0)
+		return -1;
+	*out = (enum policy_action)value;
 	return 0;
 }
 
@@ -296,11 +341,9 @@ int parse_outbound(struct parse *ps, const config_setting_t *group)
 	if (parse_group(ps, group) != 0 ||
 	    parse_check_keys(ps, group, "outbound", valid, NULL) != 0)
 		return -1;
-	if ((s = config_setting_get_member(group, "default")) != NULL) {
-		if (parse_enum(ps, s, policy_action_names, &value) != 0)
-			return -1;
-		policy->out_default = (enum policy_action)value;
-	}
+	if ((s = config_setting_get_member(group, "default")) != NULL &&
+	    parse_default(ps, s, &policy->out_default) != 0)
+		return -1;
 	if ((s = config_setting_get_member(group, "dns")) != NULL) {
 		if (parse_enum(ps, s, policy_dns_names, &value) != 0)
 			return -1;
@@ -320,16 +363,13 @@ int parse_inbound(struct parse *ps, const config_setting_t *group)
 	};
 	struct policy *policy = ps->policy;
 	const config_setting_t *s;
-	int value = 0;
 
 	if (parse_group(ps, group) != 0 ||
 	    parse_check_keys(ps, group, "inbound", valid, reasons) != 0)
 		return -1;
-	if ((s = config_setting_get_member(group, "default")) != NULL) {
-		if (parse_enum(ps, s, policy_action_names, &value) != 0)
-			return -1;
-		policy->in_default = (enum policy_action)value;
-	}
+	if ((s = config_setting_get_member(group, "default")) != NULL &&
+	    parse_default(ps, s, &policy->in_default) != 0)
+		return -1;
 	if ((s = config_setting_get_member(group, "rules")) != NULL)
 		return parse_rules(ps, s, false, &policy->in, &policy->nin);
 	return 0;

@@ -27,7 +27,15 @@ static const char *const tls_in_keys[] = {
     "client_ca_file", NULL,
 };
 
+static const char *const tls_terminate_keys[] = {
+    "min_version",    "ca_file",    "ca_path",     "trust",      "verify_hostname",
+    "unmanaged",      "pin_sha256", "client_cert", "client_key", "require_client_cert",
+    "client_ca_file", "cert_file",  "key_file",    NULL,
+};
+
 static const struct key_reason tls_top_reasons[] = {
+    {"cert_file", "cert_file is only allowed in an inbound terminate_tls rule's tls group"},
+    {"key_file", "key_file is only allowed in an inbound terminate_tls rule's tls group"},
     {"server_name", "server_name is only allowed in an outbound rule's tls group"},
     {"require_client_cert", "require_client_cert is only allowed in an inbound rule's tls "
                             "group"},
@@ -39,6 +47,10 @@ static const struct key_reason tls_top_reasons[] = {
 };
 
 static const struct key_reason tls_out_reasons[] = {
+    {"cert_file", "cert_file is only allowed in an inbound terminate_tls rule's tls group "
+                  "(outbound mutual TLS: client_cert and client_key)"},
+    {"key_file", "key_file is only allowed in an inbound terminate_tls rule's tls group "
+                 "(outbound mutual TLS: client_cert and client_key)"},
     {"require_client_cert", "require_client_cert is only allowed in an inbound rule's tls "
                             "group"},
     {"client_ca_file", "client_ca_file is only allowed in an inbound rule's tls group"},
@@ -46,6 +58,10 @@ static const struct key_reason tls_out_reasons[] = {
 };
 
 static const struct key_reason tls_in_reasons[] = {
+    {"cert_file", "cert_file only applies to action \"terminate_tls\" (under require_tls the "
+                  "program serves its own certificate)"},
+    {"key_file", "key_file only applies to action \"terminate_tls\" (under require_tls the "
+                 "program serves its own certificate)"},
     {"server_name", "server_name is only allowed in an outbound rule's tls group"},
     {"external", "external is a key of the inbound rule, not of its tls group"},
     {"insecure_cn_fallback", "insecure_cn_fallback is only allowed in an outbound rule's tls "
@@ -194,6 +210,26 @@ static int tls_client_pair(struct parse *ps, const config_setting_t *group, stru
 	return 0;
 }
 
+/* terminate_tls: the certificate and key the shim serves, both in the rule's
+ * own group (nothing to inherit: the top-level group has neither). */
+static int tls_server_pair(struct parse *ps, const config_setting_t *group, struct policy_tls *tls)
+{
+	const config_setting_t *cert = config_setting_get_member(group, "cert_file");
+	const config_setting_t *key = config_setting_get_member(group, "key_file");
+
+	if (cert == NULL)
+		return parse_error(ps, group,
+		                   "action \"terminate_tls\" needs tls.cert_file (the certificate "
+		                   "the shim serves)%s",
+		                   key == NULL ? " and tls.key_file" : "");
+	if (key == NULL)
+		return parse_error(ps, cert, "cert_file is set without key_file");
+	if (tls_path(ps, cert, PATH_CERTS, &tls->cert_file) != 0 ||
+	    tls_path(ps, key, PATH_KEY, &tls->key_file) != 0)
+		return -1;
+	return 0;
+}
+
 static int tls_client_auth(struct parse *ps, const config_setting_t *group, struct policy_tls *tls)
 {
 	const config_setting_t *req = config_setting_get_member(group, "require_client_cert");
@@ -229,6 +265,11 @@ int parse_tls(struct parse *ps, const config_setting_t *group, enum tls_where wh
 		                     tls_out_reasons) != 0)
 			return -1;
 		break;
+	case TLS_TERMINATE_RULE:
+		if (parse_check_keys(ps, group, "an inbound rule's tls", tls_terminate_keys,
+		                     tls_in_reasons) != 0)
+			return -1;
+		break;
 	case TLS_IN_RULE:
 	default:
 		if (parse_check_keys(ps, group, "an inbound rule's tls", tls_in_keys,
@@ -254,6 +295,8 @@ int parse_tls(struct parse *ps, const config_setting_t *group, enum tls_where wh
 	    parse_bool(ps, s, &tls->insecure_cn_fallback) != 0)
 		return -1;
 	if (tls_client_pair(ps, group, tls) != 0 || tls_client_auth(ps, group, tls) != 0)
+		return -1;
+	if (where == TLS_TERMINATE_RULE && tls_server_pair(ps, group, tls) != 0)
 		return -1;
 	return 0;
 }
