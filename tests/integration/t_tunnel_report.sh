@@ -1,0 +1,96 @@
+#!/bin/bash
+# tlsguard report suggests upgrade_tls for a plaintext destination with a TLS
+# twin: plaintext was seen to HOST:PORT and a TLS session the policy accepted
+# (event=handshake or event=upgrade, verdict=allow, recorded with
+# audit.log_allowed) to the same address on another TCP port. The suggestion is
+# a commented rule for the twin's port (the program must be pointed there:
+# upgrade_tls does not move a connection), the JSON names both ports, the
+# snippet stays a valid policy, and with the rule uncommented `tlsguard
+# explain` answers upgrade_tls. No twin: a failed handshake, another address,
+# UDP, a denied destination, or the same port.
+. "$(dirname "$0")/lib.sh"
+
+export TZ=UTC TLSGUARD_REPORT_NOW=1796385600
+
+# ev EVENT VERDICT PEER HOST REASON [PROTO]: one audit line body.
+ev() {
+	printf 'event=%s verdict=%s dir=out proto=%s peer=%s host=%s rule=default reason=%s exe=/usr/bin/redis-cli pid=7\n' \
+		"$1" "$2" "${6:-tcp}" "$3" "$4" "$5"
+}
+
+# suggested FILE: the "Suggested rules" snippet of the report on FILE.
+suggested() { "$CLI" report "$1" | sed -n '/^# Suggested rules/,$p'; }
+
+# --- the twin: 6379 plaintext, 6380 TLS accepted ----------------------------------
+{
+	ev plaintext block 10.0.0.5:6379 cache.example plaintext
+	ev plaintext block 10.0.0.5:6379 cache.example plaintext
+	ev plaintext block 10.0.0.5:6379 cache.example plaintext
+	ev handshake allow 10.0.0.5:6380 cache.example allowed
+	ev handshake allow 10.0.0.5:6380 cache.example allowed
+} >"$T/twin.log"
+out=$(suggested "$T/twin.log")
+expect_match "twin: the note names the TLS port" \
+	'^    # cache\.example: plaintext seen 3 times; TLS on port 6380$' "$out"
+expect_match "twin: says the program must be pointed at the TLS port" \
+	'^    # upgrade_tls, with the program pointed at port 6380:$' "$out"
+expect_match "twin: a commented upgrade_tls rule for the TLS port" \
+	'^    # \{ to = "10\.0\.0\.5"; port = 6380; proto = "tcp"; action = "upgrade_tls"; \},$' "$out"
+expect_no_match "twin: no plaintext waiver any more" 'port = 6379; proto = "tcp"; action = "allow"' "$out"
+expect_match "twin: the TLS port itself keeps its rule" \
+	'# cache\.example: TLS accepted 2 times: the current rule stays' "$out"
+json=$("$CLI" report --json "$T/twin.log" | "$PY" -c '
+import json, sys
+for s in json.load(sys.stdin)["suggestions"]:
+    if s["action"] == "upgrade_tls":
+        print(s["to"], s["port"], s.get("plaintext_port"), s["active"])')
+expect "twin: JSON suggestion names both ports, inactive" "10.0.0.5 6380 6379 False" "$json"
+
+# The snippet is a valid policy; with the suggestion uncommented it still is,
+# and explain says upgrade_tls for the twin port.
+printf '%s\n' "$out" >"$T/s.conf"
+chmod 0644 "$T/s.conf"
+"$CLI" check "$T/s.conf" >/dev/null 2>&1
+expect "twin: the snippet passes tlsguard check" 0 "$?"
+sed 's/^    # \({ to = "10\.0\.0\.5"; port = 6380;.*\),$/    \1/' "$T/s.conf" >"$T/u.conf"
+chmod 0644 "$T/u.conf"
+"$CLI" check "$T/u.conf" >"$T/check.out" 2>&1
+expect "twin: uncommented, the rule passes tlsguard check" 0 "$?"
+got=$("$CLI" explain -p "$T/u.conf" 10.0.0.5:6380 | sed -n 's/^action: *//p')
+expect "twin: explain answers upgrade_tls for the TLS port" upgrade_tls "$got"
+
+# --- the twin with the most accepted sessions wins --------------------------------
+{
+	ev plaintext block 10.0.0.5:6379 - plaintext
+	ev handshake allow 10.0.0.5:16380 - allowed
+	ev handshake allow 10.0.0.5:6380 - allowed
+	ev handshake allow 10.0.0.5:6380 - allowed
+} >"$T/two.log"
+expect_match "two twins: the busier one" 'port = 6380; proto = "tcp"; action = "upgrade_tls"' \
+	"$(suggested "$T/two.log")"
+
+# --- no twin ------------------------------------------------------------------------
+# no_twin NAME LOG...: the plaintext destination keeps its commented waiver.
+no_twin() {
+	local name=$1
+	shift
+	printf '%s\n' "$@" >"$T/none.log"
+	local s
+	s=$(suggested "$T/none.log")
+	expect_no_match "no twin ($name): no upgrade_tls" 'upgrade_tls' "$s"
+}
+no_twin "the TLS port's handshakes failed" "$(ev plaintext block 10.0.0.5:6379 - plaintext)" \
+	"$(ev handshake block 10.0.0.5:6380 - cert_verify)"
+no_twin "TLS on another address" "$(ev plaintext block 10.0.0.5:6379 - plaintext)" \
+	"$(ev handshake allow 10.0.0.6:6380 - allowed)"
+no_twin "an allowed connect is no evidence of TLS" "$(ev plaintext block 10.0.0.5:6379 - plaintext)" \
+	"$(ev connect allow 10.0.0.5:6380 - allowed)"
+no_twin "the plaintext destination was denied" "$(ev connect block 10.0.0.5:6379 - denied)" \
+	"$(ev handshake allow 10.0.0.5:6380 - allowed)"
+no_twin "UDP" "$(ev plaintext block 10.0.0.5:6379 - plaintext udp)" \
+	"$(ev handshake allow 10.0.0.5:6380 - allowed)"
+no_twin "TLS accepted on the same port" "$(ev plaintext block 10.0.0.5:6379 - plaintext)" \
+	"$(ev handshake allow 10.0.0.5:6379 - allowed)"
+expect_match "no twin: the waiver is still suggested" \
+	'# \{ to = "10\.0\.0\.5"; port = 6379; proto = "tcp"; action = "allow"; \},' \
+	"$(suggested "$T/none.log")"
