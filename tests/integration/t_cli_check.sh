@@ -438,3 +438,14 @@ expect "terminate_tls external: the served certificate" "yes (cert_file must cha
 expect "terminate_tls external: no client certificate" "not required" "$(field 'client cert')"
 run_cli check -v "$P"
 expect_match "check -v prints both actions" 'action = "upgrade_tls".*action = "terminate_tls"' "$(echo $OUT)"
+# check opens the terminate_tls pair like a client_cert pair: a key that does
+# not belong to cert_file is refused before any handshake would fail on it.
+write_policy "$T/tunnel-mismatch.conf" <<CONF
+version = 1;
+inbound = { rules = ( { port = 8080; action = "terminate_tls";
+  tls = { cert_file = "$PKI/me.pem"; key_file = "$PKI/internal-ca.key"; }; } ); };
+CONF
+run_cli check "$T/tunnel-mismatch.conf"
+expect_match "check refuses a terminate_tls key_file that does not belong to cert_file" \
+	"^1:$T/tunnel-mismatch.conf: key_file '$PKI/internal-ca.key': the key does not belong to cert_file '$PKI/me.pem'$" \
+	"$RC:$ERR"
