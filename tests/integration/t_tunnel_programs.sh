@@ -50,7 +50,7 @@ fi
 mkdir -p "$T/www" && echo "hello over an upgraded connection" >"$T/www/index.html"
 WWW_PORT=$(free_port)
 (cd "$T/www" && exec openssl s_server -quiet -WWW -accept "127.0.0.1:$WWW_PORT" \
-	-cert "$PKI/valid.pem" -key "$PKI/valid.key" </dev/null >/dev/null 2>&1) &
+	-cert "$PKI/valid.pem" -key "$PKI/valid.key" -cert_chain "$PKI/inter.pem" </dev/null >/dev/null 2>&1) &
 BG_PIDS+=($!)
 wait_port "$WWW_PORT"
 
