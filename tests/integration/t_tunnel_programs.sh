@@ -138,6 +138,49 @@ expect_no_match "bash /dev/tcp against a wrong-host certificate: refused" "^ok$"
 audited "wrong host: audited hostname" "verdict=block .*peer=127\.0\.0\.1:$wronghost_PORT .*reason=hostname"
 nothing_recorded wronghost
 
+# --- exec: bash opens the upgraded connection, the program it execs uses it ------
+recorder execd valid
+write_policy "$T/exec.conf" <<EOF
+version = 1;
+audit = { socket = "$AUDIT_SOCK"; stderr = false; };
+tls = { ca_file = "$CA"; };
+outbound = { rules = ( { to = "127.0.0.1"; port = $execd_PORT; action = "upgrade_tls"; } ); };
+EOF
+cat >"$T/after_exec.py" <<'PYEOF'
+import socket
+s = socket.socket(fileno=3)
+s.settimeout(10)
+s.sendall(b"after exec\n")
+got = b""
+while got.count(b"ok") < 2:
+    b = s.recv(100)
+    if not b:
+        break
+    got += b
+print(s.getpeername()[1], got.count(b"ok"))
+PYEOF
+# shellcheck disable=SC2016 # the inner shell's arguments
+out=$(POLICY="$T/exec.conf" shimmed bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+printf "before exec\n" >&3
+exec "$2" "$3"' bash "$execd_PORT" "$PY" "$T/after_exec.py" 2>&1)
+expect "exec: the new image keeps the upgraded connection (getpeername, answers)" "$execd_PORT 2" "$out"
+wait_until grep -qs "after exec" "$T/execd.out"
+expect "exec: the server got both sides' bytes, in order" "before exec|after exec" \
+	"$(tr '\n' '|' <"$T/execd.out" 2>/dev/null | sed 's/|$//')"
+
+# --- urgent data cannot cross a tunnel: refused, never dropped silently ---------
+out=$(shimmed "$PY" - "$good_PORT" <<'PYEOF' 2>&1
+import errno, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+try:
+    s.send(b"!", socket.MSG_OOB)
+    print("accepted")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno))
+PYEOF
+)
+expect "MSG_OOB on an upgraded connection fails with EOPNOTSUPP" "EOPNOTSUPP" "$out"
+
 # --- outbound: python3 http.client to http:// -----------------------------------
 out=$(shimmed "$PY" - "$WWW_PORT" <<'PYEOF' 2>&1
 import http.client, sys
