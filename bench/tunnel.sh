@@ -55,6 +55,7 @@ tunnel_setup() {
 	T_TERM=$(free_port)
 	T_SCLIENT=$(free_port)
 	T_SSERVER=$(free_port)
+	T_TERM_CG=$(free_port)
 	TPOLICY=$W/policy-tunnel.conf
 	cat >"$TPOLICY" <<EOF
 version = 1;
@@ -69,7 +70,7 @@ outbound = {
 };
 inbound = {
   default = "deny";
-  rules = ( { port = $T_TERM; action = "terminate_tls";
+  rules = ( { port = [ $T_TERM, $T_TERM_CG ]; action = "terminate_tls";
               tls = { cert_file = "$W/certs/valid.pem"; key_file = "$W/certs/valid.key"; }; } );
 };
 EOF
@@ -170,6 +171,142 @@ tunnel_row() {
 		"without: stunnel4, with: tlsguard; plaintext $plain; median of $TUNNEL_RUNS"
 }
 
+# ---------------------------------------------------------------------------
+# The bulk rows again as instruction counts (callgrind, user space), for the
+# tunnel's side only: the client's process (upgrade_tls; with the shim: the
+# program and its pump thread; with stunnel: the client and stunnel) or the
+# server's (terminate_tls); the TLS far end is the same both ways and not
+# counted. (Ir(N) - Ir(N0)) / (N - N0) per MiB, so start-up, certificates and
+# the handshake cancel out. Kernel work (the copies through the pair or the
+# loopback, the wake-ups) is in neither figure.
+TUNNEL_IR_MIB=32
+TUNNEL_IR_MIB0=4
+
+# tunnel_cg DIR CMD...: CMD under callgrind in the background, through env (as
+# cg_total does), its profiles in DIR; its pid in TCG_PID
+tunnel_cg() {
+	local dir=$1
+	shift
+	valgrind --tool=callgrind --dump-instr=no --trace-children=yes \
+		--callgrind-out-file="$dir/cg.%p" /usr/bin/env "$@" >>"$dir/log" 2>&1 &
+	TCG_PID=$!
+}
+
+# tunnel_cg_sum DIR: the totals of the profiles of tunnel_peer and stunnel4
+tunnel_cg_sum() {
+	local files=()
+	mapfile -t files < <(grep -l -E "^cmd: .*(bench/tunnel_peer|stunnel4) " "$1"/cg.* 2>/dev/null)
+	[ "${#files[@]}" -gt 0 ] || return 1
+	awk '/^totals:/ { s += $2 } END { print s }' "${files[@]}"
+}
+
+# tunnel_cg_stop PID...: SIGTERM (the servers and stunnel exit through
+# exit_group, so callgrind writes their profiles), then wait for them
+tunnel_cg_stop() {
+	local pid
+	for pid in "$@"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "$@"; do
+		wait "$pid" 2>/dev/null
+	done
+}
+
+# tunnel_stunnel_conf FILE SECTION ACCEPT CONNECT: one service of stunnel.conf
+tunnel_stunnel_conf() {
+	sed -n "1,/^\[client\]/p" "$W/stunnel.conf" | sed '$d' >"$1"
+	sed -i "s|^output = .*|output = $1.log|" "$1"
+	if [ "$2" = client ]; then
+		printf '[c]\nclient = yes\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\nCAfile = %s\nverifyChain = yes\ncheckHost = localhost\nsni = localhost\n' \
+			"$3" "$4" "$W/certs/root.pem" >>"$1"
+	else
+		printf '[s]\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\ncert = %s\nkey = %s\n' \
+			"$3" "$4" "$W/certs/valid.pem" "$W/certs/valid.key" >>"$1"
+	fi
+}
+
+# tunnel_ir WAY DIR MIB: Ir of the tunnel's side for one bulk of MIB MiB
+tunnel_ir() {
+	local way=$1 dir=$2 mib=$3 d pids=() p1 p2 rc=0
+	d=$(mktemp -d "$W/tcg.XXXXXX")
+	case "$way/$dir" in
+	plain/up)
+		tunnel_cg "$d" "$TP" client bulk "$mib" "$T_PLAIN"
+		wait "$TCG_PID" || rc=1
+		;;
+	shim/up)
+		tunnel_cg "$d" LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$TPOLICY" BENCH_EXPECT=libtlsguard \
+			"$TP" client bulk "$mib" "$T_TLS"
+		wait "$TCG_PID" || rc=1
+		;;
+	stunnel/up)
+		p1=$(free_port)
+		tunnel_stunnel_conf "$d/st.conf" client "$p1" "$T_TLS"
+		tunnel_cg "$d" stunnel4 "$d/st.conf"
+		pids+=("$TCG_PID")
+		tunnel_wait_port "$p1" || rc=1
+		[ "$rc" = 0 ] && { valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$d/cg.c%p" \
+			"$TP" client bulk "$mib" "$p1" >>"$d/log" 2>&1 || rc=1; }
+		tunnel_cg_stop "${pids[@]}"
+		;;
+	plain/term | stunnel/term)
+		p1=$(free_port)
+		tunnel_cg "$d" "$TP" server "$p1" "$d/srv.port"
+		pids+=("$TCG_PID")
+		tunnel_wait "$d/srv.port" || rc=1
+		p2=$p1
+		if [ "$way" = stunnel ]; then
+			p2=$(free_port)
+			tunnel_stunnel_conf "$d/st.conf" server "$p2" "$p1"
+			tunnel_cg "$d" stunnel4 "$d/st.conf"
+			pids+=("$TCG_PID")
+			tunnel_wait_port "$p2" || rc=1
+			[ "$rc" = 0 ] && { "$TP" client bulk "$mib" "$p2" --tls "$W/certs" >>"$d/log" 2>&1 || rc=1; }
+		else
+			[ "$rc" = 0 ] && { "$TP" client bulk "$mib" "$p2" >>"$d/log" 2>&1 || rc=1; }
+		fi
+		tunnel_cg_stop "${pids[@]}"
+		;;
+	shim/term)
+		tunnel_cg "$d" LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$TPOLICY" BENCH_EXPECT=libtlsguard \
+			"$TP" server "$T_TERM_CG" "$d/srv.port"
+		pids+=("$TCG_PID")
+		tunnel_wait "$d/srv.port" || rc=1
+		[ "$rc" = 0 ] && { "$TP" client bulk "$mib" "$T_TERM_CG" --tls "$W/certs" >>"$d/log" 2>&1 || rc=1; }
+		tunnel_cg_stop "${pids[@]}"
+		;;
+	*)
+		rc=1
+		;;
+	esac
+	[ "$rc" = 0 ] || { grep -v '^==' "$d/log" | tail -3 >&2; return 1; }
+	tunnel_cg_sum "$d"
+}
+
+# tunnel_ir_per WAY DIR: Ir per MiB
+tunnel_ir_per() {
+	local i0 iN
+	i0=$(tunnel_ir "$1" "$2" "$TUNNEL_IR_MIB0") || return 1
+	iN=$(tunnel_ir "$1" "$2" "$TUNNEL_IR_MIB") || return 1
+	[ -n "$i0" ] && [ -n "$iN" ] || return 1
+	calc "%.0f" "($iN - $i0) / ($TUNNEL_IR_MIB - $TUNNEL_IR_MIB0)"
+}
+
+# tunnel_ir_row NAME DIR: stunnel's Ir/MiB over tlsguard's, budget 1.5 (a
+# throughput-equivalent, as the TLS instruction rows)
+tunnel_ir_row() {
+	local name=$1 dir=$2 plain st sh ratio
+	echo "bench: $name, bulk $TUNNEL_IR_MIB and $TUNNEL_IR_MIB0 MiB (callgrind)" >&2
+	if [ "$TUNNEL_READY" != 1 ] || ! plain=$(tunnel_ir_per plain "$dir") ||
+		! st=$(tunnel_ir_per stunnel "$dir") || ! sh=$(tunnel_ir_per shim "$dir"); then
+		row "$name" "Ir/MiB" - - - ">= 1.5x" ERROR "${TUNNEL_WHY:-see the messages above}"
+		return
+	fi
+	ratio=$(calc "%.3f" "$st / $sh")
+	row "$name" "Ir/MiB" "$st" "$sh" "${ratio}x" ">= 1.5x" "$(at_least "$ratio" 1.5)" \
+		"without: stunnel4, with: tlsguard, the tunnel's side; plaintext $plain"
+}
+
 TUNNEL_READY=0
 TUNNEL_WHY=
 if ! command -v stunnel4 >/dev/null; then
@@ -191,3 +328,5 @@ tunnel_row "tunnel connect to 1st response, upgrade_tls" "us" up connect "$TUNNE
 tunnel_row "tunnel bulk $TUNNEL_MIB MiB, terminate_tls" "MiB/s" term bulk "$TUNNEL_MIB" 1 1.5
 tunnel_row "tunnel 1-byte ping-pong x$TUNNEL_PINGS, terminate_tls" "us/rtt" term ping "$TUNNEL_PINGS" 0 0.7
 tunnel_row "tunnel connect to 1st response, terminate_tls" "us" term connect "$TUNNEL_CONNECTS" 0 1.0
+tunnel_ir_row "tunnel bulk, instructions, upgrade_tls" up
+tunnel_ir_row "tunnel bulk, instructions, terminate_tls" term
