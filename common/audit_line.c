@@ -113,9 +113,10 @@ const char *const audit_field_names[AUDIT_NFIELDS] = {
 };
 
 const char *const audit_kind_names[AUDIT_NKINDS] = {
-    [AUDIT_CONNECT] = "connect",     [AUDIT_PLAINTEXT] = "plaintext",
-    [AUDIT_HANDSHAKE] = "handshake", [AUDIT_UNMANAGED_TLS] = "unmanaged_tls",
-    [AUDIT_POLICY] = "policy",       [AUDIT_SUPPRESSED] = "suppressed",
+    [AUDIT_CONNECT] = "connect",       [AUDIT_PLAINTEXT] = "plaintext",
+    [AUDIT_HANDSHAKE] = "handshake",   [AUDIT_UNMANAGED_TLS] = "unmanaged_tls",
+    [AUDIT_POLICY] = "policy",         [AUDIT_UPGRADE] = "upgrade",
+    [AUDIT_SUPPRESSED] = "suppressed",
 };
 
 const char *const audit_verdict_names[AUDIT_NVERDICTS] = {

@@ -20,6 +20,7 @@ enum audit_kind {
 	AUDIT_HANDSHAKE,
 	AUDIT_UNMANAGED_TLS,
 	AUDIT_POLICY,
+	AUDIT_UPGRADE,    /* a connection the shim speaks TLS for (upgrade_tls, terminate_tls) */
 	AUDIT_SUPPRESSED, /* the rate limit held count events back */
 };
 

@@ -183,7 +183,14 @@
 	X(int, system, "system", (const char *command), (command), -1)                             \
 	X(int, fclose, "fclose", (FILE * fp), (fp), EOF)                                           \
 	X(FILE *, fdopen, "fdopen", (int fd, const char *mode), (fd, mode), NULL)                  \
-	X(int, fflush, "fflush", (FILE * fp), (fp), EOF)
+	X(int, fflush, "fflush", (FILE * fp), (fp), EOF)                                           \
+	X(int, getsockopt, "getsockopt",                                                           \
+	  (int fd, int level, int name, void *value, socklen_t *len),                              \
+	  (fd, level, name, value, len), -1)                                                       \
+	X(int, getpeername, "getpeername", (int fd, struct sockaddr *addr, socklen_t *len),        \
+	  (fd, addr, len), -1)                                                                     \
+	X(int, getsockname, "getsockname", (int fd, struct sockaddr *addr, socklen_t *len),        \
+	  (fd, addr, len), -1)
 
 /* The entries that return nothing, or take a variable argument list, have
  * their stubs written out below. */

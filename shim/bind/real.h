@@ -124,6 +124,10 @@ struct real_fns {
 	int (*fclose)(FILE *);
 	FILE *(*fdopen)(int, const char *);
 	int (*fflush)(FILE *);
+	/* the socket queries the tunnels redirect (shim/tunnel/calls.c) */
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*getsockname)(int, struct sockaddr *, socklen_t *);
 };
 
 extern struct real_fns real_table;

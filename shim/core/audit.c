@@ -117,7 +117,7 @@ static bool stderr_usable(void)
 	if (!S_ISSOCK(st.st_mode)) {
 		return true;
 	}
-	if (getsockopt(STDERR_FILENO, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
+	if (real()->getsockopt(STDERR_FILENO, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
 		return false;
 	}
 	return domain == AF_UNIX; /* journald's stdout stream, a pipe-like socket */

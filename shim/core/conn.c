@@ -54,10 +54,21 @@ struct conn *conn_acquire(int fd)
 	return NULL;
 }
 
+void (*_Atomic conn_tunnel_drop)(struct tunnel *t);
+
 void conn_release(struct conn *c)
 {
+	void (*drop)(struct tunnel *);
+
 	if (c == NULL || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1) {
 		return;
+	}
+	if (c->tunnel != NULL) {
+		drop = atomic_load_explicit(&conn_tunnel_drop, memory_order_acquire);
+		if (drop != NULL) {
+			drop(c->tunnel);
+		}
+		c->tunnel = NULL;
 	}
 	pthread_mutex_lock(&free_lock);
 	c->next = free_conns;

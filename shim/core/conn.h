@@ -44,9 +44,17 @@ struct conn {
 	uint8_t close_tail_len;
 	uint8_t close_tail_off;
 	bool shim_own; /* the shim's own audit socket: the program gets EBADF */
-	dev_t dev;     /* identity of the socket, to recognise a stale entry */
+	/* fd is the program's end of a tunnel (shim/tunnel/tunnel.h): its bytes
+	 * are plaintext by design, never classified; one reference is held */
+	struct tunnel *tunnel;
+	dev_t dev; /* identity of the socket, to recognise a stale entry */
 	ino_t ino;
 };
+
+struct tunnel;
+/* Set once by shim/tunnel: drops a conn's reference to its tunnel when the
+ * conn is freed (core/ does not call up into tunnel/). */
+extern void (*_Atomic conn_tunnel_drop)(struct tunnel *t);
 
 /* The conn of fd with a reference taken, or NULL when fd is untracked. */
 struct conn *conn_acquire(int fd);

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bind/real.h"
 #include "core/conn_internal.h"
 #include "inherit_child.h"
 #include "fdlist.h"
@@ -135,7 +136,8 @@ static void adopt_standard_streams(void)
 		 * pages have never been touched, and reading them costs a fault. */
 		if ((atomic_load_explicit(&fdt_in_use, memory_order_acquire) &&
 		     fdt_peek(fd) != NULL) ||
-		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+		    real()->getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+		    type != SOCK_STREAM) {
 			continue; /* governed already (listed), or not a stream socket */
 		}
 		decide_adopt(fd);
@@ -173,11 +175,13 @@ static void adopt_listen_fds(const char *pid_text, const char *count_text)
 		len = sizeof(type);
 		if ((atomic_load_explicit(&fdt_in_use, memory_order_acquire) &&
 		     fdt_peek(fd) != NULL) ||
-		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+		    real()->getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+		    type != SOCK_STREAM) {
 			continue; /* governed already, or not a stream socket */
 		}
 		len = sizeof(listening);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || listening) {
+		if (real()->getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
+		    listening) {
 			continue;
 		}
 		decide_adopt_as(fd, true);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "bind/real.h"
 #include "socket_name.h"
 
 int socket_name(int fd, enum fdlist_kind *kind, uint64_t *id)
@@ -15,7 +16,7 @@ int socket_name(int fd, enum fdlist_kind *kind, uint64_t *id)
 
 	/* socket(7): SO_COOKIE (Linux 4.12) is unique per socket for the life
 	 * of the system. */
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, id, &len) == 0 && len == sizeof(*id)) {
+	if (real()->getsockopt(fd, SOL_SOCKET, SO_COOKIE, id, &len) == 0 && len == sizeof(*id)) {
 		*kind = FDLIST_COOKIE;
 		return 0;
 	}

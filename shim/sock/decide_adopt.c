@@ -48,7 +48,7 @@ void decide_adopt_as(int fd, bool inbound)
 	fdt_clear(fd);
 	if (inbound) {
 		rc = decide_inbound(fd);
-	} else if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+	} else if (real()->getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
 		rc = decide_outbound(fd, (struct sockaddr *)&ss, len);
 	}
 	if (rc < 0) {
@@ -63,8 +63,9 @@ void decide_adopt(int fd)
 	int listening = 0;
 	socklen_t optlen = sizeof(listening);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) < 0 || listening ||
-	    decide_endpoint_of(fd, true, &peer) < 0 || decide_endpoint_of(fd, false, &local) < 0) {
+	if (real()->getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) < 0 ||
+	    listening || decide_endpoint_of(fd, true, &peer) < 0 ||
+	    decide_endpoint_of(fd, false, &local) < 0) {
 		fdt_clear(fd);
 		return; /* not a connected IP socket: accept()/connect() will decide */
 	}

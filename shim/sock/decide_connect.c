@@ -12,13 +12,14 @@
 #include "core/names.h"
 #include "decide_internal.h"
 #include "shim.h"
+#include "tunnel/tunnel.h"
 
 static enum policy_proto proto_of(int fd, bool *is_socket)
 {
 	int type = 0;
 	socklen_t len = sizeof(type);
 
-	*is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+	*is_socket = real()->getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
 	return type == SOCK_STREAM ? POLICY_PROTO_TCP : POLICY_PROTO_UDP;
 }
 
@@ -43,10 +44,38 @@ static int track(int fd, bool inbound, const struct policy_rule *rule, const str
 	return rc;
 }
 
+/* What connect() needs to hand a connection to a tunnel (upgrade_tls). */
+struct tunnel_req {
+	const struct policy_rule *rule;
+	char host[CONN_HOST_MAX];
+};
+
+/* A connect on a descriptor that is already a tunnel's: as on a TCP socket
+ * whose connect is under way, done, or failed. */
+static int reconnect(int fd)
+{
+	struct conn *c = conn_acquire(fd);
+	int rc = 0;
+
+	if (c == NULL) {
+		return 0;
+	}
+	if (c->tunnel != NULL) {
+		rc = -1;
+		if (tunnel_io_check(c) == 0) {
+			errno = EISCONN;
+		}
+	}
+	conn_release(c);
+	return rc;
+}
+
 /* The full outbound decision: the resolved name, the rule, the state of a
- * governed socket, the audit event. */
+ * governed socket, the audit event. 1: the connection goes through a tunnel
+ * (req filled in; refused when req is NULL, a send with an address). */
 static __attribute__((noinline)) int outbound_decide(int fd, const struct policy_addr *addr,
-                                                     uint16_t port, enum policy_proto proto)
+                                                     uint16_t port, enum policy_proto proto,
+                                                     struct tunnel_req *req)
 {
 	const struct policy *policy = shim_policy();
 	const struct policy_rule *rule;
@@ -87,6 +116,26 @@ static __attribute__((noinline)) int outbound_decide(int fd, const struct policy
 			return decide_refuse_untracked(false, &ep, rule->index, EACCES);
 		}
 		break;
+	case POLICY_ACTION_UPGRADE_TLS:
+		if (fdt_peek(fd) != NULL && reconnect(fd) < 0) {
+			return -1;
+		}
+		if (req == NULL) {
+			/* sendto/sendmsg with an address (TCP Fast Open): the first
+			 * bytes would leave before any handshake */
+			decide_report(AUDIT_UPGRADE, decide_violation_verdict(), false, &ep,
+			              rule->index, "plaintext",
+			              "TCP Fast Open on an upgrade_tls connection");
+			errno = EACCES;
+			return -1;
+		}
+		req->rule = rule;
+		memcpy(req->host, ep.host, sizeof(req->host));
+		if (shim_loaded.log_allowed) {
+			decide_report(AUDIT_UPGRADE, AUDIT_VERDICT_ALLOW, false, &ep, rule->index,
+			              "allowed", NULL);
+		}
+		return 1;
 	default:
 		errno = EACCES;
 		return -1;
@@ -104,7 +153,7 @@ static __attribute__((noinline)) int outbound_decide(int fd, const struct policy
  * record. Anything else takes the full decision. Inlined into both callers, so
  * that connect() decides and connects in one frame. */
 static inline __attribute__((always_inline)) int outbound(int fd, const struct sockaddr *sa,
-                                                          socklen_t len)
+                                                          socklen_t len, struct tunnel_req *req)
 {
 	const struct policy_rule *rule;
 	struct policy_addr addr;
@@ -122,11 +171,11 @@ static inline __attribute__((always_inline)) int outbound(int fd, const struct s
 	}
 	shim_policy();
 	if (!shim_loaded.quiet_allow || (shim_loaded.host_rules && names_known(&addr))) {
-		return outbound_decide(fd, &addr, port, proto);
+		return outbound_decide(fd, &addr, port, proto, req);
 	}
 	rule = match_cache_out(shim_loaded.policy, &addr, port, proto, NULL);
 	if (rule->action != POLICY_ACTION_ALLOW) {
-		return outbound_decide(fd, &addr, port, proto);
+		return outbound_decide(fd, &addr, port, proto, req);
 	}
 	if (fdt_governed(fd)) {
 		fdt_clear(fd); /* a governed socket reconnected: its old state goes */
@@ -136,13 +185,25 @@ static inline __attribute__((always_inline)) int outbound(int fd, const struct s
 
 int decide_outbound(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	return outbound(fd, sa, len);
+	return outbound(fd, sa, len, NULL);
+}
+
+static __attribute__((noinline)) int connect_tunnel(int fd, const struct sockaddr *sa,
+                                                    socklen_t len, const struct tunnel_req *req)
+{
+	return tunnel_connect(fd, sa, len, req->rule, req->host);
 }
 
 int decide_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	if (outbound(fd, sa, len) < 0) {
+	struct tunnel_req req;
+	int rc = outbound(fd, sa, len, &req);
+
+	if (rc < 0) {
 		return -1;
+	}
+	if (__builtin_expect(rc > 0, 0)) {
+		return connect_tunnel(fd, sa, len, &req);
 	}
 	return real_hot()->connect(fd, sa, len);
 }
@@ -151,8 +212,8 @@ int decide_endpoint_of(int fd, bool peer, struct endpoint *ep)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
-	              : getsockname(fd, (struct sockaddr *)&ss, &len);
+	int rc = peer ? real()->getpeername(fd, (struct sockaddr *)&ss, &len)
+	              : real()->getsockname(fd, (struct sockaddr *)&ss, &len);
 
 	if (rc < 0) {
 		return -1;
@@ -193,6 +254,11 @@ int decide_inbound(int fd)
 		break;
 	case POLICY_ACTION_REQUIRE_TLS:
 		if (track(fd, true, rule, &ep, local.port) < 0) {
+			return decide_refuse_untracked(true, &ep, rule->index, ECONNABORTED);
+		}
+		break;
+	case POLICY_ACTION_TERMINATE_TLS:
+		if (tunnel_accept(fd, rule) < 0) {
 			return decide_refuse_untracked(true, &ep, rule->index, ECONNABORTED);
 		}
 		break;

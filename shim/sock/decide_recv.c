@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "decide_internal.h"
+#include "tunnel/tunnel.h"
 
 static void wipe_iov(const struct iovec *iov, size_t iovcnt, size_t n)
 {
@@ -27,6 +28,9 @@ int decide_recv_check(int fd, struct conn *c, const struct iovec *iov, size_t io
 	struct stream copy;
 	uint8_t random[STREAM_RANDOM_LEN];
 
+	if (c->tunnel != NULL) {
+		return tunnel_io_check(c); /* decrypted by the pump */
+	}
 	lock_take(&c->lock);
 	blocked = c->blocked;
 	if (peek) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "decide_internal.h"
+#include "tunnel/tunnel.h"
 #include "shim.h"
 #include "tls/tls.h"
 
@@ -114,6 +115,9 @@ int decide_opaque_io(int fd, struct conn *c, const char *call)
 	if (c->shim_own) {
 		errno = EBADF; /* the audit socket is not the program's: no event, no shutdown */
 		return -1;
+	}
+	if (c->tunnel != NULL) {
+		return tunnel_io_check(c); /* plaintext by design: the pump encrypts it */
 	}
 	snprintf(detail, sizeof(detail), "%s moves bytes the shim cannot inspect", call);
 	return decide_refuse_stream(fd, c, AUDIT_PLAINTEXT, "plaintext", detail, EACCES);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "decide_internal.h"
+#include "tunnel/tunnel.h"
 
 /* A send that ends inside the first ClientHello: none of it has been judged as
  * a whole (its random, its structure), so none of it may leave. TLS libraries
@@ -49,6 +50,9 @@ static bool stream_settled(const struct stream *s)
 
 bool decide_send_classifying(struct conn *c)
 {
+	if (c->tunnel != NULL) {
+		return false;
+	}
 	bool settled;
 
 	lock_take(&c->lock);
@@ -66,6 +70,9 @@ int decide_send_check(int fd, struct conn *c, const struct iovec *iov, size_t io
 
 	for (t->len = 0, i = 0; i < iovcnt; i++) {
 		t->len += iov[i].iov_len;
+	}
+	if (c->tunnel != NULL) {
+		return tunnel_io_check(c); /* plaintext by design: the pump encrypts it */
 	}
 	lock_take(&c->lock);
 	blocked = c->blocked;
@@ -105,6 +112,9 @@ void decide_send_commit(struct conn *c, const struct iovec *iov, size_t iovcnt, 
 {
 	bool random_done = false;
 
+	if (c->tunnel != NULL) {
+		return;
+	}
 	lock_take(&c->lock);
 	if (c->tls_closed) {
 		/* what went out of the close tail is spent */

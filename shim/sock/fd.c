@@ -21,6 +21,7 @@
 #include "io.h"
 #include "shim.h"
 #include "stdio_guard.h"
+#include "tunnel/tunnel.h"
 
 /* A new descriptor starts clean: a reused number never inherits an old
  * connection's state. */
@@ -48,6 +49,7 @@ static int close_route(int fd)
 	if (__builtin_expect(!fdt_governed(fd), 1)) {
 		return real_hot()->close(fd);
 	}
+	tunnel_close_flush(fd);
 	fdt_clear(fd);
 	if (fd <= 2) {
 		stdio_guard_fd(fd);
@@ -157,8 +159,13 @@ static int fcntl_route(int (*call)(int, int, ...), int fd, int cmd, void *arg)
  * falls back to user-space TLS by itself). */
 static int setsockopt_route(int fd, int level, int name, const void *value, socklen_t len)
 {
+	int rc;
+
 	if (level == IPPROTO_TCP && name == TCP_ULP && fdt_peek(fd) != NULL) {
 		goto refuse;
+	}
+	if (fdt_governed(fd) && tunnel_setsockopt(fd, level, name, value, len, &rc)) {
+		return rc;
 	}
 	return real()->setsockopt(fd, level, name, value, len);
 refuse:

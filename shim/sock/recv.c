@@ -16,6 +16,7 @@
 #include "decide.h"
 #include "io.h"
 #include "shim.h"
+#include "tunnel/tunnel.h"
 
 /* What the real call returned (n), checked against the connection's policy. */
 static ssize_t recv_checked(int fd, const struct iovec *iov, size_t iovcnt, ssize_t n, bool peek)
@@ -23,7 +24,19 @@ static ssize_t recv_checked(int fd, const struct iovec *iov, size_t iovcnt, ssiz
 	struct conn *c;
 	int saved = errno;
 
-	if (n <= 0 || (c = conn_acquire(fd)) == NULL) {
+	if (n <= 0) {
+		/* a refused tunnel: EOF or a reset on the pair is the refusal */
+		if ((c = conn_acquire(fd)) != NULL) {
+			if (c->tunnel != NULL && tunnel_io_check(c) < 0) {
+				n = -1;
+				saved = errno;
+			}
+			conn_release(c);
+		}
+		errno = saved;
+		return n;
+	}
+	if ((c = conn_acquire(fd)) == NULL) {
 		return n;
 	}
 	if (decide_recv_check(fd, c, iov, iovcnt, (size_t)n, peek) < 0) {

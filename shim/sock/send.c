@@ -202,7 +202,7 @@ static int domain_of(int fd)
 	int domain = -1;
 	socklen_t len = sizeof(domain);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
+	if (real()->getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
 		return -1;
 	}
 	return domain;

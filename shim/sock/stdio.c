@@ -85,6 +85,17 @@ static bool fenced(FILE *fp)
 	return found;
 }
 
+/* A tunnel's program descriptor carries plaintext by design (tunnel.h): a
+ * stream on it is not fenced. */
+static bool is_tunnel(int fd)
+{
+	struct conn *c = conn_acquire(fd);
+	bool tunnel = c != NULL && c->tunnel != NULL;
+
+	conn_release(c);
+	return tunnel;
+}
+
 void stdio_guard_fd(int fd)
 {
 	FILE *fp = fd == 0 ? stdin : fd == 1 ? stdout : fd == 2 ? stderr : NULL;
@@ -92,7 +103,7 @@ void stdio_guard_fd(int fd)
 	if (fp == NULL || shim_mode() != POLICY_MODE_ENFORCE) {
 		return;
 	}
-	if (fdt_governed(fd)) {
+	if (fdt_governed(fd) && !is_tunnel(fd)) {
 		fence(fp);
 	} else {
 		unfence(fp);
@@ -220,7 +231,8 @@ static FILE *fdopen_route(int fd, const char *mode)
 {
 	FILE *fp = real()->fdopen(fd, mode);
 
-	if (fp != NULL && fdt_peek(fd) != NULL && shim_mode() == POLICY_MODE_ENFORCE) {
+	if (fp != NULL && fdt_peek(fd) != NULL && shim_mode() == POLICY_MODE_ENFORCE &&
+	    !is_tunnel(fd)) {
 		fence(fp);
 	}
 	return fp;

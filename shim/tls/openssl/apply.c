@@ -170,7 +170,9 @@ static void from_conn(struct ossl_state *st, const struct conn *c, int fd)
 	st->fd = fd;
 	st->rule = c->rule;
 	st->tls = &c->rule->tls;
-	st->governed = c->rule->action == POLICY_ACTION_REQUIRE_TLS;
+	/* upgrade_tls/terminate_tls: the tunnel's own SSL (shim/tunnel), governed
+	 * here exactly as a program's SSL on a require_tls connection */
+	st->governed = policy_action_has_tls(c->rule->action);
 	st->have_peer = true;
 	st->peer = c->peer;
 	st->port = c->port;

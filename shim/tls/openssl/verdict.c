@@ -17,7 +17,8 @@
 static void report(const struct ossl_state *st, enum audit_verdict verdict)
 {
 	struct audit_event ev = {
-	    .kind = AUDIT_HANDSHAKE,
+	    .kind = st->rule != NULL && policy_action_is_tunnel(st->rule->action) ? AUDIT_UPGRADE
+	                                                                          : AUDIT_HANDSHAKE,
 	    .verdict = verdict,
 	    .inbound = st->server,
 	    .peer = st->have_peer ? &st->peer : NULL,

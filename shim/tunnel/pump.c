@@ -1,0 +1,429 @@
+/*
+ * The pump: one thread per tunnel (tunnel.h). It waits for the TCP connection,
+ * does STARTTLS postgres and the handshake through the OpenSSL layer's own
+ * entry points, then moves bytes: the program's from the pair into SSL_write,
+ * SSL_read's into the pair. Both descriptors are non-blocking; the thread
+ * blocks only in poll, and holds the tunnel's lock whenever it is not there.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bind/real.h"
+#include "core/conn_internal.h"
+#include "sock/io.h"
+#include "tls/openssl/call.h"
+#include "tls/openssl/state.h"
+#include "tunnel_internal.h"
+
+#define PUMP_BUF             16384
+#define PUMP_HANDSHAKE_MS    60000 /* a peer that never completes the handshake */
+#define POSTGRES_SSL_REQUEST "\x00\x00\x00\x08\x04\xd2\x16\x2f"
+
+struct pump {
+	struct tunnel *t;
+	const struct ssl_fns *f;
+	const struct tunnel_ssl_fns *tf;
+	SSL *ssl;
+	uint8_t tx[PUMP_BUF]; /* from the program, for SSL_write */
+	size_t txlen;
+	uint8_t rx[PUMP_BUF]; /* from SSL_read, for the program */
+	size_t rxlen, rxoff;
+	bool first;     /* the program's first bytes are still to come */
+	bool prog_eof;  /* the program shut its write side (or closed) */
+	bool peer_eof;  /* close_notify or EOF from the peer */
+	bool pair_shut; /* the program was given EOF */
+	bool want_tcp_in, want_tcp_out;
+};
+
+/* poll one descriptor without the tunnel's lock; the timeout in ms. */
+static int wait_fd(struct tunnel *t, int fd, short events, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	int rc;
+
+	pthread_mutex_unlock(&t->lock);
+	rc = poll(&p, 1, ms);
+	pthread_mutex_lock(&t->lock);
+	return rc;
+}
+
+static void refuse(struct pump *p, int err)
+{
+	struct tunnel *t = p->t;
+
+	if (err == 0) {
+		err = t->inbound ? TUNNEL_REFUSED_ERRNO_IN : TUNNEL_REFUSED_ERRNO_OUT;
+	}
+	tunnel_set_state(t, TUNNEL_REFUSED, err);
+	/* wake a reader: the wrappers turn what it then sees into err */
+	(void)real()->shutdown(t->pump_end, SHUT_RDWR);
+}
+
+static bool connected(struct pump *p)
+{
+	struct tunnel *t = p->t;
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (t->inbound) {
+		return true;
+	}
+	if (wait_fd(t, t->tcp, POLLOUT, -1) < 0 ||
+	    real()->getsockopt(t->tcp, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
+		err = errno;
+	}
+	if (err != 0) {
+		refuse(p, err); /* as the plain connect would have failed */
+		return false;
+	}
+	return true;
+}
+
+/* SSLRequest, then one byte: 'S' goes on to the handshake. Through the socket
+ * layer's own wrappers, whose classifier follows the exchange and refuses an
+ * 'N' as a downgrade (audited there). */
+static bool starttls_postgres(struct pump *p)
+{
+	struct tunnel *t = p->t;
+	uint8_t answer = 0;
+	ssize_t n;
+
+	if (t->rule->starttls != POLICY_STARTTLS_POSTGRES) {
+		return true;
+	}
+	if (sock_write(t->tcp, POSTGRES_SSL_REQUEST, 8) != 8) {
+		refuse(p, 0);
+		return false;
+	}
+	for (;;) {
+		n = sock_read(t->tcp, &answer, 1);
+		if (n == 1) {
+			break;
+		}
+		if (n < 0 && errno == EAGAIN && wait_fd(t, t->tcp, POLLIN, PUMP_HANDSHAKE_MS) > 0) {
+			continue;
+		}
+		refuse(p, 0); /* 'N' was refused by the socket layer (reason downgrade) */
+		return false;
+	}
+	if (answer != 'S') {
+		tunnel_report(t, "downgrade", "the server answered the SSLRequest without 'S'");
+		refuse(p, 0);
+		return false;
+	}
+	return true;
+}
+
+/* The layer has recorded a policy refusal (its own audit event); otherwise
+ * this records why the handshake failed. */
+static void report_failure(struct pump *p)
+{
+	struct ossl_state *st = ossl_state_get(p->f, p->ssl);
+	char detail[160];
+	unsigned long e;
+
+	if (st != NULL && st->reported) {
+		return;
+	}
+	e = p->tf->ERR_get_error();
+	if (e != 0) {
+		p->tf->ERR_error_string_n(e, detail, sizeof(detail));
+	} else {
+		snprintf(detail, sizeof(detail), "the peer ended the connection in the handshake");
+	}
+	tunnel_report(p->t, "handshake", detail);
+}
+
+static bool handshake(struct pump *p)
+{
+	struct tunnel *t = p->t;
+	int rc, err;
+	short ev;
+
+	for (;;) {
+		p->tf->ERR_clear_error();
+		rc = ossl_call_handshake(p->ssl, t->inbound ? OSSL_CALL_ACCEPT : OSSL_CALL_CONNECT);
+		if (rc == 1) {
+			return true;
+		}
+		err = p->tf->SSL_get_error(p->ssl, rc);
+		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+			ev = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+			if (wait_fd(t, t->tcp, ev, PUMP_HANDSHAKE_MS) > 0) {
+				continue;
+			}
+		}
+		report_failure(p);
+		refuse(p, 0);
+		return false;
+	}
+}
+
+/* A TLS record header from the program: TLS inside TLS, refused. */
+static bool tls_in_tls(const struct pump *p)
+{
+	return p->txlen >= 1 && p->tx[0] == 0x16 && (p->txlen < 2 || p->tx[1] == 0x03);
+}
+
+/* Reads what the program wrote. false: the tunnel must end. */
+static bool from_program(struct pump *p)
+{
+	ssize_t n;
+
+	if (p->txlen != 0 || p->prog_eof) {
+		return true;
+	}
+	atomic_store_explicit(&p->t->sh->tx_pending, true, memory_order_release);
+	n = real()->recv(p->t->pump_end, p->tx, sizeof(p->tx), MSG_DONTWAIT);
+	if (n <= 0) {
+		atomic_store_explicit(&p->t->sh->tx_pending, false, memory_order_release);
+	}
+	if (n > 0) {
+		p->txlen = (size_t)n;
+		if (p->first) {
+			p->first = false;
+			if (tls_in_tls(p)) {
+				tunnel_report(
+				    p->t, "tls_in_tls",
+				    "the program sent a TLS record on a connection the shim "
+				    "upgrades");
+				if (shim_mode() == POLICY_MODE_ENFORCE) {
+					refuse(p, 0);
+					return false;
+				}
+			}
+		}
+		return true;
+	}
+	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		/* the program shut its write side or closed: close_notify, and the
+		 * TCP write side once everything before it has gone */
+		p->prog_eof = true;
+		(void)ossl_call_shutdown(p->ssl);
+		(void)real()->shutdown(p->t->tcp, SHUT_WR);
+	}
+	return true;
+}
+
+static bool to_peer(struct pump *p)
+{
+	int rc, err;
+
+	if (p->txlen == 0) {
+		return true;
+	}
+	rc = ossl_call_io(p->ssl, OSSL_IO_WRITE, p->tx, (int)p->txlen);
+	if (rc > 0) {
+		p->txlen = 0;
+		atomic_store_explicit(&p->t->sh->tx_pending, false, memory_order_release);
+		tunnel_progress(p->t);
+		return true;
+	}
+	err = p->tf->SSL_get_error(p->ssl, rc);
+	if (err == SSL_ERROR_WANT_WRITE) {
+		p->want_tcp_out = true;
+		return true;
+	}
+	if (err == SSL_ERROR_WANT_READ) {
+		p->want_tcp_in = true;
+		return true;
+	}
+	return false;
+}
+
+static bool from_peer(struct pump *p)
+{
+	int rc, err;
+
+	if (p->rxoff < p->rxlen || p->peer_eof) {
+		return true;
+	}
+	rc = ossl_call_io(p->ssl, OSSL_IO_READ, p->rx, (int)sizeof(p->rx));
+	if (rc > 0) {
+		p->rxlen = (size_t)rc;
+		p->rxoff = 0;
+		return true;
+	}
+	err = p->tf->SSL_get_error(p->ssl, rc);
+	if (err == SSL_ERROR_WANT_READ) {
+		p->want_tcp_in = true;
+		return true;
+	}
+	if (err == SSL_ERROR_WANT_WRITE) {
+		p->want_tcp_out = true;
+		return true;
+	}
+	/* close_notify, EOF, or an error: what came before is delivered */
+	p->peer_eof = true;
+	return true;
+}
+
+/* false: the program is gone (its end closed). */
+static bool to_program(struct pump *p)
+{
+	ssize_t n;
+
+	while (p->rxoff < p->rxlen) {
+		n = real()->send(p->t->pump_end, p->rx + p->rxoff, p->rxlen - p->rxoff,
+		                 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			return errno == EAGAIN || errno == EINTR;
+		}
+		p->rxoff += (size_t)n;
+	}
+	if (p->peer_eof && !p->pair_shut) {
+		p->pair_shut = true;
+		(void)real()->shutdown(p->t->pump_end, SHUT_WR);
+	}
+	return true;
+}
+
+static void move_bytes(struct pump *p)
+{
+	struct tunnel *t = p->t;
+	struct pollfd fds[2];
+	bool rx_pending;
+
+	for (;;) {
+		p->want_tcp_in = p->want_tcp_out = false;
+		if (!from_program(p) || !to_peer(p) || !from_peer(p) || !to_program(p)) {
+			return;
+		}
+		rx_pending = p->rxoff < p->rxlen;
+		if (p->prog_eof && p->txlen == 0 && p->peer_eof && !rx_pending) {
+			return; /* both directions are done */
+		}
+		if (!rx_pending && !p->peer_eof && p->tf->SSL_pending(p->ssl) > 0) {
+			continue; /* decrypted bytes wait inside libssl */
+		}
+		fds[0].fd = t->pump_end;
+		fds[0].events = (short)((p->txlen == 0 && !p->prog_eof ? POLLIN : 0) |
+		                        (rx_pending ? POLLOUT : 0));
+		fds[1].fd = t->tcp;
+		fds[1].events =
+		    (short)((p->want_tcp_out ? POLLOUT : 0) |
+		            (p->want_tcp_in || (!rx_pending && !p->peer_eof) ? POLLIN : 0));
+		pthread_mutex_unlock(&t->lock);
+		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+			pthread_mutex_lock(&t->lock);
+			return;
+		}
+		pthread_mutex_lock(&t->lock);
+		if ((fds[0].revents & (POLLHUP | POLLERR)) != 0 && !(fds[0].revents & POLLIN)) {
+			/* the program closed its end (every copy): nothing more will
+			 * be read from the peer for it */
+			if (!p->prog_eof) {
+				p->prog_eof = true;
+				if (p->txlen == 0) {
+					(void)ossl_call_shutdown(p->ssl);
+				}
+			}
+			if (p->txlen == 0) {
+				return;
+			}
+		}
+		if ((fds[1].revents & (POLLERR | POLLHUP)) != 0 && !(fds[1].revents & POLLIN) &&
+		    p->txlen != 0) {
+			return; /* the peer is gone and bytes wait for it */
+		}
+	}
+}
+
+static void run(struct pump *p)
+{
+	struct tunnel *t = p->t;
+	char why[160];
+	SSL_CTX *ctx;
+
+	if (!connected(p)) {
+		return;
+	}
+	tunnel_set_state(t, TUNNEL_HANDSHAKE, 0);
+	ctx = tunnel_ctx(p->f, p->tf, t->rule, t->inbound, why, sizeof(why));
+	if (ctx == NULL) {
+		tunnel_report(t, "policy_error", why);
+		refuse(p, 0);
+		return;
+	}
+	if (!starttls_postgres(p)) {
+		return;
+	}
+	p->ssl = p->tf->SSL_new(ctx);
+	if (p->ssl == NULL || p->tf->SSL_set_fd(p->ssl, t->tcp) != 1) {
+		tunnel_report(t, "policy_error", "SSL_new failed");
+		refuse(p, 0);
+		return;
+	}
+	if (!handshake(p)) {
+		return;
+	}
+	tunnel_set_state(t, TUNNEL_OPEN, 0);
+	move_bytes(p);
+}
+
+void *tunnel_pump_main(void *arg)
+{
+	struct pump *p = arg;
+	struct tunnel *t = p->t;
+
+	pthread_mutex_lock(&t->lock);
+	run(p);
+	if (atomic_load_explicit(&t->sh->state, memory_order_relaxed) != TUNNEL_REFUSED) {
+		tunnel_set_state(t, TUNNEL_CLOSED, 0);
+	}
+	if (p->ssl != NULL) {
+		p->tf->SSL_free(p->ssl);
+	}
+	fdt_clear(t->tcp);
+	(void)real()->close(t->tcp);
+	(void)real()->close(t->pump_end);
+	t->tcp = t->pump_end = -1;
+	t->pumped = false;
+	pthread_mutex_unlock(&t->lock);
+	free(p);
+	tunnel_unref(t); /* the pump's reference */
+	return NULL;
+}
+
+int tunnel_pump_start(struct tunnel *t)
+{
+	struct pump *p = calloc(1, sizeof(*p));
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t th;
+	int rc;
+
+	if (p == NULL) {
+		return -1;
+	}
+	p->t = t;
+	p->first = true;
+	p->tf = tunnel_ssl_load(&p->f);
+	if (p->tf == NULL) {
+		free(p);
+		return -1;
+	}
+	t->pumped = true;
+	/* The program's signals are for the program's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	rc = pthread_create(&th, &attr, tunnel_pump_main, p);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		t->pumped = false;
+		free(p);
+		errno = rc;
+		return -1;
+	}
+	return 0;
+}

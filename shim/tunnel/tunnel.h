@@ -1,0 +1,145 @@
+/*
+ * Tunnels: the shim speaks TLS for a program that speaks plaintext, outbound
+ * (`action = "upgrade_tls"`) and inbound (`action = "terminate_tls"`).
+ *
+ * Design: a socket pair and a pump thread.
+ *
+ *   program fd N  <== AF_UNIX SOCK_STREAM pair ==>  pump end  [pump thread]
+ *                                                      |  SSL (libssl)
+ *                                                   TCP socket (hidden fd)
+ *
+ * The program's descriptor number N becomes one end of a socket pair (dup2'ed
+ * over N, so the number, its O_NONBLOCK and FD_CLOEXEC stay what the program
+ * made). The real TCP socket moves to a high, close-on-exec descriptor the
+ * program never sees. One pump thread per tunnel (blocking poll on the pump end
+ * and the TCP socket) encrypts what the program writes and writes what it
+ * decrypts into the pair. Why this rather than an inline record layer with
+ * emulated readiness:
+ *  - every I/O call of the program is a real call on a real stream socket:
+ *    blocking and non-blocking I/O, poll/select/epoll (level and edge),
+ *    partial reads, FIONREAD, SO_RCVTIMEO, sendfile/splice from a file,
+ *    readv/writev, MSG_PEEK, stdio FILEs all keep their kernel semantics with
+ *    no emulation and no wrapper to miss. The pump writes only decrypted
+ *    application bytes into the pair: a record without application data
+ *    (a TLS 1.3 ticket, a key update, an alert) never makes the descriptor
+ *    readable, so no reader spins on EAGAIN.
+ *  - the TLS itself is the program's kind: the pump's SSL sits on the TCP
+ *    descriptor (SSL_set_fd) and is driven through the OpenSSL layer's own
+ *    entry points (tls/openssl/call.h), its socket BIO's reads and writes go
+ *    through the socket layer as a program's would (the first bytes must be
+ *    a ClientHello, the hello is claimed by the SSL that made it, starttls
+ *    postgres and its downgrade check are the stream classifier's). The TCP
+ *    descriptor is a governed connection under the upgrade/terminate rule,
+ *    which tls/openssl/apply.c governs like require_tls: one verifier, one
+ *    outcome check, one verdict, the same audit reasons (event=upgrade).
+ *    The tunnel's SSL is governed once, by that layer, on purpose.
+ *  - the cost: one thread per open tunnel, one extra copy of each byte through
+ *    the pair (a memcpy in the kernel each way), and the pump's wake-ups.
+ *    For bulk transfer this is below the cost of the cipher; for 1-byte
+ *    ping-pong it adds two thread wake-ups per round trip (in exchange for no
+ *    emulated readiness, which would cost a wrapper on every poll call of
+ *    every program).
+ *
+ * Connect (outbound). The shim makes the real connect on the TCP socket as the
+ * program asked (a blocking connect blocks; a non-blocking one returns
+ * EINPROGRESS), then swaps the descriptors and starts the pump, which waits
+ * for the connection, sends the SSLRequest for starttls postgres, and
+ * handshakes. A blocking connect returns only when the handshake is done:
+ * 0, or -1 with the refusal's errno. A non-blocking connect returns EINPROGRESS
+ * and the pair is writable at once; what the program writes waits in the pair
+ * until the handshake has passed, and is never read by the pump before then.
+ * getsockopt(SO_ERROR) waits for the handshake's outcome (it is asked once
+ * the connection looks writable) and reports 0 or the refusal.
+ *
+ * Refusal. The policy refusing the handshake, a failed connect, a peer that
+ * does not speak TLS, a downgrade (starttls), or TLS from the program itself
+ * (reason tls_in_tls): no byte of the program reaches the peer. The tunnel is
+ * marked refused; every later call of the program on the descriptor fails:
+ * outbound with ECONNREFUSED (what programs already handle as "could not
+ * connect": they retry or report, where EACCES reads as a local permission
+ * problem), inbound with ECONNRESET (as on a require_tls listener).
+ *
+ * Accept (inbound). accept/accept4 on a listener whose rule is terminate_tls
+ * returns the program a pair end in place of the accepted socket (the address
+ * accept filled in is the real client's); the pump does the server handshake
+ * with tls.cert_file/key_file, asks for client certificates when the rule
+ * requires them; a client speaking plaintext is refused by the socket layer's
+ * own check (reason plaintext).
+ *
+ * The socket calls that must see the TCP socket are redirected for a tunnel's
+ * descriptor (calls.c): getpeername, getsockname (cached when the tunnel is
+ * made, so they work in a forked child too), getsockopt and setsockopt (TCP
+ * and IP levels, SO_KEEPALIVE, SO_LINGER, ... go to the TCP socket; the
+ * buffering and timeout options of SOL_SOCKET to the pair, where the program's
+ * reads and writes happen; SO_ERROR, SO_DOMAIN, SO_PROTOCOL are answered).
+ * shutdown needs no redirect: SHUT_WR on the pair end makes the pump read EOF,
+ * send close_notify and shut the TCP write side once the pair is drained.
+ * close flushes the same way: the pump drains what is left in the pair first.
+ *
+ * fork: the pair end is shared by parent and child; the pump thread lives in
+ * the process that made the tunnel and serves both. The child closes its
+ * copies of the TCP socket and the pump end, so the peer sees the end of the
+ * connection when the tunnel ends. If the creating process exits before the
+ * child is done, the tunnel ends with it (documented in tlsguard.8).
+ * exec: a process that execs while it owns tunnels whose program descriptor is
+ * inherited (not close-on-exec) first forks a keeper process (tunnel_exec_keep)
+ * that runs those tunnels' pumps and exits when they end; the new image sees a
+ * pair end, and the shim in it learns from the environment (TLSGUARD_TUNNELS)
+ * which descriptors are tunnels and their addresses, for getpeername.
+ *
+ * Who calls whom: sock/decide_connect.c -> tunnel.c (tunnel_connect,
+ * tunnel_accept); sock/decide_{send,recv}.c, sock/opaque.c -> tunnel_io_check;
+ * sock/fd.c setsockopt -> calls.c; tunnel.c -> pump.c -> ctx.c,
+ * tls/openssl/call.h, bind/tunnel_ssl.h; exec/ -> tunnel_exec_keep,
+ * tunnel_adopt_env.
+ */
+#ifndef TLSGUARD_TUNNEL_H
+#define TLSGUARD_TUNNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/conn.h"
+#include "policy.h"
+
+/* The errno of every call on a refused tunnel (see above). */
+#define TUNNEL_REFUSED_ERRNO_OUT ECONNREFUSED
+#define TUNNEL_REFUSED_ERRNO_IN  ECONNRESET
+
+/* Outbound connect of fd to sa under an upgrade_tls rule; host is the name
+ * the program resolved, or "". Returns what connect() returns. */
+int tunnel_connect(int fd, const struct sockaddr *sa, socklen_t len, const struct policy_rule *rule,
+                   const char *host);
+
+/* fd was just accepted on a listener whose rule is terminate_tls: fd becomes
+ * the program's end of a tunnel. 0, or -1 (errno set: the caller refuses the
+ * connection as it refuses any it cannot follow). */
+int tunnel_accept(int fd, const struct policy_rule *rule);
+
+/* On a tunnel's program descriptor (c->tunnel != NULL), before or after any
+ * I/O call: 0 when the call may proceed (a real call on the pair), -1 with
+ * errno when the tunnel was refused or failed. */
+int tunnel_io_check(const struct conn *c);
+
+/* close (and fclose) of fd, before the real close: when fd is a tunnel's
+ * program descriptor whose pump runs in this process, waits (at most 5 s)
+ * until the pump has taken and encrypted everything written on it, so that a
+ * program that writes, closes and exits loses nothing. */
+void tunnel_close_flush(int fd);
+
+/* The redirected socket calls (calls.c). Each returns 1 and sets *rc when fd
+ * is a tunnel's program descriptor and the call was answered, 0 otherwise. */
+int tunnel_getsockopt(int fd, int level, int name, void *value, socklen_t *len, int *rc);
+int tunnel_setsockopt(int fd, int level, int name, const void *value, socklen_t len, int *rc);
+
+/* exec (shim/exec): before the real execve. Forks the keeper of this
+ * process's tunnels whose program descriptor the new image inherits, and
+ * writes "TLSGUARD_TUNNELS=..." (the descriptors and their addresses) into
+ * buf (len bytes; "" when there is none). */
+void tunnel_exec_keep(char *buf, size_t len);
+/* In a new image: the tunnels named by the environment's TLSGUARD_TUNNELS
+ * value (their pump runs in the keeper). */
+void tunnel_adopt_env(const char *value);
+
+#endif

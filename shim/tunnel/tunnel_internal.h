@@ -1,0 +1,77 @@
+/*
+ * The tunnel's state, shared by the files of shim/tunnel/ (see tunnel.h).
+ */
+#ifndef TLSGUARD_TUNNEL_INTERNAL_H
+#define TLSGUARD_TUNNEL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "bind/tunnel_ssl.h"
+#include "tunnel.h"
+
+enum tunnel_state {
+	TUNNEL_CONNECTING, /* the TCP connect is under way */
+	TUNNEL_HANDSHAKE,  /* STARTTLS and the TLS handshake */
+	TUNNEL_OPEN,       /* bytes move */
+	TUNNEL_REFUSED,    /* refused or failed before any program byte left */
+	TUNNEL_CLOSED,     /* ended after it was open */
+};
+
+/* What every process that holds the program's descriptor must see: a shared
+ * anonymous mapping, so that a forked child reads the state its parent's pump
+ * writes (and waits on it with a futex). */
+struct tunnel_shared {
+	_Atomic int state;       /* enum tunnel_state */
+	_Atomic int error;       /* the errno of a refusal */
+	_Atomic int progress;    /* bumped (and woken) when the pump has sent bytes */
+	_Atomic bool tx_pending; /* the pump holds bytes of the program not sent yet */
+	struct sockaddr_storage peer, local;
+	socklen_t peer_len, local_len;
+};
+
+struct tunnel {
+	atomic_uint refs; /* the pump's, and one per conn of a program descriptor */
+	struct tunnel_shared *sh;
+	_Atomic int tcp;      /* the real socket (hidden, close-on-exec), or -1 */
+	_Atomic int pump_end; /* the pump's end of the pair (close-on-exec), or -1 */
+	int prog_fd;          /* the program's descriptor when made */
+	bool inbound;
+	atomic_bool pumped; /* a pump for it runs in this process */
+	pid_t owner;        /* the process whose pump serves it */
+	const struct policy_rule *rule;
+	struct policy_addr peer_addr;
+	uint16_t peer_port;
+	uint16_t local_port;
+	char host[CONN_HOST_MAX];
+	pthread_mutex_t lock; /* held by the pump while it works (not while it
+	                       * waits): fork and the exec keeper take it */
+	struct tunnel *next;  /* every tunnel of the process (tunnel.c) */
+};
+
+/* tunnel.c */
+void tunnel_ref(struct tunnel *t);
+void tunnel_unref(struct tunnel *t);
+/* Records the outcome and wakes whoever waits for it. */
+void tunnel_set_state(struct tunnel *t, enum tunnel_state state, int error);
+/* Waits until the handshake has an outcome (OPEN, REFUSED or CLOSED). */
+int tunnel_wait_outcome(struct tunnel *t);
+/* The pump has sent the program's bytes it held: wakes tunnel_drain. */
+void tunnel_progress(struct tunnel *t);
+
+/* The tunnel of a program descriptor with a reference taken, or NULL. */
+struct tunnel *tunnel_of_fd(int fd);
+/* Audit event=upgrade for a refusal the tunnel itself decides. */
+void tunnel_report(const struct tunnel *t, const char *reason, const char *detail);
+
+/* pump.c: the thread; starts it (0) or -1. */
+int tunnel_pump_start(struct tunnel *t);
+/* The pump's body, for a keeper process (tunnel_exec_keep). */
+void *tunnel_pump_main(void *arg);
+
+/* ctx.c: the SSL_CTX for rule (made once per rule), or NULL with a reason. */
+SSL_CTX *tunnel_ctx(const struct ssl_fns *f, const struct tunnel_ssl_fns *tf,
+                    const struct policy_rule *rule, bool server, char *why, size_t whylen);
+
+#endif
