@@ -20,10 +20,12 @@
 #define EXPLAIN_HOST_MAX     253 /* RFC 1035 2.3.4, without the trailing dot */
 #define EXPLAIN_LABEL_MAX    63
 #define EXPLAIN_KEY_WIDTH    18
-/* What an upgrade_tls program sees when the shim refuses the handshake, and the
- * audit reason of a ClientHello the program sends itself (shim/tunnel/). */
-#define EXPLAIN_UPGRADE_ERRNO "ECONNREFUSED"
-#define EXPLAIN_TLS_IN_TLS    "tls_in_tls"
+/* What a program sees when the shim refuses a tunnel (TUNNEL_REFUSED_ERRNO_OUT
+ * and _IN in shim/tunnel/tunnel.h, which tools/ does not include), and the audit
+ * reason of a ClientHello the program sends itself on an upgraded connection. */
+#define EXPLAIN_UPGRADE_ERRNO   "ECONNREFUSED"
+#define EXPLAIN_TERMINATE_ERRNO "ECONNRESET"
+#define EXPLAIN_TLS_IN_TLS      "tls_in_tls"
 
 static int run_explain(int argc, char **argv);
 
@@ -328,7 +330,9 @@ static void explain_terminate(const struct policy_rule *rule)
 	explain_line("certificate", "%s, key %s",
 	             rule->tls.cert_file != NULL ? rule->tls.cert_file : "-",
 	             rule->tls.key_file != NULL ? rule->tls.key_file : "-");
-	explain_line("plaintext client", "refused: closed before the program reads a byte");
+	explain_line("refused", "plaintext, a refused handshake or a missing client certificate: "
+	                        "the program's calls fail with " EXPLAIN_TERMINATE_ERRNO
+	                        ", it never sees the client's bytes");
 }
 
 static void explain_tls_out(const struct policy_rule *rule, const struct explain_target *t)

@@ -429,7 +429,7 @@ expect "the default shows no tunnel" "" "$(field tunnel)"
 explain_case "terminate_tls rule" "1 \\($P:$(line_of 'port = 8080;')\\)" terminate_tls --in 8080
 expect_match "terminate_tls: the shim serves TLS" "^terminate_tls: the shim serves TLS" "$(field tunnel)"
 expect "terminate_tls: cert_file and key_file" "$PKI/me.pem, key $PKI/me.key" "$(field certificate)"
-expect_match "terminate_tls: plaintext clients refused" "^refused" "$(field 'plaintext client')"
+expect_match "terminate_tls: refused clients, the errno the program sees" "^plaintext, .*fail with ECONNRESET" "$(field refused)"
 expect "terminate_tls: client certificate required" "required, issued by $PKI/clients-ca.pem" \
 	"$(field 'client cert')"
 explain_case "terminate_tls external" "2 " terminate_tls --in 8443
