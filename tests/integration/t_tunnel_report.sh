@@ -59,6 +59,23 @@ expect "twin: uncommented, the rule passes tlsguard check" 0 "$?"
 got=$("$CLI" explain -p "$T/u.conf" 10.0.0.5:6380 | sed -n 's/^action: *//p')
 expect "twin: explain answers upgrade_tls for the TLS port" upgrade_tls "$got"
 
+# --- an upgrade the tunnel made is TLS evidence too (event=upgrade, verdict=allow) ---
+{
+	ev plaintext block 10.0.0.6:80 - plaintext
+	ev upgrade allow 10.0.0.6:8443 - allowed
+} >"$T/upgrade.log"
+out=$(suggested "$T/upgrade.log")
+expect_match "upgrade event: the twin is found" \
+	'^    # \{ to = "10\.0\.0\.6"; port = 8443; proto = "tcp"; action = "upgrade_tls"; \},?$' "$out"
+expect "upgrade event: no line skipped as malformed" "0" \
+	"$("$CLI" report --json "$T/upgrade.log" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["malformed"])')"
+# a refused upgrade is no evidence
+{
+	ev plaintext block 10.0.0.6:80 - plaintext
+	ev upgrade block 10.0.0.6:8443 - cert_verify
+} >"$T/refused.log"
+expect_no_match "refused upgrade: no twin" 'upgrade_tls' "$(suggested "$T/refused.log")"
+
 # --- the twin with the most accepted sessions wins --------------------------------
 {
 	ev plaintext block 10.0.0.5:6379 - plaintext
