@@ -47,9 +47,10 @@ struct dest {
 	const char *host; /* the first name seen, NULL when none */
 	const struct report_group *failure;
 	unsigned long total, denied, plaintext, failed, ok;
-	unsigned long tls_ok; /* TLS sessions the policy accepted */
-	unsigned twin;        /* a plaintext destination's TLS twin port, 0: none */
-	bool active;          /* a rule, not only a comment */
+	unsigned long tls_ok;      /* TLS sessions the policy accepted */
+	unsigned long tls_refused; /* upgrades refused (each also had an allow) */
+	unsigned twin;             /* a plaintext destination's TLS twin port, 0: none */
+	bool active;               /* a rule, not only a comment */
 };
 
 /* "10.0.0.1:443" or "[::1]:443" into ip and port; -1 for "-". */
@@ -98,13 +99,24 @@ static void dest_count(struct dest *d, const struct report_group *g)
 	if (d->host == NULL && strcmp(g->key[REPORT_KEY_HOST], "-") != 0) {
 		d->host = g->key[REPORT_KEY_HOST];
 	}
+	if (strcmp(g->event, "upgrade") == 0) {
+		/* the shim spoke TLS for a plaintext program: neither the program's
+		 * plaintext nor its handshake (require_tls would break it) */
+		if (strcmp(g->key[REPORT_KEY_VERDICT], "allow") != 0) {
+			d->tls_refused += g->count;
+			if (d->failure == NULL || g->count > d->failure->count) {
+				d->failure = g;
+			}
+		}
+		return;
+	}
 	if (strcmp(reason, "denied") == 0) {
 		d->denied += g->count;
 	} else if (strcmp(reason, "plaintext") == 0) {
 		d->plaintext += g->count;
 	} else if (strcmp(reason, "allowed") == 0) {
 		d->ok += g->count;
-	} else if (is_failure(reason)) {
+	} else if (is_failure(reason) && strcmp(g->key[REPORT_KEY_VERDICT], "allow") != 0) {
 		d->failed += g->count;
 		if (d->failure == NULL || g->count > d->failure->count) {
 			d->failure = g;
@@ -165,6 +177,14 @@ static int keyed_cmp(const void *a, const void *b)
 	return x->key.port < y->key.port ? -1 : 1;
 }
 
+/* TLS sessions that went through: the shim records an upgrade_tls connection
+ * as event=upgrade verdict=allow when it is made (with audit.log_allowed), and
+ * once more as verdict=block when its handshake is refused. */
+static unsigned long dest_tls_passed(const struct dest *d)
+{
+	return d->tls_ok > d->tls_refused ? d->tls_ok - d->tls_refused : 0;
+}
+
 /* For each outbound TCP destination where plaintext was seen (and nothing was
  * denied), the port of the same address with the most accepted TLS sessions. */
 static void dests_find_twins(struct dest *d, size_t nd)
@@ -178,11 +198,11 @@ static void dests_find_twins(struct dest *d, size_t nd)
 			continue;
 		}
 		for (j = 0; j < nd; j++) {
-			if (d[j].inbound || d[j].udp || d[j].tls_ok == 0 ||
+			if (d[j].inbound || d[j].udp || dest_tls_passed(&d[j]) == 0 ||
 			    d[j].port == d[i].port || strcmp(d[j].ip, d[i].ip) != 0) {
 				continue;
 			}
-			if (best == NULL || d[j].tls_ok > best->tls_ok) {
+			if (best == NULL || dest_tls_passed(&d[j]) > dest_tls_passed(best)) {
 				best = &d[j];
 			}
 		}
@@ -258,9 +278,15 @@ static void dest_note(const struct dest *d, char *buf, size_t len)
 	} else if (d->plaintext > 0) {
 		snprintf(buf, len, "plaintext seen %lu %s: require_tls would break it",
 		         d->plaintext, times(d->plaintext));
-	} else if (d->tls_ok > 0) {
-		snprintf(buf, len, "TLS accepted %lu %s: the current rule stays", d->tls_ok,
-		         times(d->tls_ok));
+	} else if (d->tls_refused > 0 && dest_tls_passed(d) == 0) {
+		snprintf(buf, len, "upgrade refused %lu %s: %s%s%s%s", d->tls_refused,
+		         times(d->tls_refused), f->key[REPORT_KEY_REASON],
+		         f->detail != NULL ? " (" : "",
+		         f->detail != NULL ? report_ascii(f->detail, why, NOTE_WIDTH) : "",
+		         f->detail != NULL ? ")" : "");
+	} else if (dest_tls_passed(d) > 0) {
+		snprintf(buf, len, "TLS accepted %lu %s: the current rule stays",
+		         dest_tls_passed(d), times(dest_tls_passed(d)));
 	} else {
 		snprintf(buf, len, "allowed %lu %s, no TLS seen: the current rule stays", d->ok,
 		         times(d->ok));
@@ -290,7 +316,7 @@ static const char *dest_action(struct dest *d)
 		return "require_tls"; /* a handshake was seen: the program speaks TLS */
 	}
 	d->active = false;
-	if (d->ok > 0 || d->tls_ok > 0) {
+	if (d->ok > 0 || d->tls_ok > 0 || d->tls_refused > 0) {
 		return ""; /* allowed, nothing known of the bytes: a note only */
 	}
 	return NULL; /* only policy errors and the like: nothing to suggest */

@@ -111,3 +111,48 @@ no_twin "TLS accepted on the same port" "$(ev plaintext block 10.0.0.5:6379 - pl
 expect_match "no twin: the waiver is still suggested" \
 	'# \{ to = "10\.0\.0\.5"; port = 6379; proto = "tcp"; action = "allow"; \},' \
 	"$(suggested "$T/none.log")"
+
+# --- events the shim really sent ---------------------------------------------------
+# A plaintext client blocked under the require_tls default (port PLAIN), the
+# same host reached through upgrade_tls (port TLS, audit.log_allowed records
+# the upgrade), and an upgrade refused for an untrusted certificate (port BAD):
+# the report finds TLS as the twin, never BAD.
+bash "$TOP/tests/lib/certs.sh" "$T/pki" >/dev/null
+start_audit_sink
+run_bg "$PY" "$TOP/tests/integration/sink_server.py" "$T/plain.port" "$T/plain.out"
+for n in good:valid bad:untrusted; do
+	run_bg "$PY" "$TOP/tests/integration/tls_recorder.py" "$T/pki/${n#*:}.pem" "$T/pki/${n#*:}.key" \
+		"$T/${n%%:*}.port" "$T/${n%%:*}.out" 2>/dev/null
+done
+wait_until test -s "$T/plain.port" && wait_until test -s "$T/good.port" && wait_until test -s "$T/bad.port"
+PLAIN=$(cat "$T/plain.port") GOOD=$(cat "$T/good.port") BAD=$(cat "$T/bad.port")
+POLICY="$T/policy.conf"
+write_policy "$POLICY" <<CONF
+version = 1;
+audit = { socket = "$AUDIT_SOCK"; stderr = false; log_allowed = true; };
+tls = { ca_file = "$T/pki/root.pem"; };
+outbound = {
+  default = "require_tls";
+  rules = ( { to = "127.0.0.1"; port = [ $GOOD, $BAD ]; action = "upgrade_tls"; } );
+};
+CONF
+# shellcheck disable=SC2016 # the inner shell's variables
+devtcp='exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "PING\n" >&3 && read -r -t 10 l <&3 && echo "$l"'
+shimmed "$PY" -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+try:
+    s.sendall(b"PING\n")
+except PermissionError:
+    pass' "$PLAIN" >/dev/null 2>&1
+expect "real events: the upgraded client gets its answer" "ok" "$(shimmed bash -c "$devtcp" bash "$GOOD" 2>&1)"
+shimmed bash -c "$devtcp" bash "$BAD" >/dev/null 2>&1
+wait_until grep -q "peer=127.0.0.1:$BAD .*verdict=block\|verdict=block .*peer=127.0.0.1:$BAD" "$AUDIT_LOG"
+out=$("$CLI" report "$AUDIT_LOG")
+expect_match "real events: plaintext to the plain port, TLS twin named" \
+	"plaintext seen 1 time; TLS on port $GOOD\$" "$out"
+expect_match "real events: the upgrade_tls suggestion is for the port that worked" \
+	"^    # \\{ to = \"127\\.0\\.0\\.1\"; port = $GOOD; proto = \"tcp\"; action = \"upgrade_tls\"; \\},?\$" "$out"
+expect_match "real events: the refused upgrade is a note" \
+	"# upgrade refused 1 time: cert_verify" "$out"
+expect_no_match "real events: never require_tls for an upgraded destination" \
+	"port = ($GOOD|$BAD); proto = \"tcp\"; action = \"require_tls\"" "$out"
