@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The tunnel rows of make bench (bench/README.md, "The tunnel rows"), sourced by
 # bench/run.sh: it uses run.sh's row, calc, median, at_most, at_least,
 # free_port, run_bg, W, B, SHIM and the certificates in $W/certs.
@@ -27,8 +28,8 @@ TP=$B/tunnel_peer
 
 # tunnel_wait FILE: up to 10 s for a server's port file (written once it listens).
 tunnel_wait() {
-	local i
-	for i in $(seq 1 200); do
+	local _
+	for _ in $(seq 1 200); do
 		[ -s "$1" ] && return 0
 		sleep 0.05
 	done
@@ -38,8 +39,8 @@ tunnel_wait() {
 
 # tunnel_wait_port PORT: up to 10 s for a listener (stunnel).
 tunnel_wait_port() {
-	local i
-	for i in $(seq 1 200); do
+	local _
+	for _ in $(seq 1 200); do
 		python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
 			"$1" 2>/dev/null && return 0
 		sleep 0.05
@@ -130,11 +131,11 @@ tunnel_shim() {
 
 # tunnel_runs OUT DIR MODE N: TUNNEL_RUNS figures per way into OUT.{plain,stunnel,shim}
 tunnel_runs() {
-	local out=$1 dir=$2 mode=$3 n=$4 r side v
+	local out=$1 dir=$2 mode=$3 n=$4 side v _
 	for side in plain stunnel shim; do
 		: >"$out.$side"
 	done
-	for r in $(seq 1 "$TUNNEL_RUNS"); do
+	for _ in $(seq 1 "$TUNNEL_RUNS"); do
 		for side in plain stunnel shim; do
 			v=$("tunnel_$side" "$dir" "$mode" "$n" 2>>"$out.err") || {
 				echo "bench: tunnel $dir $mode ($side) failed:" >&2

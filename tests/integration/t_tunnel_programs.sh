@@ -22,12 +22,13 @@ CA="$PKI/root.pem"
 start_audit_sink
 
 # recorder NAME CERT: a TLS server recording what it receives in $T/NAME.out;
-# its port in NAME_PORT.
+# its port in PORT[NAME].
+declare -A PORT
 recorder() {
 	run_bg "$PY" "$TOP/tests/integration/tls_recorder.py" "$PKI/$2.pem" "$PKI/$2.key" \
 		"$T/$1.port" "$T/$1.out" 2>/dev/null
 	wait_until test -s "$T/$1.port" || { not_ok "recorder $1" "did not start"; exit 1; }
-	printf -v "${1}_PORT" '%s' "$(cat "$T/$1.port")"
+	PORT[$1]=$(cat "$T/$1.port")
 }
 recorder good valid
 recorder untrusted untrusted
@@ -66,8 +67,8 @@ outbound = {
   default = "require_tls";
   rules = (
     { to = "127.0.0.1";
-      port = [ $REDIS_PORT, $WWW_PORT, $good_PORT, $untrusted_PORT, $expired_PORT,
-               $wronghost_PORT, $small_PORT ];
+      port = [ $REDIS_PORT, $WWW_PORT, ${PORT[good]}, ${PORT[untrusted]}, ${PORT[expired]},
+               ${PORT[wronghost]}, ${PORT[small]} ];
       action = "upgrade_tls"; }
   );
 };
@@ -112,30 +113,31 @@ if [ "$have_redis" = 1 ]; then
 else
 	skip "redis-cli upgraded" "redis-server or redis-cli is not installed (make deps)"
 fi
-out=$(shimmed redis-cli -h 127.0.0.1 -p "$untrusted_PORT" PING 2>&1)
+out=$(shimmed redis-cli -h 127.0.0.1 -p "${PORT[untrusted]}" PING 2>&1)
 expect_no_match "redis-cli against an untrusted server: refused" "PONG|ok" "$out"
 audited "redis-cli untrusted: audited cert_verify" \
-	"verdict=block .*peer=127\.0\.0\.1:$untrusted_PORT .*reason=cert_verify"
+	"verdict=block .*peer=127\.0\.0\.1:${PORT[untrusted]} .*reason=cert_verify"
 nothing_recorded untrusted
 
 # --- outbound: bash /dev/tcp ----------------------------------------------------
+# shellcheck disable=SC2016 # the inner shell expands them
 devtcp() {
 	shimmed bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
 printf "hello from bash\n" >&3 || exit 1
 read -r -t 10 line <&3 || exit 1
 echo "$line"' devtcp "$1" 2>&1
 }
-expect "bash /dev/tcp upgraded: the server's answer" "ok" "$(devtcp "$good_PORT")"
+expect "bash /dev/tcp upgraded: the server's answer" "ok" "$(devtcp "${PORT[good]}")"
 wait_until grep -qs "hello from bash" "$T/good.out"
 expect "bash /dev/tcp upgraded: the server got the bytes, decrypted" "hello from bash" \
 	"$(cat "$T/good.out" 2>/dev/null)"
-out=$(devtcp "$expired_PORT")
+out=$(devtcp "${PORT[expired]}")
 expect_no_match "bash /dev/tcp against an expired certificate: refused" "^ok$" "$out"
-audited "expired: audited cert_verify" "verdict=block .*peer=127\.0\.0\.1:$expired_PORT .*reason=cert_verify"
+audited "expired: audited cert_verify" "verdict=block .*peer=127\.0\.0\.1:${PORT[expired]} .*reason=cert_verify"
 nothing_recorded expired
-out=$(devtcp "$wronghost_PORT")
+out=$(devtcp "${PORT[wronghost]}")
 expect_no_match "bash /dev/tcp against a wrong-host certificate: refused" "^ok$" "$out"
-audited "wrong host: audited hostname" "verdict=block .*peer=127\.0\.0\.1:$wronghost_PORT .*reason=hostname"
+audited "wrong host: audited hostname" "verdict=block .*peer=127\.0\.0\.1:${PORT[wronghost]} .*reason=hostname"
 nothing_recorded wronghost
 
 # --- exec: bash opens the upgraded connection, the program it execs uses it ------
@@ -144,7 +146,7 @@ write_policy "$T/exec.conf" <<EOF
 version = 1;
 audit = { socket = "$AUDIT_SOCK"; stderr = false; };
 tls = { ca_file = "$CA"; };
-outbound = { rules = ( { to = "127.0.0.1"; port = $execd_PORT; action = "upgrade_tls"; } ); };
+outbound = { rules = ( { to = "127.0.0.1"; port = ${PORT[execd]}; action = "upgrade_tls"; } ); };
 EOF
 cat >"$T/after_exec.py" <<'PYEOF'
 import socket
@@ -162,14 +164,14 @@ PYEOF
 # shellcheck disable=SC2016 # the inner shell's arguments
 out=$(POLICY="$T/exec.conf" shimmed bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
 printf "before exec\n" >&3
-exec "$2" "$3"' bash "$execd_PORT" "$PY" "$T/after_exec.py" 2>&1)
-expect "exec: the new image keeps the upgraded connection (getpeername, answers)" "$execd_PORT 2" "$out"
+exec "$2" "$3"' bash "${PORT[execd]}" "$PY" "$T/after_exec.py" 2>&1)
+expect "exec: the new image keeps the upgraded connection (getpeername, answers)" "${PORT[execd]} 2" "$out"
 wait_until grep -qs "after exec" "$T/execd.out"
 expect "exec: the server got both sides' bytes, in order" "before exec|after exec" \
 	"$(tr '\n' '|' <"$T/execd.out" 2>/dev/null | sed 's/|$//')"
 
 # --- urgent data cannot cross a tunnel: refused, never dropped silently ---------
-out=$(shimmed "$PY" - "$good_PORT" <<'PYEOF' 2>&1
+out=$(shimmed "$PY" - "${PORT[good]}" <<'PYEOF' 2>&1
 import errno, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 try:
@@ -193,7 +195,7 @@ PYEOF
 expect "python3 http.client to http:// upgraded" "200 hello over an upgraded connection" "$out"
 
 # --- outbound: thousands of small writes on one connection ----------------------
-out=$(shimmed "$PY" - "$small_PORT" <<'PYEOF' 2>&1
+out=$(shimmed "$PY" - "${PORT[small]}" <<'PYEOF' 2>&1
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
 for i in range(5000):
