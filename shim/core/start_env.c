@@ -29,6 +29,7 @@ enum start_var {
 	START_PRELOAD,
 	START_LISTEN_PID,
 	START_LISTEN_FDS,
+	START_TUNNEL,
 	START_VARS
 };
 
@@ -51,6 +52,8 @@ static SHIM_STARTUP_DATA struct {
     /* systemd socket activation (sd_listen_fds(3)): numbers, short */
     [START_LISTEN_PID] = {"LISTEN_PID", 24, NULL, false},
     [START_LISTEN_FDS] = {"LISTEN_FDS", 24, NULL, false},
+    /* the tunnels an exec'ed parent held (shim/tunnel/exec.c) */
+    [START_TUNNEL] = {"TLSGUARD_TUNNEL", 4096, NULL, true},
 };
 
 enum start_state { START_NONE, START_TAKING, START_TAKEN };
@@ -63,7 +66,8 @@ struct start_store {
 };
 
 static SHIM_STARTUP_DATA char start_near_bytes[512];
-static char start_far_bytes[PATH_MAX + 64 + 4096 + 4096 + 24 + 24]; /* every value at its longest */
+static char
+    start_far_bytes[PATH_MAX + 64 + 4096 + 4096 + 24 + 24 + 4096]; /* every value at its longest */
 
 static SHIM_STARTUP_DATA struct {
 	atomic_int state;              /* enum start_state */
@@ -176,4 +180,9 @@ const char *shim_start_listen_pid(void)
 const char *shim_start_listen_fds(void)
 {
 	return start_value(START_LISTEN_FDS);
+}
+
+const char *shim_start_tunnel(void)
+{
+	return start_value(START_TUNNEL);
 }

@@ -18,6 +18,8 @@ void start_env_take(void);
 const char *shim_start_policy(void);
 const char *shim_start_mode(void);
 const char *shim_start_fds(void);
+/* TLSGUARD_TUNNEL as started: the tunnels an exec'ed parent held. */
+const char *shim_start_tunnel(void);
 /* LD_PRELOAD's value as the process was started (the kept copy itself, so a
  * caller may compare by address first). */
 const char *shim_start_preload(void);

@@ -111,6 +111,15 @@ int child_env_edits(struct child_env *ce, char *const envp[], const struct child
 	return 0;
 }
 
+int child_env_want_value(struct child_env *ce, char *const envp[], const char *name,
+                         const char *want)
+{
+	if (ce->nedits >= CHILD_ENV_EDITS_MAX) {
+		return -1;
+	}
+	return want_value(ce, envp, name, want);
+}
+
 static bool edited(const char *entry, const struct child_env *ce)
 {
 	int i;

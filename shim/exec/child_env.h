@@ -23,8 +23,8 @@ struct env_edit {
 	const char *value; /* ENV_EDIT_SET: into entry */
 };
 
-/* LD_PRELOAD, TLSGUARD_POLICY, TLSGUARD_MODE, TLSGUARD_FDS */
-#define CHILD_ENV_EDITS_MAX 4
+/* LD_PRELOAD, TLSGUARD_POLICY, TLSGUARD_MODE, TLSGUARD_FDS, TLSGUARD_TUNNEL */
+#define CHILD_ENV_EDITS_MAX 5
 
 /* What the child must get. */
 struct child_env_want {
@@ -46,6 +46,11 @@ struct child_env {
 /* Fills ce->edits with what envp lacks or has wrong (ce->envp stays NULL).
  * -1 when out of memory. */
 int child_env_edits(struct child_env *ce, char *const envp[], const struct child_env_want *want);
+
+/* One more edit after child_env_edits: name=want in the child (want NULL
+ * or "": absent). -1 when out of memory or ce is full. */
+int child_env_want_value(struct child_env *ce, char *const envp[], const char *name,
+                         const char *want);
 
 /* ce->envp: the edits first, then every entry of envp they do not replace.
  * Nothing is copied but the array. -1 when out of memory. */

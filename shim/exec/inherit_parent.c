@@ -19,11 +19,14 @@
 #include "inherit_parent.h"
 #include "shim.h"
 #include "socket_name.h"
+#include "tunnel/tunnel.h"
 
 /* The parent collects at most this many sockets: more than any list of
  * FDLIST_MAX bytes can name (an entry takes at least 5 bytes with its comma),
  * so a longer table always ends the list with "*". */
 #define GOVERNED_COLLECT_MAX 1024
+
+static char env_tunnel[] = "TLSGUARD_TUNNEL";
 
 /* Adds the socket at fd to e (once: dup'ed descriptors share it). */
 static void collect_one(struct fdlist_entry *e, size_t *n, int fd, bool inbound)
@@ -39,7 +42,7 @@ static void collect_one(struct fdlist_entry *e, size_t *n, int fd, bool inbound)
 
 /* The governed sockets the new image can hold, as TLSGUARD_FDS (all_fds: see
  * inherit_child_env). */
-static void governed_fds(char *out, size_t len, bool all_fds)
+static void governed_fds(char *out, size_t len, bool all_fds, char *tunnels, size_t tlen)
 {
 	struct fdlist_entry *e = malloc(GOVERNED_COLLECT_MAX * sizeof(*e));
 	unsigned int i, j;
@@ -65,7 +68,13 @@ static void governed_fds(char *out, size_t len, bool all_fds)
 			}
 			flags = all_fds ? 0 : real()->fcntl(fd, F_GETFD);
 			if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
-				collect_one(e, &n, fd, c->inbound);
+				if (c->tunnel != NULL) {
+					/* a tunnel's pair end: named apart, with
+					 * what the new image answers for it */
+					tunnel_env_add(c->tunnel, fd, tunnels, tlen);
+				} else {
+					collect_one(e, &n, fd, c->inbound);
+				}
 			}
 			conn_release(c);
 		}
@@ -85,17 +94,23 @@ int inherit_child_env(struct child_env *ce, char *const envp[], bool all_fds)
 	    .mode = shim_start_mode(),
 	};
 	const struct policy *policy;
-	char *list = NULL;
+	char *list = NULL, *tunnels = NULL;
 	int rc;
 
 	/* A process that never governed a descriptor has no table to list. */
 	if (atomic_load_explicit(&fdt_in_use, memory_order_acquire) &&
-	    (list = malloc(FDLIST_MAX + 1)) != NULL) {
-		governed_fds(list, FDLIST_MAX + 1, all_fds);
+	    (list = malloc(FDLIST_MAX + 1)) != NULL &&
+	    (tunnels = malloc(TUNNEL_ENV_MAX + 1)) != NULL) {
+		tunnels[0] = '\0';
+		governed_fds(list, FDLIST_MAX + 1, all_fds, tunnels, TUNNEL_ENV_MAX + 1);
 		want.fds = list;
 	}
 	rc = child_env_edits(ce, envp, &want);
+	if (rc == 0) {
+		rc = child_env_want_value(ce, envp, env_tunnel, tunnels);
+	}
 	free(list);
+	free(tunnels);
 	if (rc == 0 && ce->nedits == 0) {
 		return 0; /* the common case: the policy is not even parsed */
 	}

@@ -17,12 +17,18 @@
 #include "core/start_env.h"
 #include "inherit_parent.h"
 #include "shim.h"
+#include "tunnel/tunnel.h"
 
 /* Runs the real call with the child's environment; refuses (ENOMEM) rather than
  * start an ungoverned child when the environment cannot be built. */
-#define WITH_CHILD_ENV(envp, all_fds, call)                                                        \
+#define WITH_CHILD_ENV(envp, all_fds, call) WITH_CHILD_ENV_KEEP(envp, all_fds, false, call)
+
+/* keep: the call replaces this process's image (the exec family), whose
+ * tunnel pumps a keeper process takes over first (shim/tunnel/exec.c). */
+#define WITH_CHILD_ENV_KEEP(envp, all_fds, keep, call)                                             \
 	do {                                                                                       \
 		struct child_env ce_;                                                              \
+		struct tunnel_keep keep_ = {.go = -1};                                             \
 		int rc_, saved_;                                                                   \
 		if (inherit_child_env(&ce_, envp, all_fds) < 0) {                                  \
 			child_env_free(&ce_);                                                      \
@@ -31,8 +37,12 @@
 		}                                                                                  \
 		char *const *env_ = ce_.envp != NULL ? ce_.envp : (envp);                          \
 		audit_flush_suppressed(); /* exec drops the count with the image */                \
+		if (keep) {                                                                        \
+			tunnel_exec_prepare(&keep_);                                               \
+		}                                                                                  \
 		rc_ = call;                                                                        \
 		saved_ = errno;                                                                    \
+		tunnel_exec_abort(&keep_); /* still here: the exec failed */                       \
 		child_env_free(&ce_);                                                              \
 		errno = saved_;                                                                    \
 		return rc_;                                                                        \
@@ -42,12 +52,12 @@
  * calls an interposed name. */
 static int execve_governed(const char *path, char *const argv[], char *const envp[])
 {
-	WITH_CHILD_ENV(envp, false, real()->execve(path, argv, env_));
+	WITH_CHILD_ENV_KEEP(envp, false, true, real()->execve(path, argv, env_));
 }
 
 static int execvpe_governed(const char *file, char *const argv[], char *const envp[])
 {
-	WITH_CHILD_ENV(envp, false, real()->execvpe(file, argv, env_));
+	WITH_CHILD_ENV_KEEP(envp, false, true, real()->execvpe(file, argv, env_));
 }
 
 SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -62,14 +72,14 @@ SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]
 
 SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	WITH_CHILD_ENV(envp, false, real()->fexecve(fd, argv, env_));
+	WITH_CHILD_ENV_KEEP(envp, false, true, real()->fexecve(fd, argv, env_));
 }
 
 /* execveat(2) (glibc 2.34). */
 SHIM_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                          int flags)
 {
-	WITH_CHILD_ENV(envp, false, real()->execveat(dirfd, path, argv, env_, flags));
+	WITH_CHILD_ENV_KEEP(envp, false, true, real()->execveat(dirfd, path, argv, env_, flags));
 }
 
 SHIM_EXPORT int execv(const char *path, char *const argv[])

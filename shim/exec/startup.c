@@ -9,6 +9,7 @@
 #include "core/init.h"
 #include "core/start_env.h"
 #include "inherit_child.h"
+#include "tunnel/tunnel.h"
 
 /* Before any other constructor, and so before main can touch the environment
  * or the policy file (a wrapper called even earlier takes the snapshot and
@@ -19,4 +20,5 @@ __attribute__((constructor(101))) static void shim_start(void)
 	start_env_take();
 	shim_policy_read_at_start();
 	inherit_child_adopt(shim_start_fds(), shim_start_listen_pid(), shim_start_listen_fds());
+	tunnel_adopt_env(shim_start_tunnel());
 }

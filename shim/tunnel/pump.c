@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bind/real.h"
@@ -120,15 +123,32 @@ static bool starttls_postgres(struct pump *p)
 	return true;
 }
 
-/* The layer has recorded a policy refusal (its own audit event); otherwise
- * this records why the handshake failed. */
+/* Whether the socket layer refused the TCP connection itself (plaintext from
+ * a client: its own event). */
+static bool tcp_refused(const struct tunnel *t)
+{
+	struct conn *c = conn_acquire(t->tcp);
+	bool refused = false;
+
+	if (c != NULL) {
+		lock_take(&c->lock);
+		refused = c->blocked;
+		lock_give(&c->lock);
+		conn_release(c);
+	}
+	return refused;
+}
+
+/* The layer has recorded a policy refusal (its own audit event), or the
+ * socket layer a plaintext client; otherwise this records why the handshake
+ * failed. */
 static void report_failure(struct pump *p)
 {
 	struct ossl_state *st = ossl_state_get(p->f, p->ssl);
 	char detail[160];
 	unsigned long e;
 
-	if (st != NULL && st->reported) {
+	if ((st != NULL && st->reported) || tcp_refused(p->t)) {
 		return;
 	}
 	e = p->tf->ERR_get_error();
@@ -138,6 +158,26 @@ static void report_failure(struct pump *p)
 		snprintf(detail, sizeof(detail), "the peer ended the connection in the handshake");
 	}
 	tunnel_report(p->t, "handshake", detail);
+}
+
+/* Inbound: a client that connects and leaves without a byte (a port probe,
+ * a health check) is no refusal and no event, as on a require_tls listener:
+ * the program reads EOF. */
+static bool client_spoke(struct pump *p)
+{
+	struct tunnel *t = p->t;
+	char byte;
+
+	if (!t->inbound) {
+		return true;
+	}
+	if (wait_fd(t, t->tcp, POLLIN, PUMP_HANDSHAKE_MS) > 0 &&
+	    real()->recv(t->tcp, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+		tunnel_set_state(t, TUNNEL_CLOSED, 0);
+		(void)real()->shutdown(t->pump_end, SHUT_RDWR);
+		return false;
+	}
+	return true;
 }
 
 static bool handshake(struct pump *p)
@@ -351,7 +391,7 @@ static void run(struct pump *p)
 		refuse(p, 0);
 		return;
 	}
-	if (!starttls_postgres(p)) {
+	if (!starttls_postgres(p) || !client_spoke(p)) {
 		return;
 	}
 	p->ssl = p->tf->SSL_new(ctx);
@@ -367,13 +407,11 @@ static void run(struct pump *p)
 	move_bytes(p);
 }
 
-void *tunnel_pump_main(void *arg)
+/* The end of a pump, the tunnel's lock held: the connection closed. */
+static void finish(struct pump *p)
 {
-	struct pump *p = arg;
 	struct tunnel *t = p->t;
 
-	pthread_mutex_lock(&t->lock);
-	run(p);
 	if (atomic_load_explicit(&t->sh->state, memory_order_relaxed) != TUNNEL_REFUSED) {
 		tunnel_set_state(t, TUNNEL_CLOSED, 0);
 	}
@@ -385,18 +423,81 @@ void *tunnel_pump_main(void *arg)
 	(void)real()->close(t->pump_end);
 	t->tcp = t->pump_end = -1;
 	t->pumped = false;
+	t->pump = NULL;
 	pthread_mutex_unlock(&t->lock);
 	free(p);
 	tunnel_unref(t); /* the pump's reference */
+}
+
+static void *pump_main(void *arg)
+{
+	struct pump *p = arg;
+
+	pthread_mutex_lock(&p->t->lock);
+	run(p);
+	finish(p);
 	return NULL;
+}
+
+struct resume {
+	struct pump *p;
+	_Atomic int *live;
+};
+
+static void *resume_main(void *arg)
+{
+	struct resume r = *(struct resume *)arg;
+
+	free(arg);
+	pthread_mutex_lock(&r.p->t->lock);
+	move_bytes(r.p);
+	finish(r.p);
+	atomic_fetch_sub_explicit(r.live, 1, memory_order_release);
+	(void)real()->syscall(SYS_futex, (long)r.live, (long)FUTEX_WAKE_PRIVATE, 1L, 0L, 0L, 0L);
+	return NULL;
+}
+
+static int start_thread(void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t th;
+	int rc;
+
+	/* The program's signals are for the program's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	rc = pthread_create(&th, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int tunnel_pump_resume(struct tunnel *t, _Atomic int *live)
+{
+	struct resume *r = malloc(sizeof(*r));
+	int rc;
+
+	if (r == NULL || t->pump == NULL) {
+		free(r);
+		return -1;
+	}
+	r->p = t->pump;
+	r->live = live;
+	rc = start_thread(resume_main, r);
+	if (rc != 0) {
+		free(r);
+		return -1;
+	}
+	return 0;
 }
 
 int tunnel_pump_start(struct tunnel *t)
 {
 	struct pump *p = calloc(1, sizeof(*p));
-	sigset_t all, old;
-	pthread_attr_t attr;
-	pthread_t th;
 	int rc;
 
 	if (p == NULL) {
@@ -410,17 +511,11 @@ int tunnel_pump_start(struct tunnel *t)
 		return -1;
 	}
 	t->pumped = true;
-	/* The program's signals are for the program's threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	rc = pthread_create(&th, &attr, tunnel_pump_main, p);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	t->pump = p;
+	rc = start_thread(pump_main, p);
 	if (rc != 0) {
 		t->pumped = false;
+		t->pump = NULL;
 		free(p);
 		errno = rc;
 		return -1;

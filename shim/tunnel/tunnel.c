@@ -119,7 +119,7 @@ void tunnel_report(const struct tunnel *t, const char *reason, const char *detai
 	    .peer = &t->peer_addr,
 	    .port = t->peer_port,
 	    .host = t->host,
-	    .rule = t->rule->index,
+	    .rule = t->rule != NULL ? t->rule->index : POLICY_RULE_DEFAULT,
 	    .reason = reason,
 	    .detail = detail,
 	};
@@ -477,15 +477,38 @@ fail:
 	return -1;
 }
 
-/* ---- exec ---- */
-
-void tunnel_exec_keep(char *buf, size_t len)
+size_t tunnel_collect_owned(struct tunnel **out, size_t max)
 {
-	(void)len;
-	buf[0] = '\0';
+	struct tunnel *t;
+	size_t n = 0;
+
+	if (!atomic_load_explicit(&tunnels_made, memory_order_acquire)) {
+		return 0;
+	}
+	pthread_mutex_lock(&list_lock);
+	for (t = tunnels; t != NULL && n < max; t = t->next) {
+		if (t->pumped && t->owner == getpid()) {
+			tunnel_ref(t);
+			out[n++] = t;
+		}
+	}
+	pthread_mutex_unlock(&list_lock);
+	return n;
 }
 
-void tunnel_adopt_env(const char *value)
+struct tunnel *tunnel_adopted(bool inbound, const struct sockaddr_storage *peer, socklen_t peer_len,
+                              const struct sockaddr_storage *local, socklen_t local_len)
 {
-	(void)value;
+	struct tunnel *t = tunnel_new(NULL, inbound);
+
+	if (t == NULL) {
+		return NULL;
+	}
+	t->sh->peer = *peer;
+	t->sh->peer_len = peer_len;
+	t->sh->local = *local;
+	t->sh->local_len = local_len;
+	atomic_store_explicit(&t->sh->state, TUNNEL_OPEN, memory_order_release);
+	tunnel_list_add(t);
+	return t;
 }

@@ -133,13 +133,28 @@ void tunnel_close_flush(int fd);
 int tunnel_getsockopt(int fd, int level, int name, void *value, socklen_t *len, int *rc);
 int tunnel_setsockopt(int fd, int level, int name, const void *value, socklen_t len, int *rc);
 
-/* exec (shim/exec): before the real execve. Forks the keeper of this
- * process's tunnels whose program descriptor the new image inherits, and
- * writes "TLSGUARD_TUNNELS=..." (the descriptors and their addresses) into
- * buf (len bytes; "" when there is none). */
-void tunnel_exec_keep(char *buf, size_t len);
-/* In a new image: the tunnels named by the environment's TLSGUARD_TUNNELS
- * value (their pump runs in the keeper). */
+/* exec (shim/exec/). TLSGUARD_TUNNEL names the tunnels' program descriptors
+ * a new image inherits, by socket (as TLSGUARD_FDS does), with the addresses
+ * it answers getpeername and getsockname with. */
+#define TUNNEL_ENV_MAX 4095
+/* Appends t's entry for the inherited descriptor fd to list (len bytes). */
+void tunnel_env_add(struct tunnel *t, int fd, char *list, size_t len);
+/* In a new image: the tunnels the environment's TLSGUARD_TUNNEL names (their
+ * pump runs in another process). */
 void tunnel_adopt_env(const char *value);
+
+/* A process that execs while its pumps run would end them: before the real
+ * exec, a keeper process takes them over (a double fork: it is nobody's
+ * child, no program waits for it). It starts pumping only once the exec has
+ * succeeded (the close-on-exec end of a pipe closes); meanwhile this
+ * process's pumps are held still. After a failed exec, tunnel_exec_abort
+ * sends the keeper away and lets the pumps go on. */
+struct tunnel_keep {
+	int go; /* the pipe's write end, or -1: no keeper */
+	size_t n;
+	struct tunnel *held[64];
+};
+void tunnel_exec_prepare(struct tunnel_keep *k);
+void tunnel_exec_abort(struct tunnel_keep *k);
 
 #endif

@@ -45,6 +45,7 @@ struct tunnel {
 	uint16_t peer_port;
 	uint16_t local_port;
 	char host[CONN_HOST_MAX];
+	void *pump;           /* the pump's state (pump.c) */
 	pthread_mutex_t lock; /* held by the pump while it works (not while it
 	                       * waits): fork and the exec keeper take it */
 	struct tunnel *next;  /* every tunnel of the process (tunnel.c) */
@@ -65,10 +66,21 @@ struct tunnel *tunnel_of_fd(int fd);
 /* Audit event=upgrade for a refusal the tunnel itself decides. */
 void tunnel_report(const struct tunnel *t, const char *reason, const char *detail);
 
+/* Set while the exec keeper is forked: its child keeps the descriptors. */
+extern bool tunnel_forking_keeper;
+/* The tunnels whose pump runs in this process, a reference taken on each. */
+size_t tunnel_collect_owned(struct tunnel **out, size_t max);
+/* A tunnel named by an exec'ed parent (its pump runs elsewhere): open, with
+ * these addresses; the caller's reference. */
+struct tunnel *tunnel_adopted(bool inbound, const struct sockaddr_storage *peer, socklen_t peer_len,
+                              const struct sockaddr_storage *local, socklen_t local_len);
+
 /* pump.c: the thread; starts it (0) or -1. */
 int tunnel_pump_start(struct tunnel *t);
-/* The pump's body, for a keeper process (tunnel_exec_keep). */
-void *tunnel_pump_main(void *arg);
+/* In the keeper: a new thread carries on t's pump where the exec'ing
+ * process's stood (its state is in t->pump). live is decremented (and woken)
+ * when it ends. 0 or -1. */
+int tunnel_pump_resume(struct tunnel *t, _Atomic int *live);
 
 /* ctx.c: the SSL_CTX for rule (made once per rule), or NULL with a reason. */
 SSL_CTX *tunnel_ctx(const struct ssl_fns *f, const struct tunnel_ssl_fns *tf,

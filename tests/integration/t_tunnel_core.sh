@@ -121,6 +121,12 @@ out=$(shimmed "$CLIENT" exec "${PORTS[good]}" 2>&1)
 expect_match "exec: the new image keeps using the upgraded connection" "lines=exec:1" "$out"
 expect_match "exec: getpeername in the new image" "execd peer=127.0.0.1:${PORTS[good]}" "$out"
 
+out=$(shimmed "$CLIENT" execself "${PORTS[good]}" 2>&1)
+expect_match "exec in the process that made the tunnel: the connection survives" \
+	"lines=before:1,exec:1" "$out"
+expect_match "exec in the process that made the tunnel: getpeername" \
+	"execd peer=127.0.0.1:${PORTS[good]}" "$out"
+
 out=$(shimmed "$CLIENT" shutdown "${PORTS[mtls]}" "mutual
 " 2>&1)
 expect_match "client_cert presented to a server that requires one" "lines=mutual:1" "$out"
@@ -150,6 +156,15 @@ for bad in untrusted expired wronghost; do
 	expect "$bad: no application byte reached the server" "" "$(cat "$T/$bad.log")"
 done
 
+# audit mode: the refusal is recorded, the connection goes on (upgraded)
+audit_mark
+out=$(TLSGUARD_MODE=audit shimmed "$CLIENT" shutdown "${PORTS[untrusted]}" "audited
+" 2>&1)
+expect_match "audit mode: an untrusted server is still reached, over TLS" "lines=audited:1" "$out"
+expect_match "audit mode: the would-be refusal is recorded" \
+	"event=upgrade verdict=audit dir=out .*reason=cert_verify" "$(audit_since)"
+: >"$T/untrusted.log"
+
 audit_mark
 out=$(shimmed "$CLIENT" hello "${PORTS[good]}" 2>&1)
 expect_match "TLS inside TLS: refused" "read: ECONNREFUSED" "$out"
@@ -171,6 +186,7 @@ expect "postgres N: no program byte reached the server" "" "$(cat "$T/pgN.log")"
 
 HTTP=$(new_port)
 MHTTP=$(new_port)
+XHTTP=$(new_port)
 mkdir -p "$T/www"
 echo "served through the shim" >"$T/www/index.html"
 IN_POLICY="$T/inbound.conf"
@@ -180,6 +196,8 @@ audit = { socket = "$AUDIT_SOCK"; stderr = false; };
 outbound = { default = "allow"; };
 inbound = { default = "allow"; rules = (
     { port = $HTTP; action = "terminate_tls";
+      tls = { cert_file = "$CERTS/valid.pem"; key_file = "$CERTS/valid.key"; }; },
+    { port = $XHTTP; action = "terminate_tls"; external = true;
       tls = { cert_file = "$CERTS/valid.pem"; key_file = "$CERTS/valid.key"; }; },
     { port = $MHTTP; action = "terminate_tls";
       tls = { cert_file = "$CERTS/valid.pem"; key_file = "$CERTS/valid.key";
@@ -192,8 +210,11 @@ LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$IN_POLICY" run_bg "$PY" -m http.server --bi
 LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$IN_POLICY" run_bg "$PY" -m http.server --bind 127.0.0.1 "$MHTTP" \
 	>"$T/mhttp.log" 2>&1
 cd "$T" || exit 1
+LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$IN_POLICY" run_bg "$PY" -m http.server --bind 127.0.0.1 "$XHTTP" \
+	>"$T/xhttp.log" 2>&1
 wait_port "$HTTP"
 wait_port "$MHTTP"
+wait_port "$XHTTP"
 
 out=$(curl -sS --max-time 10 --cacert "$CERTS/root.pem" "https://localhost:$HTTP/index.html" 2>&1)
 expect "terminate_tls: curl https:// to python3 -m http.server" "served through the shim" "$out"
@@ -213,5 +234,11 @@ expect_match "require_client_cert: audited" "event=upgrade verdict=block dir=in 
 out=$(curl -sS --max-time 10 --cacert "$CERTS/root.pem" --cert "$CERTS/client.pem" \
 	--key "$CERTS/client.key" "https://localhost:$MHTTP/index.html" 2>&1)
 expect "require_client_cert: curl with a client certificate works" "served through the shim" "$out"
+audit_mark
+out=$(curl -sS --max-time 10 --cacert "$CERTS/root.pem" "https://localhost:$XHTTP/index.html" 2>&1)
+expect_no_match "external = true: a certificate without a public root is not served" \
+	"served through the shim" "$out"
+expect_match "external = true: audited" "event=upgrade verdict=block dir=in .*rule=2" "$(audit_since)"
 
+cat "$AUDIT_LOG" >"${TUNNEL_CORE_AUDIT_COPY:-/dev/null}"
 exit 0

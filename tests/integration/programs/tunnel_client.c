@@ -14,6 +14,7 @@
  *   sendfile  sendfile(ARG) into the socket, SHUT_WR, reads the reply
  *   fork      parent and child both write on the connection, then the reply
  *   exec      execs ARG with the connection as descriptor 3 (it writes "exec\n")
+ *   execself  the process itself execs ARG (no fork): the pumps must survive
  *   execd     (what exec runs) writes on descriptor 3, shuts it, reads the reply
  *   many      ARG writes of 1 byte each, SHUT_WR, reads the reply
  *   first     reads first (server speaks first), then writes "hi\n", reads
@@ -359,6 +360,19 @@ static int mode_exec(const char *port, const char *self)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+static int mode_execself(const char *port, const char *self)
+{
+	int fd = connect_blocking(port);
+
+	write_all(fd, "before\n", 7);
+	if (fd != 3 && (dup2(fd, 3) < 0 || close(fd) < 0)) {
+		return 1;
+	}
+	execl(self, self, "execd", port, (char *)NULL);
+	printf("exec: %s\n", ename(errno));
+	return 1;
+}
+
 static int mode_execd(void)
 {
 	struct sockaddr_in peer;
@@ -465,6 +479,8 @@ int main(int argc, char **argv)
 		return mode_fork(port);
 	if (strcmp(mode, "exec") == 0)
 		return mode_exec(port, argv[0]);
+	if (strcmp(mode, "execself") == 0)
+		return mode_execself(port, argv[0]);
 	if (strcmp(mode, "execd") == 0)
 		return mode_execd();
 	if (strcmp(mode, "many") == 0)
