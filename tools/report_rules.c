@@ -77,9 +77,9 @@ static int split_peer(const char *peer, char *ip, size_t iplen, unsigned *port)
 
 static bool is_failure(const char *reason)
 {
-	static const char *const failures[] = {"cert_verify",      "hostname",  "pin",
-	                                       "protocol_version", "cipher",    "no_client_cert",
-	                                       "unmanaged_tls",    "downgrade", NULL};
+	static const char *const failures[] = {
+	    "cert_verify",    "hostname",      "pin",       "protocol_version", "cipher",
+	    "no_client_cert", "unmanaged_tls", "downgrade", "tls_in_tls",       NULL};
 	const char *const *f;
 
 	for (f = failures; *f != NULL; f++) {
@@ -99,9 +99,11 @@ static void dest_count(struct dest *d, const struct report_group *g)
 	if (d->host == NULL && strcmp(g->key[REPORT_KEY_HOST], "-") != 0) {
 		d->host = g->key[REPORT_KEY_HOST];
 	}
-	if (strcmp(g->event, "upgrade") == 0) {
+	if (strcmp(g->event, "upgrade") == 0 && strcmp(reason, "tls_in_tls") != 0) {
 		/* the shim spoke TLS for a plaintext program: neither the program's
-		 * plaintext nor its handshake (require_tls would break it) */
+		 * plaintext nor its handshake (require_tls would break it); but a
+		 * program refused for TLS inside TLS speaks TLS itself, and is
+		 * counted below as a handshake seen: require_tls is its rule */
 		if (strcmp(g->key[REPORT_KEY_VERDICT], "allow") != 0) {
 			d->tls_refused += g->count;
 			if (d->failure == NULL || g->count > d->failure->count) {

@@ -76,6 +76,15 @@ expect "upgrade event: no line skipped as malformed" "0" \
 } >"$T/refused.log"
 expect_no_match "refused upgrade: no twin" 'upgrade_tls' "$(suggested "$T/refused.log")"
 
+# a program refused for TLS inside TLS speaks TLS itself: require_tls is its rule
+{
+	ev upgrade allow 10.0.0.7:6380 - allowed
+	ev upgrade block 10.0.0.7:6380 - tls_in_tls
+} >"$T/tlsintls.log"
+expect_match "tls_in_tls: the program speaks TLS, an active require_tls" \
+	'^    \{ to = "10\.0\.0\.7"; port = 6380; proto = "tcp"; action = "require_tls"; \}$' \
+	"$(suggested "$T/tlsintls.log")"
+
 # --- the twin with the most accepted sessions wins --------------------------------
 {
 	ev plaintext block 10.0.0.5:6379 - plaintext
