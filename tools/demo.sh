@@ -190,7 +190,7 @@ upgraded() {
 	case "$1" in
 	*"HTTP/1.0 200"* | *"HTTP/1.1 200"*) echo "OK (TLS)" ;;
 	*"refused"* | *"Permission denied"* | *"reset by peer"*) echo "BLOCKED: refused" ;;
-	*) echo "FAILED (exit $2)" ;;
+	*) echo "FAILED: no HTTP answer" ;; # plaintext to a TLS port
 	esac
 }
 UROWS=(
