@@ -200,7 +200,7 @@ UROWS=(
 )
 echo
 echo "plaintext programs, upgraded to TLS by tlsguard (upgrade_tls):"
-printf '%-21s %-17s %-19s %s\n' "client" "target" "without tlsguard" "with tlsguard"
+printf '%-20s %-17s %-23s %s\n' "client" "target" "without tlsguard" "with tlsguard"
 printf '%s\n' "-------------------------------------------------------------------------------"
 for row in "${UROWS[@]}"; do
 	IFS='|' read -r fn client target want_off want_on <<<"$row"
@@ -213,7 +213,7 @@ for row in "${UROWS[@]}"; do
 		mark="  <-- want: $want_off / $want_on"
 		failed=$((failed + 1))
 	fi
-	printf '%-21s %-17s %-19s %s%s\n' "$client" "$target" "$off" "$on" "$mark"
+	printf '%-20s %-17s %-23s %s%s\n' "$client" "$target" "$off" "$on" "$mark"
 done
 
 # the sink writes each datagram as it arrives; a moment for the last one
