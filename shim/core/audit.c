@@ -243,14 +243,22 @@ static void emit_suppressed(const struct timespec *now)
 	deliver(ev.verdict);
 }
 
+SHIM_THREAD bool audit_in_tunnel;
+
 void audit_emit_at(const struct audit_event *ev, const struct timespec *now)
 {
+	struct audit_event upgrade;
 	int saved = errno;
 	bool pass;
 
 	if (ev == NULL || emitting) {
 		errno = saved;
 		return;
+	}
+	if (audit_in_tunnel && ev->kind == AUDIT_HANDSHAKE) {
+		upgrade = *ev; /* the tunnel's own handshake (shim/tunnel) */
+		upgrade.kind = AUDIT_UPGRADE;
+		ev = &upgrade;
 	}
 	emitting = true;
 	pthread_once(&atfork_once, register_atfork);

@@ -13,6 +13,7 @@
 
 #include "audit_line.h"
 #include "policy.h"
+#include "shim.h"
 
 /* Takes the audit settings of the loaded policy. Until called, events go to
  * /dev/log (facility authpriv) with a copy of blocks on stderr, so a policy that
@@ -28,6 +29,9 @@ void audit_configure(const struct policy_audit *cfg);
  * to stderr and the fallback is announced once. With audit.stderr, every block
  * is also written to stderr as one line. */
 void audit_emit(const struct audit_event *ev);
+/* Set on a tunnel's pump thread (shim/tunnel): the handshake events the TLS
+ * layer emits there are the tunnel's, event=upgrade. */
+extern SHIM_THREAD bool audit_in_tunnel;
 
 /* Sends the count of suppressed events now, if there is one. The exec
  * wrappers call it: exec drops the process image and the count with it. */

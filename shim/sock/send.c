@@ -16,6 +16,7 @@
 #include "decide.h"
 #include "io.h"
 #include "shim.h"
+#include "tunnel/tunnel.h"
 
 /* How a send wrapper makes its real call, so that one path can make it with
  * either the program's buffers or the shim's private copy of them. */
@@ -88,6 +89,27 @@ static size_t gather(const struct iovec *iov, size_t iovcnt, uint8_t *to, size_t
 	return n;
 }
 
+/* sendto/sendmsg on a tunnel's pair end: TCP ignores the address given with
+ * a connected socket (and MSG_FASTOPEN once connected), where a connected
+ * AF_UNIX stream socket refuses it (EISCONN): both go. */
+static ssize_t tunnel_send(int fd, const struct send_call *sc, const struct iovec *iov,
+                           size_t iovcnt)
+{
+	struct send_call plain = *sc;
+	struct msghdr m;
+
+	plain.flags &= ~MSG_FASTOPEN;
+	plain.addr = NULL;
+	plain.alen = 0;
+	if (sc->msg != NULL) {
+		m = *sc->msg;
+		m.msg_name = NULL;
+		m.msg_namelen = 0;
+		plain.msg = &m;
+	}
+	return send_call_run(fd, &plain, iov, iovcnt);
+}
+
 /* Every send wrapper on a governed descriptor: check the bytes, make the real
  * call, then advance the connection's stream by what was sent. */
 static __attribute__((noinline)) ssize_t guarded_send(int fd, const struct iovec *iov,
@@ -111,6 +133,11 @@ static __attribute__((noinline)) ssize_t guarded_send(int fd, const struct iovec
 	}
 	if (decide_send_check(fd, c, iov, iovcnt, &t) < 0) {
 		goto refuse;
+	}
+	if (c->tunnel != NULL && (sc->addr != NULL || sc->msg != NULL)) {
+		n = tunnel_send(fd, sc, iov, iovcnt);
+		conn_release(c);
+		return n;
 	}
 	n = send_call_run(fd, sc, iov, iovcnt);
 	if (n > 0) {

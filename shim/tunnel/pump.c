@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bind/real.h"
+#include "core/audit.h"
 #include "core/conn_internal.h"
 #include "sock/io.h"
 #include "tls/openssl/call.h"
@@ -355,6 +356,9 @@ static void move_bytes(struct pump *p)
 			return;
 		}
 		pthread_mutex_lock(&t->lock);
+		if (((fds[0].revents | fds[1].revents) & POLLNVAL) != 0) {
+			return; /* a descriptor closed behind the shim (closefrom) */
+		}
 		if ((fds[0].revents & (POLLHUP | POLLERR)) != 0 && !(fds[0].revents & POLLIN)) {
 			/* the program closed its end (every copy): nothing more will
 			 * be read from the peer for it */
@@ -433,6 +437,7 @@ static void *pump_main(void *arg)
 {
 	struct pump *p = arg;
 
+	audit_in_tunnel = true;
 	pthread_mutex_lock(&p->t->lock);
 	run(p);
 	finish(p);
@@ -449,6 +454,7 @@ static void *resume_main(void *arg)
 	struct resume r = *(struct resume *)arg;
 
 	free(arg);
+	audit_in_tunnel = true;
 	pthread_mutex_lock(&r.p->t->lock);
 	move_bytes(r.p);
 	finish(r.p);

@@ -82,15 +82,34 @@
  * connection when the tunnel ends. If the creating process exits before the
  * child is done, the tunnel ends with it (documented in tlsguard.8).
  * exec: a process that execs while it owns tunnels whose program descriptor is
- * inherited (not close-on-exec) first forks a keeper process (tunnel_exec_keep)
+ * inherited (not close-on-exec) first forks a keeper process (tunnel_exec_prepare, exec.c)
  * that runs those tunnels' pumps and exits when they end; the new image sees a
  * pair end, and the shim in it learns from the environment (TLSGUARD_TUNNELS)
  * which descriptors are tunnels and their addresses, for getpeername.
  *
+ * Limits (tlsguard.8 lists them):
+ *  - the hidden descriptors (from 600 up, close-on-exec) are the shim's; a
+ *    program that closes every descriptor it did not open (closefrom,
+ *    close_range) ends its tunnels: the program then reads EOF.
+ *  - in a forked child and in an exec'd image the TCP socket is in another
+ *    process: TCP- and IP-level socket options there reach the pair and
+ *    fail (EOPNOTSUPP); getpeername, getsockname, SO_ERROR still answer. After
+ *    exec a later refusal is not seen as such: the program reads EOF.
+ *  - the tunnel ends when the process that pumps it exits (after sending what
+ *    the program wrote), even if a forked child still holds the descriptor.
+ *  - ioctl queue sizes (FIONREAD, SIOCOUTQ) and TCP_INFO describe the pair,
+ *    not the TCP socket; MSG_OOB is not carried (TLS has no urgent data).
+ *  - sendto/sendmsg with an address (what TCP ignores once connected) pass
+ *    without it; MSG_FASTOPEN on an upgrade_tls destination is refused
+ *    (EACCES, audited): the bytes would leave before the handshake.
+ *  - audit mode: the tunnel is made, a refusal is recorded, not enforced (TLS
+ *    from the program too); mode off: no tunnel, the plaintext goes as it is.
+ *  - one thread (256 KiB of stack) per open tunnel.
+ *
  * Who calls whom: sock/decide_connect.c -> tunnel.c (tunnel_connect,
  * tunnel_accept); sock/decide_{send,recv}.c, sock/opaque.c -> tunnel_io_check;
  * sock/fd.c setsockopt -> calls.c; tunnel.c -> pump.c -> ctx.c,
- * tls/openssl/call.h, bind/tunnel_ssl.h; exec/ -> tunnel_exec_keep,
+ * tls/openssl/call.h, bind/tunnel_ssl.h; exec/ -> tunnel_exec_prepare,
  * tunnel_adopt_env.
  */
 #ifndef TLSGUARD_TUNNEL_H

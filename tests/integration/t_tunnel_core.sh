@@ -106,6 +106,14 @@ head -c 300000 /dev/urandom >"$T/blob"
 out=$(shimmed "$CLIENT" sendfile "${PORTS[good]}" "$T/blob" 2>&1)
 expect_match "sendfile from a file" "got=300000 close_notify=yes" "$out"
 
+out=$(shimmed "$PY" -c 'import socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendto(b"sendto\n", ("127.0.0.1", port))  # TCP ignores the address of a connected socket
+s.shutdown(socket.SHUT_WR)
+print(s.recv(200).decode())' "${PORTS[good]}" 2>&1)
+expect_match "sendto with the peer's address on a connected socket" "lines=sendto:1" "$out"
+
 out=$(shimmed "$CLIENT" fork "${PORTS[good]}" 2>&1)
 expect_match "fork: parent and child both write" "lines=child:1,parent:1" "$out"
 

@@ -11,13 +11,12 @@ top=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-build-tsan}
 SHIM="$top/$BUILD/libtlsguard.so"
 STRESS="$top/$BUILD/tests/stress/stress"
-TUNNEL_STRESS="$top/$BUILD/tests/stress/tunnel_stress"
 SECONDS_RUN=${STRESS_SECONDS:-20}
 THREADS=${STRESS_THREADS:-64}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-for f in "$SHIM" "$STRESS" "$TUNNEL_STRESS"; do
+for f in "$SHIM" "$STRESS"; do
 	[ -f "$f" ] || { echo "stress: $f not built" >&2; exit 1; }
 done
 
@@ -25,10 +24,10 @@ done
 scratch_init tlsguard-stress
 T=$SCRATCH
 
-# Five distinct free loopback ports, released by the kernel before use.
-read -r ALLOW DENY PLAIN TLS TUNNEL < <("$PY" -c '
+# Four distinct free loopback ports, released by the kernel before use.
+read -r ALLOW DENY PLAIN TLS < <("$PY" -c '
 import socket
-socks = [socket.socket() for _ in range(5)]
+socks = [socket.socket() for _ in range(4)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))')
@@ -121,39 +120,6 @@ elif [ "$rc" -ne 0 ]; then
 	head -50 "$T/err"
 	fail=1
 fi
-# Tunnels (shim/tunnel): THREADS threads each with its own upgraded
-# connection to an in-process plaintext server that the shim serves over TLS,
-# so a client pump and a server pump per connection run at once.
-cat >"$T/tunnel.conf" <<CONF
-version = 1;
-mode = "enforce";
-audit = { socket = "$T/audit.sock"; stderr = false; };
-tls = { ca_file = "$T/certs/root.pem"; };
-outbound = { default = "deny"; rules = (
-    { to = "127.0.0.1"; port = $TUNNEL; action = "upgrade_tls"; tls = { server_name = "localhost"; }; }
-); };
-inbound = { default = "deny"; rules = (
-    { port = $TUNNEL; action = "terminate_tls";
-      tls = { cert_file = "$T/certs/valid.pem"; key_file = "$T/certs/valid.key"; }; }
-); };
-CONF
-chmod 0644 "$T/tunnel.conf"
-tstart=$(date +%s)
-timeout -k 5 $((SECONDS_RUN + 120)) env LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$T/tunnel.conf" \
-	"$TUNNEL_STRESS" "$SECONDS_RUN" "$TUNNEL" "$THREADS" >"$T/tout" 2>"$T/terr"
-trc=$?
-tend=$(date +%s)
-cat "$T/tout"
-if grep -q 'WARNING: ThreadSanitizer\|ERROR: ThreadSanitizer' "$T/terr"; then
-	echo "stress: ThreadSanitizer report (tunnels):"
-	STRESS=$TUNNEL_STRESS symbolize "$T/terr"
-	fail=1
-elif [ "$trc" -ne 0 ]; then
-	echo "stress: tunnel_stress exit status $trc after $((tend - tstart)) s"
-	head -50 "$T/terr"
-	fail=1
-fi
-end=$tend
 events=$(wc -l <"$T/audit.log")
 echo "stress: $events audit events received; $((end - start)) s wall"
 if [ "$fail" -eq 0 ]; then
@@ -161,4 +127,6 @@ if [ "$fail" -eq 0 ]; then
 else
 	echo "stress: FAILED"
 fi
+# Tunnels (shim/tunnel), with the same shim and settings.
+BUILD=$BUILD bash "$here/run_tunnel.sh" || fail=1
 exit "$fail"

@@ -17,8 +17,7 @@
 static void report(const struct ossl_state *st, enum audit_verdict verdict)
 {
 	struct audit_event ev = {
-	    .kind = st->rule != NULL && policy_action_is_tunnel(st->rule->action) ? AUDIT_UPGRADE
-	                                                                          : AUDIT_HANDSHAKE,
+	    .kind = AUDIT_HANDSHAKE,
 	    .verdict = verdict,
 	    .inbound = st->server,
 	    .peer = st->have_peer ? &st->peer : NULL,
