@@ -375,8 +375,11 @@ static void explain_tls_out(const struct policy_rule *rule, const struct explain
 	}
 	explain_pins(tls);
 	if (tls->client_cert != NULL) {
-		explain_line("client cert", "%s, key %s (presented when the program has none)",
-		             tls->client_cert, tls->client_key != NULL ? tls->client_key : "-");
+		explain_line("client cert", "%s, key %s (%s)", tls->client_cert,
+		             tls->client_key != NULL ? tls->client_key : "-",
+		             rule->action == POLICY_ACTION_UPGRADE_TLS
+		                 ? "the shim presents it when the server asks"
+		                 : "presented when the program has none");
 	} else {
 		explain_line("client cert", "none from the policy");
 	}
