@@ -64,6 +64,7 @@ static void load(void)
 	BIND(ERR_clear_error);
 	BIND(ERR_get_error);
 	BIND(ERR_error_string_n);
+	BIND(OPENSSL_thread_stop);
 	if (!missing) {
 		bound = &fns;
 	}

@@ -25,6 +25,7 @@ struct tunnel_ssl_fns {
 	void (*ERR_clear_error)(void);
 	unsigned long (*ERR_get_error)(void);
 	void (*ERR_error_string_n)(unsigned long, char *, size_t);
+	void (*OPENSSL_thread_stop)(void);
 };
 
 /* Maps libssl.so.3 if no one has (the real dlopen), binds both tables.

@@ -103,6 +103,11 @@ static void register_atfork(void)
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
+void audit_register_fork_handlers(void)
+{
+	pthread_once(&atfork_once, register_atfork);
+}
+
 /* Standard error may have been closed and its number reused for one of the
  * program's network connections: never write log lines into those. */
 static bool stderr_usable(void)

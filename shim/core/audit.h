@@ -29,6 +29,10 @@ void audit_configure(const struct policy_audit *cfg);
  * to stderr and the fallback is announced once. With audit.stderr, every block
  * is also written to stderr as one line. */
 void audit_emit(const struct audit_event *ev);
+/* Registers the audit lock's fork handlers now (once): a layer whose lock is
+ * held while it emits registers its own after this, so that fork takes its
+ * lock first. */
+void audit_register_fork_handlers(void);
 /* Set on a tunnel's pump thread (shim/tunnel): the handshake events the TLS
  * layer emits there are the tunnel's, event=upgrade. */
 extern SHIM_THREAD bool audit_in_tunnel;

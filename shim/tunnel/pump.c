@@ -429,6 +429,11 @@ static void finish(struct pump *p)
 	t->pumped = false;
 	t->pump = NULL;
 	pthread_mutex_unlock(&t->lock);
+	/* libcrypto's per-thread state goes now, where fork can wait for it,
+	 * not in a thread-exit destructor behind fork's back */
+	pthread_rwlock_rdlock(&tunnel_exit_lock);
+	p->tf->OPENSSL_thread_stop();
+	pthread_rwlock_unlock(&tunnel_exit_lock);
 	free(p);
 	tunnel_unref(t); /* the pump's reference */
 }

@@ -209,17 +209,44 @@ int tunnel_io_check(const struct conn *c)
 	return -1;
 }
 
-/* fork: the child has no pump. It closes its copies of the hidden
+/* fork: every pump of this process is held where it waits (each holds its
+ * tunnel's lock whenever it is inside OpenSSL or the shim), so the child
+ * inherits no lock of libcrypto's taken by a pump, and can make tunnels of
+ * its own. The child has no pump. It closes its copies of the hidden
  * descriptors (the peer must see the end of the connection when the owner's
  * pump ends it) and keeps the shared state, for its own calls on the
- * program's descriptor. The exec keeper keeps them: it is the new owner. */
+ * program's descriptor. The exec keeper keeps them: it is the new owner (its
+ * maker holds the pumps already). */
+pthread_rwlock_t tunnel_exit_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static bool held_at_fork(const struct tunnel *t)
+{
+	return !tunnel_forking_keeper && t->pumped && t->owner == getpid();
+}
+
 static void before_fork(void)
 {
+	struct tunnel *t;
+
 	pthread_mutex_lock(&list_lock);
+	for (t = tunnels; t != NULL; t = t->next) {
+		if (held_at_fork(t)) {
+			pthread_mutex_lock(&t->lock);
+		}
+	}
+	pthread_rwlock_wrlock(&tunnel_exit_lock);
 }
 
 static void after_fork_parent(void)
 {
+	struct tunnel *t;
+
+	pthread_rwlock_unlock(&tunnel_exit_lock);
+	for (t = tunnels; t != NULL; t = t->next) {
+		if (held_at_fork(t)) {
+			pthread_mutex_unlock(&t->lock);
+		}
+	}
 	pthread_mutex_unlock(&list_lock);
 }
 
@@ -228,6 +255,7 @@ static void after_fork_child(void)
 	struct tunnel *t;
 
 	pthread_mutex_init(&list_lock, NULL);
+	pthread_rwlock_init(&tunnel_exit_lock, NULL);
 	if (tunnel_forking_keeper) {
 		return;
 	}
@@ -243,9 +271,14 @@ static void after_fork_child(void)
 	}
 }
 
+/* The handlers of the locks a pump takes while it holds its tunnel's (the
+ * table's, the audit sender's) are registered first: fork's prepare
+ * handlers run in reverse order, so fork holds the pumps before it takes
+ * those locks. */
 static void setup(void)
 {
 	conn_register_fork_handlers();
+	audit_register_fork_handlers();
 	atomic_store_explicit(&conn_tunnel_drop, drop_from_conn, memory_order_release);
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

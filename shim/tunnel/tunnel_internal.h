@@ -66,6 +66,11 @@ struct tunnel *tunnel_of_fd(int fd);
 /* Audit event=upgrade for a refusal the tunnel itself decides. */
 void tunnel_report(const struct tunnel *t, const char *reason, const char *detail);
 
+/* Read-held by a pump thread while libcrypto releases its per-thread state
+ * (it takes libcrypto's own locks then, outside any tunnel's lock);
+ * write-held by fork (tunnel.c), so that no child inherits those locks. */
+extern pthread_rwlock_t tunnel_exit_lock;
+
 /* Set while the exec keeper is forked: its child keeps the descriptors. */
 extern bool tunnel_forking_keeper;
 /* The tunnels whose pump runs in this process, a reference taken on each. */

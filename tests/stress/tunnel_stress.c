@@ -11,8 +11,10 @@
  * Each client thread loops until SECONDS have passed: connect (blocking),
  * 20 request/reply round trips of varying size (every reply checked byte for
  * byte), shutdown(SHUT_WR), the server's EOF, close. Meanwhile the threads
- * also read getpeername and set TCP_NODELAY on their connections. Prints one
- * summary line; exits 0 only when every exchange was right.
+ * also read getpeername and set TCP_NODELAY on their connections, and one
+ * more thread forks FORKS times: each child makes an upgraded connection of
+ * its own (its own pump) and one exchange, while the parent's pumps run on.
+ * Prints one summary line; exits 0 only when every exchange was right.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,12 +27,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_THREADS 256
 #define ROUNDS      20
 #define MSG_MAX     4096
+#define FORKS       5
 
 static int seconds, threads;
 static uint16_t port;
@@ -157,6 +161,35 @@ static void one_connection(unsigned *seed)
 	close(fd);
 }
 
+/* Children made while the pumps of this process run: each has a tunnel of
+ * its own; a child that does not finish within 30 s is a deadlock. */
+static void *forker(void *arg)
+{
+	unsigned seed = 7;
+	int i, status;
+	pid_t pid;
+
+	(void)arg;
+	for (i = 0; i < FORKS; i++) {
+		usleep(200 * 1000);
+		pid = fork();
+		if (pid == 0) {
+			long before = atomic_load(&failures);
+
+			alarm(30);
+			one_connection(&seed);
+			_exit(atomic_load(&failures) == before ? 0 : 1);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			errno = 0;
+			fprintf(stderr, "tunnel_stress: child status %#x\n", status);
+			fail("forked child");
+		}
+	}
+	return NULL;
+}
+
 static void *client(void *arg)
 {
 	unsigned seed = (unsigned)(uintptr_t)arg * 2654435761u;
@@ -171,7 +204,7 @@ static void *client(void *arg)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
-	pthread_t th[MAX_THREADS], acc;
+	pthread_t th[MAX_THREADS + 1], acc;
 	int lfd, i, one = 1;
 
 	if (argc < 3) {
@@ -197,7 +230,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < threads; i++) {
 		pthread_create(&th[i], NULL, client, (void *)(uintptr_t)(i + 1));
 	}
-	for (i = 0; i < threads; i++) {
+	pthread_create(&th[threads], NULL, forker, NULL);
+	for (i = 0; i <= threads; i++) {
 		pthread_join(th[i], NULL);
 	}
 	printf("tunnel_stress: %d threads, %ld connections, %ld exchanges, %ld failures\n", threads,
