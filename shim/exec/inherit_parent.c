@@ -26,7 +26,7 @@
  * so a longer table always ends the list with "*". */
 #define GOVERNED_COLLECT_MAX 1024
 
-static char env_tunnel[] = "TLSGUARD_TUNNEL";
+static SHIM_STARTUP_DATA char env_tunnel[] = "TLSGUARD_TUNNEL";
 
 /* Adds the socket at fd to e (once: dup'ed descriptors share it). */
 static void collect_one(struct fdlist_entry *e, size_t *n, int fd, bool inbound)

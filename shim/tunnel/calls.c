@@ -103,7 +103,7 @@ int tunnel_getsockopt(int fd, int level, int name, void *value, socklen_t *len, 
 		return 0;
 	}
 	if (level == SOL_SOCKET && name == SO_ERROR) {
-		state = tunnel_wait_outcome(t);
+		state = tunnel_wait_outcome(t, TUNNEL_SO_ERROR_WAIT_MS);
 		*rc = put_int(value, len,
 		              state == TUNNEL_REFUSED
 		                  ? atomic_load_explicit(&t->sh->error, memory_order_relaxed)

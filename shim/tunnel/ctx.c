@@ -33,6 +33,9 @@ static SSL_CTX *make(const struct ssl_fns *f, const struct tunnel_ssl_fns *tf,
 	}
 	/* the pump retries a write with the same buffer; records may move */
 	f->SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, NULL);
+	/* libssl reads what the socket holds, not a record header and then its
+	 * body: half the reads through the socket layer */
+	f->SSL_CTX_ctrl(ctx, SSL_CTRL_SET_READ_AHEAD, 1, NULL);
 	if (!server) {
 		return ctx;
 	}

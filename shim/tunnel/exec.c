@@ -235,7 +235,6 @@ static void keeper(struct tunnel_keep *k, int go)
 	}
 	(void)real()->close(go);
 	for (i = 0; i < k->n; i++) {
-		pthread_mutex_init(&k->held[i]->lock, NULL);
 		k->held[i]->owner = getpid();
 		atomic_fetch_add(&live, 1);
 		if (tunnel_pump_resume(k->held[i], &live) < 0) {
@@ -262,12 +261,14 @@ void tunnel_exec_prepare(struct tunnel_keep *k)
 	if (n == 0) {
 		return;
 	}
-	/* Each pump is held where it waits, with a finished handshake. */
+	/* Every pump is held where it waits, each handshake finished. */
 	for (i = 0; i < n; i++) {
-		(void)tunnel_wait_outcome(all[i]);
-		pthread_mutex_lock(&all[i]->lock);
-		if (!all[i]->pumped || all[i]->pump == NULL) {
-			pthread_mutex_unlock(&all[i]->lock);
+		(void)tunnel_wait_outcome(all[i], TUNNEL_EXEC_WAIT_MS);
+	}
+	pthread_rwlock_wrlock(&tunnel_work_lock);
+	for (i = 0; i < n; i++) {
+		if (!all[i]->pumped || all[i]->pump == NULL ||
+		    atomic_load(&all[i]->sh->state) < TUNNEL_OPEN) {
 			tunnel_unref(all[i]);
 			continue;
 		}
@@ -297,8 +298,8 @@ void tunnel_exec_prepare(struct tunnel_keep *k)
 	k->go = pipefd[1];
 	return;
 release:
+	pthread_rwlock_unlock(&tunnel_work_lock);
 	for (i = 0; i < k->n; i++) {
-		pthread_mutex_unlock(&k->held[i]->lock);
 		tunnel_unref(k->held[i]);
 	}
 	k->n = 0;
@@ -309,13 +310,14 @@ void tunnel_exec_abort(struct tunnel_keep *k)
 	int saved = errno;
 	size_t i;
 
-	if (k->go >= 0) {
-		(void)real()->write(k->go, "x", 1);
-		(void)real()->close(k->go);
-		k->go = -1;
+	if (k->go < 0) {
+		return; /* no keeper: nothing held */
 	}
+	(void)real()->write(k->go, "x", 1);
+	(void)real()->close(k->go);
+	k->go = -1;
+	pthread_rwlock_unlock(&tunnel_work_lock);
 	for (i = 0; i < k->n; i++) {
-		pthread_mutex_unlock(&k->held[i]->lock);
 		tunnel_unref(k->held[i]);
 	}
 	k->n = 0;

@@ -25,7 +25,8 @@
 #include "tls/openssl/state.h"
 #include "tunnel_internal.h"
 
-#define PUMP_BUF             16384
+#define PUMP_BUF             65536 /* four full records: fewer wake-ups */
+#define PUMP_RECORD          16384
 #define PUMP_HANDSHAKE_MS    60000 /* a peer that never completes the handshake */
 #define POSTGRES_SSL_REQUEST "\x00\x00\x00\x08\x04\xd2\x16\x2f"
 
@@ -51,9 +52,9 @@ static int wait_fd(struct tunnel *t, int fd, short events, int ms)
 	struct pollfd p = {.fd = fd, .events = events};
 	int rc;
 
-	pthread_mutex_unlock(&t->lock);
+	tunnel_release(t);
 	rc = poll(&p, 1, ms);
-	pthread_mutex_lock(&t->lock);
+	tunnel_hold(t);
 	return rc;
 }
 
@@ -285,11 +286,14 @@ static bool from_peer(struct pump *p)
 	if (p->rxoff < p->rxlen || p->peer_eof) {
 		return true;
 	}
-	rc = ossl_call_io(p->ssl, OSSL_IO_READ, p->rx, (int)sizeof(p->rx));
-	if (rc > 0) {
-		p->rxlen = (size_t)rc;
-		p->rxoff = 0;
-		return true;
+	p->rxlen = p->rxoff = 0;
+	/* as many records as fit, in one go to the program */
+	while ((rc = ossl_call_io(p->ssl, OSSL_IO_READ, p->rx + p->rxlen,
+	                          (int)(sizeof(p->rx) - p->rxlen))) > 0) {
+		p->rxlen += (size_t)rc;
+		if (sizeof(p->rx) - p->rxlen < PUMP_RECORD) {
+			return true;
+		}
 	}
 	err = p->tf->SSL_get_error(p->ssl, rc);
 	if (err == SSL_ERROR_WANT_READ) {
@@ -350,12 +354,12 @@ static void move_bytes(struct pump *p)
 		fds[1].events =
 		    (short)((p->want_tcp_out ? POLLOUT : 0) |
 		            (p->want_tcp_in || (!rx_pending && !p->peer_eof) ? POLLIN : 0));
-		pthread_mutex_unlock(&t->lock);
+		tunnel_release(t);
 		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
-			pthread_mutex_lock(&t->lock);
+			tunnel_hold(t);
 			return;
 		}
-		pthread_mutex_lock(&t->lock);
+		tunnel_hold(t);
 		if (((fds[0].revents | fds[1].revents) & POLLNVAL) != 0) {
 			return; /* a descriptor closed behind the shim (closefrom) */
 		}
@@ -411,7 +415,7 @@ static void run(struct pump *p)
 	move_bytes(p);
 }
 
-/* The end of a pump, the tunnel's lock held: the connection closed. */
+/* The end of a pump, held (tunnel_hold): the connection closed. */
 static void finish(struct pump *p)
 {
 	struct tunnel *t = p->t;
@@ -429,11 +433,10 @@ static void finish(struct pump *p)
 	t->pumped = false;
 	t->pump = NULL;
 	pthread_mutex_unlock(&t->lock);
-	/* libcrypto's per-thread state goes now, where fork can wait for it,
-	 * not in a thread-exit destructor behind fork's back */
-	pthread_rwlock_rdlock(&tunnel_exit_lock);
+	/* libcrypto's per-thread state goes now, where fork waits for it, not
+	 * in a thread-exit destructor behind fork's back */
 	p->tf->OPENSSL_thread_stop();
-	pthread_rwlock_unlock(&tunnel_exit_lock);
+	pthread_rwlock_unlock(&tunnel_work_lock);
 	free(p);
 	tunnel_unref(t); /* the pump's reference */
 }
@@ -443,7 +446,7 @@ static void *pump_main(void *arg)
 	struct pump *p = arg;
 
 	audit_in_tunnel = true;
-	pthread_mutex_lock(&p->t->lock);
+	tunnel_hold(p->t);
 	run(p);
 	finish(p);
 	return NULL;
@@ -460,7 +463,7 @@ static void *resume_main(void *arg)
 
 	free(arg);
 	audit_in_tunnel = true;
-	pthread_mutex_lock(&r.p->t->lock);
+	tunnel_hold(r.p->t);
 	move_bytes(r.p);
 	finish(r.p);
 	atomic_fetch_sub_explicit(r.live, 1, memory_order_release);

@@ -31,7 +31,9 @@
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tunnel *tunnels;
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
-static atomic_bool tunnels_made;
+/* In the start-up page (SHIM_STARTUP_DATA): read at every exit and exec; in
+ * .bss that read would cost a page fault in every process. */
+static SHIM_STARTUP_DATA atomic_bool tunnels_made;
 /* Set while the exec keeper is forked: its child keeps the descriptors. */
 bool tunnel_forking_keeper;
 
@@ -79,17 +81,37 @@ void tunnel_set_state(struct tunnel *t, enum tunnel_state state, int error)
 	futex_wake(&t->sh->state);
 }
 
-int tunnel_wait_outcome(struct tunnel *t)
+int tunnel_wait_outcome(struct tunnel *t, int ms)
 {
+	struct timespec now, end, left;
 	int s;
 
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
 	while ((s = atomic_load_explicit(&t->sh->state, memory_order_acquire)) < TUNNEL_OPEN) {
 		if (!t->pumped && t->owner == getpid()) {
 			break; /* no pump will ever answer (cannot happen: defensive) */
 		}
+		if (ms >= 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left.tv_sec = end.tv_sec - now.tv_sec;
+			left.tv_nsec = end.tv_nsec - now.tv_nsec;
+			if (left.tv_nsec < 0) {
+				left.tv_sec--;
+				left.tv_nsec += 1000000000L;
+			}
+			if (left.tv_sec < 0) {
+				break; /* still pending */
+			}
+		}
 		/* Not FUTEX_PRIVATE: the state is shared with forked children. */
-		(void)real()->syscall(SYS_futex, (long)&t->sh->state, (long)FUTEX_WAIT, (long)s, 0L,
-		                      0L, 0L);
+		(void)real()->syscall(SYS_futex, (long)&t->sh->state, (long)FUTEX_WAIT, (long)s,
+		                      ms >= 0 ? (long)&left : 0L, 0L, 0L);
 	}
 	return s;
 }
@@ -175,8 +197,10 @@ void tunnel_close_flush(int fd)
 }
 
 /* exit(): the pumps die with the process; what the program wrote last is
- * sent first (the kernel then delivers it and closes the connections). */
-__attribute__((destructor)) static void tunnel_flush_at_exit(void)
+ * sent first (the kernel then delivers it and closes the connections).
+ * Registered with the first tunnel (atexit): a process without one runs
+ * nothing of this at exit. */
+static void tunnel_flush_at_exit(void)
 {
 	struct tunnel *t;
 	int saved = errno;
@@ -209,43 +233,50 @@ int tunnel_io_check(const struct conn *c)
 	return -1;
 }
 
-/* fork: every pump of this process is held where it waits (each holds its
- * tunnel's lock whenever it is inside OpenSSL or the shim), so the child
+/* fork: every pump of this process is held where it waits (each holds the
+ * work lock whenever it is inside OpenSSL or the shim), so the child
  * inherits no lock of libcrypto's taken by a pump, and can make tunnels of
  * its own. The child has no pump. It closes its copies of the hidden
  * descriptors (the peer must see the end of the connection when the owner's
  * pump ends it) and keeps the shared state, for its own calls on the
  * program's descriptor. The exec keeper keeps them: it is the new owner (its
  * maker holds the pumps already). */
-pthread_rwlock_t tunnel_exit_lock = PTHREAD_RWLOCK_INITIALIZER;
+pthread_rwlock_t tunnel_work_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
-static bool held_at_fork(const struct tunnel *t)
+void tunnel_hold(struct tunnel *t)
 {
-	return !tunnel_forking_keeper && t->pumped && t->owner == getpid();
+	pthread_rwlock_rdlock(&tunnel_work_lock);
+	pthread_mutex_lock(&t->lock);
+}
+
+void tunnel_release(struct tunnel *t)
+{
+	pthread_mutex_unlock(&t->lock);
+	pthread_rwlock_unlock(&tunnel_work_lock);
+}
+
+static void work_lock_init(void)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&tunnel_work_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 }
 
 static void before_fork(void)
 {
-	struct tunnel *t;
-
 	pthread_mutex_lock(&list_lock);
-	for (t = tunnels; t != NULL; t = t->next) {
-		if (held_at_fork(t)) {
-			pthread_mutex_lock(&t->lock);
-		}
+	if (!tunnel_forking_keeper) {
+		pthread_rwlock_wrlock(&tunnel_work_lock);
 	}
-	pthread_rwlock_wrlock(&tunnel_exit_lock);
 }
 
 static void after_fork_parent(void)
 {
-	struct tunnel *t;
-
-	pthread_rwlock_unlock(&tunnel_exit_lock);
-	for (t = tunnels; t != NULL; t = t->next) {
-		if (held_at_fork(t)) {
-			pthread_mutex_unlock(&t->lock);
-		}
+	if (!tunnel_forking_keeper) {
+		pthread_rwlock_unlock(&tunnel_work_lock);
 	}
 	pthread_mutex_unlock(&list_lock);
 }
@@ -255,7 +286,10 @@ static void after_fork_child(void)
 	struct tunnel *t;
 
 	pthread_mutex_init(&list_lock, NULL);
-	pthread_rwlock_init(&tunnel_exit_lock, NULL);
+	work_lock_init();
+	for (t = tunnels; t != NULL; t = t->next) {
+		pthread_mutex_init(&t->lock, NULL);
+	}
 	if (tunnel_forking_keeper) {
 		return;
 	}
@@ -267,7 +301,6 @@ static void after_fork_child(void)
 			(void)real()->close(t->pump_end);
 			t->tcp = t->pump_end = -1;
 		}
-		pthread_mutex_init(&t->lock, NULL);
 	}
 }
 
@@ -281,6 +314,7 @@ static void setup(void)
 	audit_register_fork_handlers();
 	atomic_store_explicit(&conn_tunnel_drop, drop_from_conn, memory_order_release);
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	(void)atexit(tunnel_flush_at_exit);
 }
 
 static struct tunnel *tunnel_new(const struct policy_rule *rule, bool inbound)
@@ -468,7 +502,7 @@ int tunnel_connect(int fd, const struct sockaddr *sa, socklen_t len, const struc
 		return -1;
 	}
 	/* A blocking connect returns with the handshake's outcome. */
-	state = tunnel_wait_outcome(t);
+	state = tunnel_wait_outcome(t, -1);
 	if (state == TUNNEL_REFUSED) {
 		errno = atomic_load_explicit(&t->sh->error, memory_order_relaxed);
 		return -1;

@@ -49,7 +49,9 @@
  * and the pair is writable at once; what the program writes waits in the pair
  * until the handshake has passed, and is never read by the pump before then.
  * getsockopt(SO_ERROR) waits for the handshake's outcome (it is asked once
- * the connection looks writable) and reports 0 or the refusal.
+ * the connection looks writable) and reports 0 or the refusal; it waits at
+ * most 2 s (an unreachable peer must not stall an event loop): 0 then, and
+ * a later refusal fails the next call.
  *
  * Refusal. The policy refusing the handshake, a failed connect, a peer that
  * does not speak TLS, a downgrade (starttls), or TLS from the program itself

@@ -56,8 +56,17 @@ void tunnel_ref(struct tunnel *t);
 void tunnel_unref(struct tunnel *t);
 /* Records the outcome and wakes whoever waits for it. */
 void tunnel_set_state(struct tunnel *t, enum tunnel_state state, int error);
-/* Waits until the handshake has an outcome (OPEN, REFUSED or CLOSED). */
-int tunnel_wait_outcome(struct tunnel *t);
+/* Waits until the handshake has an outcome (OPEN, REFUSED or CLOSED), at most
+ * ms milliseconds (-1: as long as it takes); the state then. */
+int tunnel_wait_outcome(struct tunnel *t, int ms);
+/* How long getsockopt(SO_ERROR) waits for a handshake under way: a
+ * non-blocking program asks once the descriptor looks writable (the pair is
+ * at once), and its event loop must not stall on an unreachable peer. Still
+ * pending then: 0, and a later refusal fails the next call. */
+#define TUNNEL_SO_ERROR_WAIT_MS 2000
+/* How long an exec waits for a handshake under way before the keeper takes
+ * the tunnels; one still pending then ends with the exec. */
+#define TUNNEL_EXEC_WAIT_MS 5000
 /* The pump has sent the program's bytes it held: wakes tunnel_drain. */
 void tunnel_progress(struct tunnel *t);
 
@@ -66,10 +75,15 @@ struct tunnel *tunnel_of_fd(int fd);
 /* Audit event=upgrade for a refusal the tunnel itself decides. */
 void tunnel_report(const struct tunnel *t, const char *reason, const char *detail);
 
-/* Read-held by a pump thread while libcrypto releases its per-thread state
- * (it takes libcrypto's own locks then, outside any tunnel's lock);
- * write-held by fork (tunnel.c), so that no child inherits those locks. */
-extern pthread_rwlock_t tunnel_exit_lock;
+/* Read-held by every pump whenever it works (with its tunnel's lock: see
+ * tunnel_hold), and while libcrypto releases a pump thread's state (which
+ * takes libcrypto's own locks); write-held by fork and by the exec keeper's
+ * maker, which so find every pump where it waits, no libcrypto lock held by
+ * one. Writers go first: a busy pump cannot keep fork waiting. */
+extern pthread_rwlock_t tunnel_work_lock;
+/* The pump takes and gives back its right to work. */
+void tunnel_hold(struct tunnel *t);
+void tunnel_release(struct tunnel *t);
 
 /* Set while the exec keeper is forked: its child keeps the descriptors. */
 extern bool tunnel_forking_keeper;

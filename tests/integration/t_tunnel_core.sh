@@ -33,6 +33,7 @@ peer pgS pg-S valid
 peer pgN pg-N valid
 peer mtls mtls valid
 WWW=$(new_port)
+CLOSED=$(new_port) # nothing listens there
 tls_server "$WWW" "$CERTS/valid.pem" "$CERTS/valid.key" -cert_chain "$CERTS/inter.pem"
 
 POLICY="$T/policy.conf"
@@ -55,6 +56,7 @@ rule() { # rule PORT [TLS-GROUP] [EXTRA]
 	rule "${PORTS[pgN]}" "" 'starttls = "postgres";'
 	rule "${PORTS[mtls]}" "client_cert = \"$CERTS/client.pem\"; client_key = \"$CERTS/client.key\";"
 	rule "$WWW"
+	rule "$CLOSED"
 	cat <<-EOF
 		    { port = 1; action = "deny"; }
 		); };
@@ -172,6 +174,12 @@ expect_match "audit mode: an untrusted server is still reached, over TLS" "lines
 expect_match "audit mode: the would-be refusal is recorded" \
 	"event=upgrade verdict=audit dir=out .*reason=cert_verify" "$(audit_since)"
 : >"$T/untrusted.log"
+
+# nothing listening: the connect fails as it would without the shim
+out=$(shimmed "$CLIENT" refused "$CLOSED" 2>&1)
+expect_match "no server: blocking connect fails with ECONNREFUSED" "connect: ECONNREFUSED" "$out"
+out=$(shimmed "$CLIENT" nbrefused "$CLOSED" 2>&1)
+expect_match "no server: non-blocking connect, SO_ERROR says ECONNREFUSED" "so_error=ECONNREFUSED" "$out"
 
 audit_mark
 out=$(shimmed "$CLIENT" hello "${PORTS[good]}" 2>&1)
