@@ -308,7 +308,8 @@ deps:
 		clang llvm libclang-rt-14-dev clang-format mandoc valgrind \
 		openssl ca-certificates curl wget python3 socat iproute2 libcap2-bin \
 		postgresql postgresql-client proxychains4 torsocks ncat rsyslog rsyslog-gnutls \
-		debhelper dpkg-dev fakeroot lintian systemd
+		debhelper dpkg-dev fakeroot lintian systemd \
+		stunnel4 redis-tools redis-server
 
 # The installed layout (tlsguard.1 FILES): the shim in a per-architecture
 # directory, so that tlsguard run and enable find the one built for this

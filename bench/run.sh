@@ -423,6 +423,9 @@ else
 	row "$name" "ms" - - - "< 5 ms" ERROR "policy_load_file failed"
 fi
 
+# The tunnel rows (upgrade_tls, terminate_tls) against stunnel4: bench/tunnel.sh.
+. "$TOP/bench/tunnel.sh"
+
 # ---------------------------------------------------------------------------
 # The table and the JSON.
 

@@ -65,20 +65,23 @@ static void *read_pem(const char *path, void *(*read_one)(FILE *))
 	return obj;
 }
 
-/* Why cert_path and key_path cannot be a client certificate and its key, or
- * NULL when they can. */
-static const char *pair_problem(const char *cert_path, const char *key_path)
+/* Why cert_path and key_path cannot be a certificate and its key (a client's,
+ * or with server set the one terminate_tls serves), or NULL when they can. */
+static const char *pair_problem(const char *cert_path, const char *key_path, bool server)
 {
 	X509 *cert = read_pem(cert_path, pem_read_cert);
 	EVP_PKEY *key = read_pem(key_path, pem_read_key);
 	const char *why = NULL;
 
 	if (cert == NULL)
-		why = "the client certificate cannot be read as a PEM certificate";
+		why = server ? "cert_file cannot be read as a PEM certificate"
+		             : "the client certificate cannot be read as a PEM certificate";
 	else if (key == NULL)
-		why = "the client key cannot be read as a PEM private key";
+		why = server ? "key_file cannot be read as a PEM private key"
+		             : "the client key cannot be read as a PEM private key";
 	else if (X509_check_private_key(cert, key) != 1)
-		why = "the client key does not belong to the client certificate";
+		why = server ? "the key does not belong to cert_file"
+		             : "the client key does not belong to the client certificate";
 	ERR_clear_error();
 	EVP_PKEY_free(key);
 	X509_free(cert);
@@ -91,17 +94,34 @@ struct pair_check {
 	const char *last_cert, *last_key; /* rules inherit the top-level pair: check it once */
 };
 
+/* terminate_tls: the certificate the shim serves must go with its key, or every
+ * handshake on that port would fail at run time. */
+static void check_server_pair(struct pair_check *pc, const struct policy_tls *tls)
+{
+	const char *why;
+
+	if (tls->cert_file == NULL || tls->key_file == NULL)
+		return;
+	why = pair_problem(tls->cert_file, tls->key_file, true);
+	if (why == NULL)
+		return;
+	fprintf(stderr, "%s: key_file '%s': %s '%s'\n", pc->source, tls->key_file, why,
+	        tls->cert_file);
+	pc->failures++;
+}
+
 static void check_pair(void *arg, const struct policy_tls *tls)
 {
 	struct pair_check *pc = arg;
 	const char *why;
 
+	check_server_pair(pc, tls);
 	if (tls->client_cert == NULL ||
 	    (tls->client_cert == pc->last_cert && tls->client_key == pc->last_key))
 		return;
 	pc->last_cert = tls->client_cert;
 	pc->last_key = tls->client_key;
-	why = pair_problem(tls->client_cert, tls->client_key);
+	why = pair_problem(tls->client_cert, tls->client_key, false);
 	if (why == NULL)
 		return;
 	fprintf(stderr, "%s:%d: client_key '%s': %s '%s'\n", pc->source, tls->client_key_line,

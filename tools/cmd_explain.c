@@ -20,6 +20,12 @@
 #define EXPLAIN_HOST_MAX     253 /* RFC 1035 2.3.4, without the trailing dot */
 #define EXPLAIN_LABEL_MAX    63
 #define EXPLAIN_KEY_WIDTH    18
+/* What a program sees when the shim refuses a tunnel (TUNNEL_REFUSED_ERRNO_OUT
+ * and _IN in shim/tunnel/tunnel.h, which tools/ does not include), and the audit
+ * reason of a ClientHello the program sends itself on an upgraded connection. */
+#define EXPLAIN_UPGRADE_ERRNO   "ECONNREFUSED"
+#define EXPLAIN_TERMINATE_ERRNO "ECONNRESET"
+#define EXPLAIN_TLS_IN_TLS      "tls_in_tls"
 
 static int run_explain(int argc, char **argv);
 
@@ -301,6 +307,34 @@ static void explain_pins(const struct policy_tls *tls)
 	}
 }
 
+/* upgrade_tls: who speaks TLS, and what the program sees when it is refused
+ * (tlsguard.8, The tunnel). */
+static void explain_upgrade(const struct policy_rule *rule)
+{
+	explain_line("tunnel", "upgrade_tls: the program writes plaintext, the shim speaks TLS "
+	                       "to the peer");
+	explain_line(
+	    "handshake", "before any program byte leaves%s",
+	    rule->starttls == POLICY_STARTTLS_POSTGRES ? ", after the shim's own SSLRequest" : "");
+	explain_line("refused", "no program byte reaches the peer; the program's next call "
+	                        "fails with " EXPLAIN_UPGRADE_ERRNO);
+	explain_line("program's own TLS",
+	             "refused (reason " EXPLAIN_TLS_IN_TLS "): no TLS inside TLS");
+}
+
+/* terminate_tls: the certificate the shim serves. */
+static void explain_terminate(const struct policy_rule *rule)
+{
+	explain_line("tunnel", "terminate_tls: the shim serves TLS, the program reads and "
+	                       "writes plaintext");
+	explain_line("certificate", "%s, key %s",
+	             rule->tls.cert_file != NULL ? rule->tls.cert_file : "-",
+	             rule->tls.key_file != NULL ? rule->tls.key_file : "-");
+	explain_line("refused", "plaintext, a refused handshake or a missing client certificate: "
+	                        "the program's calls fail with " EXPLAIN_TERMINATE_ERRNO
+	                        ", it never sees the client's bytes");
+}
+
 static void explain_tls_out(const struct policy_rule *rule, const struct explain_target *t)
 {
 	const struct policy_tls *tls = &rule->tls;
@@ -309,6 +343,9 @@ static void explain_tls_out(const struct policy_rule *rule, const struct explain
 
 	if (t->have_addr) {
 		name = policy_addr_format(&t->addr, addr, sizeof(addr));
+	}
+	if (rule->action == POLICY_ACTION_UPGRADE_TLS) {
+		explain_upgrade(rule);
 	}
 	explain_line("min version", "%s", policy_tls_version_name(tls->min_version));
 	explain_trust(tls);
@@ -338,8 +375,11 @@ static void explain_tls_out(const struct policy_rule *rule, const struct explain
 	}
 	explain_pins(tls);
 	if (tls->client_cert != NULL) {
-		explain_line("client cert", "%s, key %s (presented when the program has none)",
-		             tls->client_cert, tls->client_key != NULL ? tls->client_key : "-");
+		explain_line("client cert", "%s, key %s (%s)", tls->client_cert,
+		             tls->client_key != NULL ? tls->client_key : "-",
+		             rule->action == POLICY_ACTION_UPGRADE_TLS
+		                 ? "the shim presents it when the server asks"
+		                 : "presented when the program has none");
 	} else {
 		explain_line("client cert", "none from the policy");
 	}
@@ -358,6 +398,9 @@ static void explain_tls_in(const struct policy_rule *rule)
 {
 	const struct policy_tls *tls = &rule->tls;
 
+	if (rule->action == POLICY_ACTION_TERMINATE_TLS) {
+		explain_terminate(rule);
+	}
 	explain_line("min version", "%s", policy_tls_version_name(tls->min_version));
 	if (tls->require_client_cert) {
 		explain_line("client cert", "required, issued by %s",
@@ -367,7 +410,10 @@ static void explain_tls_in(const struct policy_rule *rule)
 		explain_line("client cert", "not required");
 	}
 	explain_line("external", "%s",
-	             tls->external ? "yes (server certificate must chain to a public root)" : "no");
+	             tls->external ? (rule->action == POLICY_ACTION_TERMINATE_TLS
+	                                  ? "yes (cert_file must chain to a public root)"
+	                                  : "yes (server certificate must chain to a public root)")
+	                           : "no");
 	explain_line("unmanaged tls", "%s", policy_unmanaged_name(tls->unmanaged));
 }
 
@@ -386,7 +432,7 @@ static void explain(const struct policy *policy, const struct explain_target *t)
 	explain_mode(policy);
 	explain_connection(t);
 	explain_rule(policy, rule, t);
-	if (rule->action != POLICY_ACTION_REQUIRE_TLS) {
+	if (!policy_action_has_tls(rule->action)) {
 		return;
 	}
 	if (t->inbound) {

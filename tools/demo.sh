@@ -2,7 +2,9 @@
 # make demo: tlsguard on loopback, with real clients. Starts a plaintext HTTP
 # server, a TLS server with a good certificate chain, one with an expired
 # certificate and an audit sink; runs each client without and with the shim;
-# prints what happened and the audit lines the shim sent. Exits 0 only when
+# prints what happened and the audit lines the shim sent; then plaintext
+# programs upgraded to TLS by the shim (upgrade_tls), and refused against a
+# server nobody trusts. Exits 0 only when
 # every row behaved as intended. Leaves no process and no file behind.
 set -u
 BUILD=${BUILD:-build}
@@ -142,6 +144,76 @@ for row in "${ROWS[@]}"; do
 		failed=$((failed + 1))
 	fi
 	printf '%-24s %-14s %-19s %s%s\n' "$client" "$target" "$off" "$on" "$mark"
+done
+
+# Programs that cannot speak TLS at all: under upgrade_tls the shim speaks it
+# for them (bash's /dev/tcp and python3's http.client send plaintext HTTP to an
+# https server), verified like any other connection: against a server whose
+# certificate nobody trusts, nothing leaves and the program's call fails.
+UNTRUSTED=$(port)
+start openssl s_server -quiet -www -accept "127.0.0.1:$UNTRUSTED" -cert "$D/pki/untrusted.pem" \
+	-key "$D/pki/untrusted.key"
+wait_ready "$UNTRUSTED"
+UPOLICY="$D/upgrade.conf"
+cat >"$UPOLICY" <<CONF
+version = 1;
+mode = "enforce";
+env_override = false;
+audit = { socket = "$SINK"; stderr = false; };
+tls = { ca_file = "$D/pki/root.pem"; };
+outbound = {
+  default = "require_tls";
+  rules = ( { to = "127.0.0.1"; port = [ $GOOD, $UNTRUSTED ]; action = "upgrade_tls";
+              tls = { server_name = "localhost"; }; } );   # the shim speaks TLS here
+};
+inbound = { default = "allow"; };
+CONF
+chmod 0644 "$UPOLICY"
+"$CLI" check "$UPOLICY" >/dev/null || { echo "demo: the upgrade policy is invalid" >&2; exit 1; }
+c_bash_devtcp() {
+	bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET / HTTP/1.0\r\n\r\n" >&3 &&
+		timeout 10 head -c 200 <&3' bash "$1"
+}
+c_bash_good() { c_bash_devtcp "$GOOD"; }
+c_bash_untrusted() { c_bash_devtcp "$UNTRUSTED"; }
+c_py_http_good() {
+	"$PY" - "$GOOD" <<'PYEOF'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.request("GET", "/")
+r = c.getresponse()
+print("HTTP/1.0", r.status)
+PYEOF
+}
+# upgraded OUTPUT STATUS: one cell of the second table.
+upgraded() {
+	case "$1" in
+	*"HTTP/1.0 200"* | *"HTTP/1.1 200"*) echo "OK (TLS)" ;;
+	*"refused"* | *"Permission denied"* | *"reset by peer"*) echo "BLOCKED: refused" ;;
+	*) echo "FAILED: no HTTP answer" ;; # plaintext to a TLS port
+	esac
+}
+UROWS=(
+	"c_bash_good|bash /dev/tcp http|valid :$GOOD|FAILED|OK (TLS)"
+	"c_py_http_good|python3 http.client|valid :$GOOD|FAILED|OK (TLS)"
+	"c_bash_untrusted|bash /dev/tcp http|untrusted :$UNTRUSTED|FAILED|BLOCKED"
+)
+echo
+echo "plaintext programs, upgraded to TLS by tlsguard (upgrade_tls):"
+printf '%-20s %-17s %-23s %s\n' "client" "target" "without tlsguard" "with tlsguard"
+printf '%s\n' "-------------------------------------------------------------------------------"
+for row in "${UROWS[@]}"; do
+	IFS='|' read -r fn client target want_off want_on <<<"$row"
+	out=$($fn 2>&1)
+	off=$(upgraded "$out" "$?")
+	out=$(LD_PRELOAD="$SHIM" TLSGUARD_POLICY="$UPOLICY" $fn 2>&1)
+	on=$(upgraded "$out" "$?")
+	mark=""
+	if [ "${off#"$want_off"}" = "$off" ] || [ "${on#"$want_on"}" = "$on" ]; then
+		mark="  <-- want: $want_off / $want_on"
+		failed=$((failed + 1))
+	fi
+	printf '%-20s %-17s %-23s %s%s\n' "$client" "$target" "$off" "$on" "$mark"
 done
 
 # the sink writes each datagram as it arrives; a moment for the last one

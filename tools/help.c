@@ -40,9 +40,10 @@ static const struct help_text help_texts[] = {
             "CMD is not found; 126 when it is not executable; 2 for a usage error.\n"},
     {"check", "Validates a policy: prints \"policy OK: PATH\", or FILE:LINE: message as the\n"
               "shim would. Also refuses a client_key that does not belong to its\n"
-              "client_cert, and warns (FILE:LINE: warning: ...) about a rule an earlier\n"
-              "rule shadows, an audit socket that does not exist and a policy in a\n"
-              "directory others can write to.\n" HELP_POLICY_DEFAULT "\n"
+              "client_cert, or a terminate_tls key_file to its cert_file, and warns\n"
+              "(FILE:LINE: warning: ...) about a rule an earlier rule shadows, an audit\n"
+              "socket that does not exist and a policy in a directory others can write\n"
+              "to.\n" HELP_POLICY_DEFAULT "\n"
               "options:\n"
               "  -v, --verbose  print the effective policy, every default filled in, on\n"
               "                 standard output (the verdict goes to standard error)\n"

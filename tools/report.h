@@ -71,6 +71,10 @@ struct report_group {
 	const char *event;  /* the event kind first seen */
 	const char *detail; /* the first detail seen, NULL when none */
 	unsigned long count;
+	/* events of the group that were a TLS session the policy accepted (event
+	 * handshake or upgrade, verdict allow): a successful TLS destination, the
+	 * twin report_rules.c looks for beside a plaintext one */
+	unsigned long tls_ok;
 	char first_ts[REPORT_TS_MAX], last_ts[REPORT_TS_MAX];
 	char first_when[REPORT_WHEN_LEN], last_when[REPORT_WHEN_LEN];
 	size_t hash;

@@ -131,7 +131,13 @@ static int table_grow(struct report_table *t)
  * and a year-less syslog stamp cannot be compared with an RFC 3339 one. */
 static void group_seen(struct report_group *g, const struct report_event *ev)
 {
+	const char *event = ev->f.value[AUDIT_FIELD_EVENT];
+
 	g->count++;
+	if (strcmp(ev->f.value[AUDIT_FIELD_VERDICT], "allow") == 0 &&
+	    (strcmp(event, "handshake") == 0 || strcmp(event, "upgrade") == 0)) {
+		g->tls_ok++;
+	}
 	if (ev->ts[0] == '\0') {
 		return;
 	}

@@ -378,3 +378,74 @@ if [ -e "$T/policy" ]; then
 		break
 	done
 fi
+
+# --- explain: the tunnel actions, upgrade_tls and terminate_tls (issue 17) ---------------------
+# Each action is shown with the tls keys the shim uses for it: what upgrade_tls
+# verifies (anchors, name, pins, client certificate, starttls) and what a
+# refused program sees; the certificate terminate_tls serves and what it asks
+# of clients.
+
+P="$T/tunnel.conf"
+write_policy "$P" <<CONF
+version = 1;
+outbound = {
+  rules = (
+    { to = "10.30.0.5"; port = 6379; action = "upgrade_tls";
+      tls = { ca_file = "$PKI/internal-ca.pem"; server_name = "cache.internal.example";
+              client_cert = "$PKI/me.pem"; client_key = "$PKI/me.key"; min_version = "TLSv1.3"; }; },
+    { to = "10.20.0.0/16"; port = 5432; action = "upgrade_tls"; starttls = "postgres"; }
+  );
+};
+inbound = {
+  default = "deny";
+  rules = (
+    { port = 8080; action = "terminate_tls";
+      tls = { cert_file = "$PKI/me.pem"; key_file = "$PKI/me.key"; require_client_cert = true;
+              client_ca_file = "$PKI/clients-ca.pem"; }; },
+    { port = 8443; action = "terminate_tls"; external = true;
+      tls = { cert_file = "$PKI/me.pem"; key_file = "$PKI/me.key"; }; }
+  );
+};
+CONF
+explain_case "upgrade_tls rule" "1 \\($P:$(line_of '"10.30.0.5"')\\)" upgrade_tls 10.30.0.5:6379
+expect_match "upgrade_tls: the shim speaks TLS for the program" "^upgrade_tls: the program writes plaintext" \
+	"$(field tunnel)"
+expect "upgrade_tls: handshake before any byte" "before any program byte leaves" "$(field handshake)"
+expect_match "upgrade_tls: a refused handshake's errno" "fails with E[A-Z]+$" "$(field refused)"
+expect_match "upgrade_tls: the program's own TLS is refused with its reason word" \
+	"^refused \\(reason [a-z_]+\\)" "$(field "program's own TLS")"
+expect "upgrade_tls: rule's anchors" "ca_file $PKI/internal-ca.pem" "$(field 'trust anchors')"
+expect "upgrade_tls: server_name" "yes, name checked: cache.internal.example (server_name)" \
+	"$(field 'verify hostname')"
+expect "upgrade_tls: min version" "TLSv1.3" "$(field 'min version')"
+expect_match "upgrade_tls: client certificate" "^$PKI/me.pem, key $PKI/me.key" "$(field 'client cert')"
+explain_case "upgrade_tls with starttls postgres" "2 " upgrade_tls 10.20.1.2:5432
+expect "upgrade_tls postgres: the shim's own SSLRequest" \
+	"before any program byte leaves, after the shim's own SSLRequest" "$(field handshake)"
+expect "upgrade_tls postgres: starttls" "postgres" "$(field starttls | cut -d' ' -f1)"
+explain_case "upgrade_tls: other port falls to the default" "default" require_tls 10.30.0.5:6380
+expect "the default shows no tunnel" "" "$(field tunnel)"
+
+explain_case "terminate_tls rule" "1 \\($P:$(line_of 'port = 8080;')\\)" terminate_tls --in 8080
+expect_match "terminate_tls: the shim serves TLS" "^terminate_tls: the shim serves TLS" "$(field tunnel)"
+expect "terminate_tls: cert_file and key_file" "$PKI/me.pem, key $PKI/me.key" "$(field certificate)"
+expect_match "terminate_tls: refused clients, the errno the program sees" "^plaintext, .*fail with ECONNRESET" "$(field refused)"
+expect "terminate_tls: client certificate required" "required, issued by $PKI/clients-ca.pem" \
+	"$(field 'client cert')"
+explain_case "terminate_tls external" "2 " terminate_tls --in 8443
+expect "terminate_tls external: the served certificate" "yes (cert_file must chain to a public root)" \
+	"$(field external)"
+expect "terminate_tls external: no client certificate" "not required" "$(field 'client cert')"
+run_cli check -v "$P"
+expect_match "check -v prints both actions" 'action = "upgrade_tls".*action = "terminate_tls"' "$(echo $OUT)"
+# check opens the terminate_tls pair like a client_cert pair: a key that does
+# not belong to cert_file is refused before any handshake would fail on it.
+write_policy "$T/tunnel-mismatch.conf" <<CONF
+version = 1;
+inbound = { rules = ( { port = 8080; action = "terminate_tls";
+  tls = { cert_file = "$PKI/me.pem"; key_file = "$PKI/internal-ca.key"; }; } ); };
+CONF
+run_cli check "$T/tunnel-mismatch.conf"
+expect_match "check refuses a terminate_tls key_file that does not belong to cert_file" \
+	"^1:$T/tunnel-mismatch.conf: key_file '$PKI/internal-ca.key': the key does not belong to cert_file '$PKI/me.pem'$" \
+	"$RC:$ERR"
