@@ -134,6 +134,12 @@ static __attribute__((noinline)) ssize_t guarded_send(int fd, const struct iovec
 	if (decide_send_check(fd, c, iov, iovcnt, &t) < 0) {
 		goto refuse;
 	}
+	if (c->tunnel != NULL && (sc->flags & MSG_OOB) != 0) {
+		/* TLS has no urgent data, and the pair would keep the byte from
+		 * the pump: refused rather than lost (tlsguard.8, The tunnel). */
+		errno = EOPNOTSUPP;
+		goto refuse;
+	}
 	if (c->tunnel != NULL && (sc->addr != NULL || sc->msg != NULL)) {
 		n = tunnel_send(fd, sc, iov, iovcnt);
 		conn_release(c);

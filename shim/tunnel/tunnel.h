@@ -100,7 +100,8 @@
  *  - the tunnel ends when the process that pumps it exits (after sending what
  *    the program wrote), even if a forked child still holds the descriptor.
  *  - ioctl queue sizes (FIONREAD, SIOCOUTQ) and TCP_INFO describe the pair,
- *    not the TCP socket; MSG_OOB is not carried (TLS has no urgent data).
+ *    not the TCP socket; MSG_OOB is refused with EOPNOTSUPP
+ *    (TLS has no urgent data; sock/send.c).
  *  - sendto/sendmsg with an address (what TCP ignores once connected) pass
  *    without it; MSG_FASTOPEN on an upgrade_tls destination is refused
  *    (EACCES, audited): the bytes would leave before the handshake.
