@@ -120,9 +120,9 @@ static int aud_decode_input(struct aud_input *in, const uint8_t *data, size_t si
 		return -1;
 	}
 	flags = h[2];
-	/* 6 is no audit_kind and 3 no audit_verdict: the formatter's default:
+	/* 7 (AUDIT_NKINDS) is no audit_kind and 3 no audit_verdict: the formatter's default:
 	 * branches are fuzzed too. */
-	in->ev.kind = (enum audit_kind)(h[0] % 7);
+	in->ev.kind = (enum audit_kind)(h[0] % 8);
 	in->ev.proto = h[0] & 0x80 ? POLICY_PROTO_UDP : POLICY_PROTO_TCP;
 	in->ev.count = h[1] & 0x80 ? (unsigned long)aud_be(h + 3, 2) : 0;
 	in->ev.verdict = (enum audit_verdict)(h[1] % 4);
@@ -162,8 +162,8 @@ static void aud_add(struct aud_want *w, const char *key, const char *value, bool
 static void aud_expect(const struct aud_input *in, struct aud_want *w, char *peer, size_t peer_len,
                        char *rule, size_t rule_len, char *pid, size_t pid_len)
 {
-	static const char *const kinds[7] = {"connect", "plaintext",  "handshake", "unmanaged_tls",
-	                                     "policy",  "suppressed", "policy"};
+	static const char *const kinds[8] = {"connect", "plaintext", "handshake",  "unmanaged_tls",
+	                                     "policy",  "upgrade",   "suppressed", "policy"};
 	static const char *const verdicts[4] = {"allow", "block", "audit", "block"};
 	const struct audit_event *ev = &in->ev;
 	static char count[24];
