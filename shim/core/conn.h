@@ -47,6 +47,10 @@ struct conn {
 	/* fd is the program's end of a tunnel (shim/tunnel/tunnel.h): its bytes
 	 * are plaintext by design, never classified; one reference is held */
 	struct tunnel *tunnel;
+	/* fd is a tunnel's TCP socket, which the shim writes in program threads
+	 * too (shim/tunnel/direct.c): write() goes as send(MSG_NOSIGNAL), a
+	 * peer's reset never raises SIGPIPE in the program */
+	bool nosignal;
 	dev_t dev; /* identity of the socket, to recognise a stale entry */
 	ino_t ino;
 };

@@ -117,7 +117,10 @@ int decide_opaque_io(int fd, struct conn *c, const char *call)
 		return -1;
 	}
 	if (c->tunnel != NULL) {
-		return tunnel_io_check(c); /* plaintext by design: the pump encrypts it */
+		/* plaintext by design: the pump encrypts it; bytes the direct
+		 * path cannot count */
+		tunnel_mark_shared(c->tunnel);
+		return tunnel_io_check(c);
 	}
 	snprintf(detail, sizeof(detail), "%s moves bytes the shim cannot inspect", call);
 	return decide_refuse_stream(fd, c, AUDIT_PLAINTEXT, "plaintext", detail, EACCES);

@@ -110,6 +110,18 @@ static ssize_t tunnel_send(int fd, const struct send_call *sc, const struct iove
 	return send_call_run(fd, &plain, iov, iovcnt);
 }
 
+/* write() on a tunnel's TCP socket (conn.h, nosignal). */
+static const struct send_call quiet_write = {.kind = SEND_SEND, .flags = MSG_NOSIGNAL};
+
+/* The calls a tunnel's direct path takes (tunnel.h): one buffer, no flag
+ * but these. */
+static bool direct_kind(const struct send_call *sc, size_t iovcnt)
+{
+	return iovcnt == 1 && sc->addr == NULL && sc->msg == NULL &&
+	       (sc->kind == SEND_WRITE || sc->kind == SEND_WRITEV ||
+	        (sc->kind == SEND_SEND && (sc->flags & ~(MSG_NOSIGNAL | MSG_DONTWAIT)) == 0));
+}
+
 /* Every send wrapper on a governed descriptor: check the bytes, make the real
  * call, then advance the connection's stream by what was sent. */
 static __attribute__((noinline)) ssize_t guarded_send(int fd, const struct iovec *iov,
@@ -140,10 +152,23 @@ static __attribute__((noinline)) ssize_t guarded_send(int fd, const struct iovec
 		errno = EOPNOTSUPP;
 		goto refuse;
 	}
-	if (c->tunnel != NULL && (sc->addr != NULL || sc->msg != NULL)) {
-		n = tunnel_send(fd, sc, iov, iovcnt);
+	if (c->tunnel != NULL && direct_kind(sc, iovcnt)) {
+		n = tunnel_direct_write(c->tunnel, iov[0].iov_base, iov[0].iov_len);
+		if (n != TUNNEL_DIRECT_PASS) {
+			conn_release(c);
+			return n;
+		}
+	}
+	if (c->tunnel != NULL) {
+		tunnel_write_begin(c->tunnel);
+		n = sc->addr != NULL || sc->msg != NULL ? tunnel_send(fd, sc, iov, iovcnt)
+		                                        : send_call_run(fd, sc, iov, iovcnt);
+		tunnel_write_end(c->tunnel);
 		conn_release(c);
 		return n;
+	}
+	if (c->nosignal && sc->kind == SEND_WRITE) {
+		sc = &quiet_write;
 	}
 	n = send_call_run(fd, sc, iov, iovcnt);
 	if (n > 0) {
@@ -309,6 +334,31 @@ refuse:
 	return -1;
 }
 
+/* A tunnel's descriptor passed over SCM_RIGHTS is written where no count of
+ * the shim's sees it (tunnel_mark_shared). */
+static void note_passed_tunnels(const struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+	struct conn *c;
+	size_t i, count;
+	int passed;
+
+	for (cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm != NULL;
+	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
+			continue;
+		}
+		count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < count; i++) {
+			memcpy(&passed, CMSG_DATA(cm) + i * sizeof(int), sizeof(passed));
+			if ((c = conn_acquire(passed)) != NULL && c->tunnel != NULL) {
+				tunnel_mark_shared(c->tunnel);
+			}
+			conn_release(c);
+		}
+	}
+}
+
 static ssize_t sendmsg_route(int fd, const struct msghdr *msg, int flags)
 {
 	struct send_call sc = {.kind = SEND_SENDMSG, .flags = flags, .msg = msg};
@@ -316,6 +366,9 @@ static ssize_t sendmsg_route(int fd, const struct msghdr *msg, int flags)
 	struct msghdr m;
 	socklen_t sslen;
 
+	if (msg != NULL && msg->msg_control != NULL && msg->msg_controllen > 0) {
+		note_passed_tunnels(msg);
+	}
 	if (msg == NULL || (msg->msg_name == NULL && !fdt_governed(fd))) {
 		return real()->sendmsg(fd, msg, flags);
 	}

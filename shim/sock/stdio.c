@@ -23,6 +23,7 @@
 #include "decide.h"
 #include "bind/real.h"
 #include "shim.h"
+#include "tunnel/tunnel.h"
 #include "stdio_guard.h"
 
 #define STDIO_NO_READS  0x0004 /* _IO_NO_READS */
@@ -86,12 +87,17 @@ static bool fenced(FILE *fp)
 }
 
 /* A tunnel's program descriptor carries plaintext by design (tunnel.h): a
- * stream on it is not fenced. */
-static bool is_tunnel(int fd)
+ * stream on it is not fenced. libc writes the stream where no wrapper sees
+ * it: the tunnel's direct path must not trust its count of the program's
+ * writes (tunnel_mark_shared). */
+static bool stdio_on_tunnel(int fd)
 {
 	struct conn *c = conn_acquire(fd);
 	bool tunnel = c != NULL && c->tunnel != NULL;
 
+	if (tunnel) {
+		tunnel_mark_shared(c->tunnel);
+	}
 	conn_release(c);
 	return tunnel;
 }
@@ -99,11 +105,16 @@ static bool is_tunnel(int fd)
 void stdio_guard_fd(int fd)
 {
 	FILE *fp = fd == 0 ? stdin : fd == 1 ? stdout : fd == 2 ? stderr : NULL;
+	bool fenced;
 
-	if (fp == NULL || shim_mode() != POLICY_MODE_ENFORCE) {
+	if (fp == NULL) {
 		return;
 	}
-	if (fdt_governed(fd) && !is_tunnel(fd)) {
+	fenced = fdt_governed(fd) && !stdio_on_tunnel(fd);
+	if (shim_mode() != POLICY_MODE_ENFORCE) {
+		return;
+	}
+	if (fenced) {
 		fence(fp);
 	} else {
 		unfence(fp);
@@ -231,8 +242,8 @@ static FILE *fdopen_route(int fd, const char *mode)
 {
 	FILE *fp = real()->fdopen(fd, mode);
 
-	if (fp != NULL && fdt_peek(fd) != NULL && shim_mode() == POLICY_MODE_ENFORCE &&
-	    !is_tunnel(fd)) {
+	if (fp != NULL && fdt_peek(fd) != NULL && !stdio_on_tunnel(fd) &&
+	    shim_mode() == POLICY_MODE_ENFORCE) {
 		fence(fp);
 	}
 	return fp;

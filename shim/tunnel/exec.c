@@ -47,6 +47,7 @@ void tunnel_env_add(struct tunnel *t, int fd, char *list, size_t len)
 	size_t used = strlen(list), n;
 	int w;
 
+	tunnel_mark_shared(t); /* the new image writes into the pair too */
 	if (socket_name(fd, &kind, &id) < 0) {
 		return;
 	}
@@ -197,7 +198,7 @@ static bool kept_fd(const struct tunnel_keep *k, int fd, int go)
 		return true;
 	}
 	for (i = 0; i < k->n; i++) {
-		if (fd == k->held[i]->tcp || fd == k->held[i]->pump_end) {
+		if (fd == k->held[i]->tcp || fd == k->held[i]->pump_end || fd == k->held[i]->kick) {
 			return true;
 		}
 	}

@@ -23,28 +23,10 @@
 #include "sock/io.h"
 #include "tls/openssl/call.h"
 #include "tls/openssl/state.h"
-#include "tunnel_internal.h"
+#include "pump.h"
 
-#define PUMP_BUF             65536 /* four full records: fewer wake-ups */
-#define PUMP_RECORD          16384
 #define PUMP_HANDSHAKE_MS    60000 /* a peer that never completes the handshake */
 #define POSTGRES_SSL_REQUEST "\x00\x00\x00\x08\x04\xd2\x16\x2f"
-
-struct pump {
-	struct tunnel *t;
-	const struct ssl_fns *f;
-	const struct tunnel_ssl_fns *tf;
-	SSL *ssl;
-	uint8_t tx[PUMP_BUF]; /* from the program, for SSL_write */
-	size_t txlen;
-	uint8_t rx[PUMP_BUF]; /* from SSL_read, for the program */
-	size_t rxlen, rxoff;
-	bool first;     /* the program's first bytes are still to come */
-	bool prog_eof;  /* the program shut its write side (or closed) */
-	bool peer_eof;  /* close_notify or EOF from the peer */
-	bool pair_shut; /* the program was given EOF */
-	bool want_tcp_in, want_tcp_out;
-};
 
 /* poll one descriptor without the tunnel's lock; the timeout in ms. */
 static int wait_fd(struct tunnel *t, int fd, short events, int ms)
@@ -279,12 +261,12 @@ static bool to_peer(struct pump *p)
 	return false;
 }
 
-static bool from_peer(struct pump *p)
+void pump_from_peer(struct pump *p)
 {
 	int rc, err;
 
 	if (p->rxoff < p->rxlen || p->peer_eof) {
-		return true;
+		return;
 	}
 	p->rxlen = p->rxoff = 0;
 	/* as many records as fit, in one go to the program */
@@ -292,25 +274,23 @@ static bool from_peer(struct pump *p)
 	                          (int)(sizeof(p->rx) - p->rxlen))) > 0) {
 		p->rxlen += (size_t)rc;
 		if (sizeof(p->rx) - p->rxlen < PUMP_RECORD) {
-			return true;
+			return;
 		}
 	}
 	err = p->tf->SSL_get_error(p->ssl, rc);
 	if (err == SSL_ERROR_WANT_READ) {
 		p->want_tcp_in = true;
-		return true;
+		return;
 	}
 	if (err == SSL_ERROR_WANT_WRITE) {
 		p->want_tcp_out = true;
-		return true;
+		return;
 	}
 	/* close_notify, EOF, or an error: what came before is delivered */
 	p->peer_eof = true;
-	return true;
 }
 
-/* false: the program is gone (its end closed). */
-static bool to_program(struct pump *p)
+bool pump_to_program(struct pump *p)
 {
 	ssize_t n;
 
@@ -321,6 +301,7 @@ static bool to_program(struct pump *p)
 			return errno == EAGAIN || errno == EINTR;
 		}
 		p->rxoff += (size_t)n;
+		p->pair_in_seq++;
 	}
 	if (p->peer_eof && !p->pair_shut) {
 		p->pair_shut = true;
@@ -329,39 +310,62 @@ static bool to_program(struct pump *p)
 	return true;
 }
 
+/* The kick (direct.c) woke the pump: its count goes. */
+static void kicked(struct tunnel *t)
+{
+	uint64_t count;
+
+	(void)real()->read(t->kick, &count, sizeof(count));
+}
+
 static void move_bytes(struct pump *p)
 {
 	struct tunnel *t = p->t;
-	struct pollfd fds[2];
-	bool rx_pending;
+	struct pollfd fds[3];
+	bool rx_pending, tcp_in;
 
 	for (;;) {
 		p->want_tcp_in = p->want_tcp_out = false;
-		if (!from_program(p) || !to_peer(p) || !from_peer(p) || !to_program(p)) {
+		if (!from_program(p) || !to_peer(p)) {
+			return;
+		}
+		/* a program thread waiting in a direct read takes the peer's
+		 * bytes itself (direct.c) */
+		if (t->direct_readers == 0) {
+			pump_from_peer(p);
+		}
+		if (!pump_to_program(p)) {
 			return;
 		}
 		rx_pending = p->rxoff < p->rxlen;
 		if (p->prog_eof && p->txlen == 0 && p->peer_eof && !rx_pending) {
 			return; /* both directions are done */
 		}
-		if (!rx_pending && !p->peer_eof && p->tf->SSL_pending(p->ssl) > 0) {
+		if (t->direct_readers == 0 && !rx_pending && !p->peer_eof &&
+		    p->tf->SSL_pending(p->ssl) > 0) {
 			continue; /* decrypted bytes wait inside libssl */
 		}
+		tcp_in = p->want_tcp_in || (!rx_pending && !p->peer_eof);
+		t->tcp_parked = tcp_in && t->direct_readers > 0;
 		fds[0].fd = t->pump_end;
 		fds[0].events = (short)((p->txlen == 0 && !p->prog_eof ? POLLIN : 0) |
 		                        (rx_pending ? POLLOUT : 0));
-		fds[1].fd = t->tcp;
-		fds[1].events =
-		    (short)((p->want_tcp_out ? POLLOUT : 0) |
-		            (p->want_tcp_in || (!rx_pending && !p->peer_eof) ? POLLIN : 0));
+		fds[1].events = (short)((p->want_tcp_out ? POLLOUT : 0) |
+		                        (tcp_in && !t->tcp_parked ? POLLIN : 0));
+		fds[1].fd = fds[1].events != 0 ? t->tcp : -1; /* no wake-up for a hang-up */
+		fds[2].fd = t->kick;
+		fds[2].events = POLLIN;
 		tunnel_release(t);
-		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+		if (poll(fds, 3, -1) < 0 && errno != EINTR) {
 			tunnel_hold(t);
 			return;
 		}
 		tunnel_hold(t);
-		if (((fds[0].revents | fds[1].revents) & POLLNVAL) != 0) {
+		if (((fds[0].revents | fds[1].revents | fds[2].revents) & POLLNVAL) != 0) {
 			return; /* a descriptor closed behind the shim (closefrom) */
+		}
+		if ((fds[2].revents & POLLIN) != 0) {
+			kicked(t);
 		}
 		if ((fds[0].revents & (POLLHUP | POLLERR)) != 0 && !(fds[0].revents & POLLIN)) {
 			/* the program closed its end (every copy): nothing more will
@@ -429,7 +433,8 @@ static void finish(struct pump *p)
 	fdt_clear(t->tcp);
 	(void)real()->close(t->tcp);
 	(void)real()->close(t->pump_end);
-	t->tcp = t->pump_end = -1;
+	(void)real()->close(t->kick);
+	t->tcp = t->pump_end = t->kick = -1;
 	t->pumped = false;
 	t->pump = NULL;
 	pthread_mutex_unlock(&t->lock);
@@ -501,6 +506,9 @@ int tunnel_pump_resume(struct tunnel *t, _Atomic int *live)
 	}
 	r->p = t->pump;
 	r->live = live;
+	/* the exec'ing process's readers stay there */
+	t->direct_readers = 0;
+	t->tcp_parked = false;
 	rc = start_thread(resume_main, r);
 	if (rc != 0) {
 		free(r);

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <linux/sockios.h>
 #include <time.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -294,12 +295,15 @@ static void after_fork_child(void)
 		return;
 	}
 	for (t = tunnels; t != NULL; t = t->next) {
+		/* two processes write into the pair now (direct.c) */
+		atomic_store_explicit(&t->sh->pair_shared, true, memory_order_relaxed);
 		if (t->pumped) {
 			t->pumped = false;
 			fdt_clear(t->tcp);
 			(void)real()->close(t->tcp);
 			(void)real()->close(t->pump_end);
-			t->tcp = t->pump_end = -1;
+			(void)real()->close(t->kick);
+			t->tcp = t->pump_end = t->kick = -1;
 		}
 	}
 }
@@ -333,7 +337,7 @@ static struct tunnel *tunnel_new(const struct policy_rule *rule, bool inbound)
 		return NULL;
 	}
 	atomic_init(&t->refs, 1); /* the maker's, handed to the pump */
-	t->tcp = t->pump_end = -1;
+	t->tcp = t->pump_end = t->kick = -1;
 	t->rule = rule;
 	t->inbound = inbound;
 	t->owner = getpid();
@@ -358,6 +362,20 @@ static int hide(int fd)
 	if (copy < 0 && errno == EINVAL) {
 		copy = real()->fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	}
+	return copy;
+}
+
+/* The pump's wake-up call from the direct path (direct.c): an eventfd among
+ * the hidden descriptors. */
+static int hide_kick(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), copy;
+
+	if (fd < 0) {
+		return -1;
+	}
+	copy = hide(fd);
+	(void)real()->close(fd);
 	return copy;
 }
 
@@ -392,7 +410,9 @@ static int swap_in_pair(struct tunnel *t, int fd)
 		goto fail;
 	}
 	t->pump_end = hide(sv[1]);
-	if (t->pump_end < 0 || real()->fcntl(t->tcp, F_SETFL, O_RDWR | O_NONBLOCK) < 0 ||
+	t->kick = hide_kick();
+	if (t->pump_end < 0 || t->kick < 0 ||
+	    real()->fcntl(t->tcp, F_SETFL, O_RDWR | O_NONBLOCK) < 0 ||
 	    real()->fcntl(t->pump_end, F_SETFL, O_RDWR | O_NONBLOCK) < 0 ||
 	    real()->fcntl(sv[0], F_SETFL, fl & O_NONBLOCK) < 0) {
 		goto fail;
@@ -407,6 +427,7 @@ static int swap_in_pair(struct tunnel *t, int fd)
 		c->port = t->peer_port;
 		c->local_port = t->local_port;
 		memcpy(c->host, t->host, sizeof(c->host));
+		c->nosignal = true;
 	}
 	if (track(t->tcp, c) < 0) {
 		goto fail;
@@ -432,13 +453,16 @@ fail:
 	if (t->pump_end >= 0) {
 		(void)real()->close(t->pump_end);
 	}
+	if (t->kick >= 0) {
+		(void)real()->close(t->kick);
+	}
 	if (sv[0] >= 0) {
 		(void)real()->close(sv[0]);
 	}
 	if (sv[1] >= 0) {
 		(void)real()->close(sv[1]);
 	}
-	t->tcp = t->pump_end = -1;
+	t->tcp = t->pump_end = t->kick = -1;
 	errno = saved;
 	return -1;
 }

@@ -121,6 +121,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "core/conn.h"
 #include "policy.h"
@@ -143,6 +144,24 @@ int tunnel_accept(int fd, const struct policy_rule *rule);
  * I/O call: 0 when the call may proceed (a real call on the pair), -1 with
  * errno when the tunnel was refused or failed. */
 int tunnel_io_check(const struct conn *c);
+
+/* The direct path (direct.c): a plain read or write of a tunnel's program
+ * descriptor fd (t: its conn's tunnel), done on the tunnel's SSL in the
+ * caller's thread when that keeps the bytes in order. What read or write
+ * returns (errno set), or TUNNEL_DIRECT_PASS: make the real call on the
+ * pair. dontwait: MSG_DONTWAIT. */
+#define TUNNEL_DIRECT_PASS ((ssize_t)-2)
+ssize_t tunnel_direct_write(struct tunnel *t, const void *buf, size_t len);
+ssize_t tunnel_direct_read(struct tunnel *t, int fd, void *buf, size_t len, bool dontwait);
+
+/* A write of the program into the pair, around the real call (the direct
+ * path waits for it: the bytes keep their order). */
+void tunnel_write_begin(struct tunnel *t);
+void tunnel_write_end(struct tunnel *t);
+/* Something may write into the pair the shim does not count (sendfile,
+ * splice, AIO, the descriptor passed to another process): the direct path
+ * then asks the kernel what the pair holds, every time. */
+void tunnel_mark_shared(struct tunnel *t);
 
 /* close (and fclose) of fd, before the real close: when fd is a tunnel's
  * program descriptor whose pump runs in this process, waits (at most 5 s)

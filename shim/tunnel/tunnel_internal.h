@@ -27,6 +27,11 @@ struct tunnel_shared {
 	_Atomic int error;       /* the errno of a refusal */
 	_Atomic int progress;    /* bumped (and woken) when the pump has sent bytes */
 	_Atomic bool tx_pending; /* the pump holds bytes of the program not sent yet */
+	/* The program's writes into the pair, begun and finished, and whether
+	 * anything the shim does not count may write there too (another
+	 * process, sendfile, AIO): the direct path's order (direct.c). */
+	_Atomic unsigned writes_begun, writes_done;
+	_Atomic bool pair_shared;
 	struct sockaddr_storage peer, local;
 	socklen_t peer_len, local_len;
 };
@@ -36,6 +41,7 @@ struct tunnel {
 	struct tunnel_shared *sh;
 	_Atomic int tcp;      /* the real socket (hidden, close-on-exec), or -1 */
 	_Atomic int pump_end; /* the pump's end of the pair (close-on-exec), or -1 */
+	_Atomic int kick;     /* an eventfd that wakes the pump (direct.c), or -1 */
 	int prog_fd;          /* the program's descriptor when made */
 	bool inbound;
 	atomic_bool pumped; /* a pump for it runs in this process */
@@ -49,6 +55,11 @@ struct tunnel {
 	pthread_mutex_t lock; /* held by the pump while it works (not while it
 	                       * waits): fork and the exec keeper take it */
 	struct tunnel *next;  /* every tunnel of the process (tunnel.c) */
+	/* Under lock: program threads waiting in a direct read for the peer's
+	 * bytes, and whether the pump stopped watching the TCP socket for them
+	 * (it must be kicked when the last one leaves). */
+	unsigned direct_readers;
+	bool tcp_parked;
 };
 
 /* tunnel.c */
