@@ -366,10 +366,11 @@ static int hide(int fd)
 }
 
 /* The pump's wake-up call from the direct path (direct.c): an eventfd among
- * the hidden descriptors. */
+ * the hidden descriptors. Made with the system call: the libc name is one a
+ * ThreadSanitizer runtime follows, and the shim's real close is not. */
 static int hide_kick(void)
 {
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), copy;
+	int fd = (int)real()->syscall(SYS_eventfd2, 0L, (long)(EFD_NONBLOCK | EFD_CLOEXEC)), copy;
 
 	if (fd < 0) {
 		return -1;
