@@ -19,14 +19,12 @@ struct pump {
 	const struct ssl_fns *f;
 	const struct tunnel_ssl_fns *tf;
 	SSL *ssl;
-	uint8_t tx[PUMP_BUF]; /* from the program, for SSL_write */
-	size_t txlen;
-	uint8_t rx[PUMP_BUF]; /* from SSL_read, for the program */
-	size_t rxlen, rxoff;
-	bool first;     /* the program's first bytes are still to come */
-	bool prog_eof;  /* the program shut its write side (or closed) */
-	bool peer_eof;  /* close_notify or EOF from the peer */
-	bool pair_shut; /* the program was given EOF */
+	size_t txlen;        /* bytes in tx */
+	size_t rxlen, rxoff; /* bytes in rx, and how many went to the program */
+	bool first;          /* the program's first bytes are still to come */
+	bool prog_eof;       /* the program shut its write side (or closed) */
+	bool peer_eof;       /* close_notify or EOF from the peer */
+	bool pair_shut;      /* the program was given EOF */
 	bool want_tcp_in, want_tcp_out;
 	/* The direct path's bookkeeping (direct.c): how often the pump wrote
 	 * into the pair, and the count when the pair was last seen empty; the
@@ -34,6 +32,9 @@ struct pump {
 	 * empty of them. */
 	unsigned pair_in_seq, pair_in_checked;
 	unsigned writes_checked;
+	/* last: the buffers are written before they are read, and not zeroed */
+	uint8_t tx[PUMP_BUF]; /* from the program, for SSL_write */
+	uint8_t rx[PUMP_BUF]; /* from SSL_read, for the program */
 };
 
 /* Decrypts what libssl and the TCP socket hold into rx, as much as fits

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <linux/sockios.h>
 #include <time.h>
 #include <sys/eventfd.h>
@@ -58,7 +57,7 @@ void tunnel_unref(struct tunnel *t)
 		}
 	}
 	pthread_mutex_unlock(&list_lock);
-	munmap(t->sh, sizeof(*t->sh));
+	tunnel_shared_free(t->sh, t->sh_gen);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -272,10 +271,12 @@ static void before_fork(void)
 	if (!tunnel_forking_keeper) {
 		pthread_rwlock_wrlock(&tunnel_work_lock);
 	}
+	tunnel_shared_before_fork();
 }
 
 static void after_fork_parent(void)
 {
+	tunnel_shared_after_fork(false);
 	if (!tunnel_forking_keeper) {
 		pthread_rwlock_unlock(&tunnel_work_lock);
 	}
@@ -286,6 +287,7 @@ static void after_fork_child(void)
 {
 	struct tunnel *t;
 
+	tunnel_shared_after_fork(true);
 	pthread_mutex_init(&list_lock, NULL);
 	work_lock_init();
 	for (t = tunnels; t != NULL; t = t->next) {
@@ -330,9 +332,8 @@ static struct tunnel *tunnel_new(const struct policy_rule *rule, bool inbound)
 	if (t == NULL) {
 		return NULL;
 	}
-	t->sh =
-	    mmap(NULL, sizeof(*t->sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (t->sh == MAP_FAILED) {
+	t->sh = tunnel_shared_new(&t->sh_gen);
+	if (t->sh == NULL) {
 		free(t);
 		return NULL;
 	}

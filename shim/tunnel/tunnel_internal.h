@@ -39,6 +39,7 @@ struct tunnel_shared {
 struct tunnel {
 	atomic_uint refs; /* the pump's, and one per conn of a program descriptor */
 	struct tunnel_shared *sh;
+	unsigned sh_gen;      /* sh's generation (shared.c) */
 	_Atomic int tcp;      /* the real socket (hidden, close-on-exec), or -1 */
 	_Atomic int pump_end; /* the pump's end of the pair (close-on-exec), or -1 */
 	_Atomic int kick;     /* an eventfd that wakes the pump (direct.c), or -1 */
@@ -104,6 +105,13 @@ size_t tunnel_collect_owned(struct tunnel **out, size_t max);
  * these addresses; the caller's reference. */
 struct tunnel *tunnel_adopted(bool inbound, const struct sockaddr_storage *peer, socklen_t peer_len,
                               const struct sockaddr_storage *local, socklen_t local_len);
+
+/* shared.c: a zeroed slot of shared memory for a tunnel's state (its
+ * generation in *gen), or NULL; giving it back; the fork handlers. */
+struct tunnel_shared *tunnel_shared_new(unsigned *gen);
+void tunnel_shared_free(struct tunnel_shared *sh, unsigned gen);
+void tunnel_shared_before_fork(void);
+void tunnel_shared_after_fork(bool child);
 
 /* pump.c: the thread; starts it (0) or -1. */
 int tunnel_pump_start(struct tunnel *t);
