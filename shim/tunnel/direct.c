@@ -125,11 +125,13 @@ ssize_t tunnel_direct_write(struct tunnel *t, const void *buf, size_t len)
 	}
 	tunnel_hold(t);
 	p = open_pump(t);
-	/* the first bytes go through the pump (tls_in_tls); the program's
-	 * earlier bytes, in the pair or in the pump, go first */
-	if (p == NULL || p->first || p->prog_eof || p->txlen != 0 || program_bytes_queued(t, p)) {
+	/* the program's earlier bytes, in the pair or in the pump, go first;
+	 * a first record of TLS goes to the pump, which refuses it */
+	if (p == NULL || p->prog_eof || p->txlen != 0 || program_bytes_queued(t, p) ||
+	    (p->first && pump_tls_in_tls(buf, len))) {
 		goto out;
 	}
+	p->first = false;
 	p->tf->ERR_clear_error();
 	rc = ossl_call_io(p->ssl, OSSL_IO_WRITE, (void *)buf, chunk);
 	if (rc > 0) {

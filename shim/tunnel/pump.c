@@ -36,7 +36,9 @@ static int wait_fd(struct tunnel *t, int fd, short events, int ms)
 	int rc;
 
 	tunnel_release(t);
-	rc = poll(&p, 1, ms);
+	do { /* signals reach a program's thread that handshakes (pump_start) */
+		rc = poll(&p, 1, ms);
+	} while (rc < 0 && errno == EINTR);
 	tunnel_hold(t);
 	return rc;
 }
@@ -190,10 +192,9 @@ static bool handshake(struct pump *p)
 	}
 }
 
-/* A TLS record header from the program: TLS inside TLS, refused. */
-static bool tls_in_tls(const struct pump *p)
+bool pump_tls_in_tls(const uint8_t *bytes, size_t len)
 {
-	return p->txlen >= 1 && p->tx[0] == 0x16 && (p->txlen < 2 || p->tx[1] == 0x03);
+	return len >= 1 && bytes[0] == 0x16 && (len < 2 || bytes[1] == 0x03);
 }
 
 /* Reads what the program wrote. false: the tunnel must end. */
@@ -213,7 +214,7 @@ static bool from_program(struct pump *p)
 		p->txlen = (size_t)n;
 		if (p->first) {
 			p->first = false;
-			if (tls_in_tls(p)) {
+			if (pump_tls_in_tls(p->tx, p->txlen)) {
 				tunnel_report(
 				    p->t, "tls_in_tls",
 				    "the program sent a TLS record on a connection the shim "
@@ -388,40 +389,44 @@ static void move_bytes(struct pump *p)
 	}
 }
 
-static void run(struct pump *p)
+/* Up to the open tunnel: the connection, STARTTLS, the handshake. false:
+ * refused (the state and the audit say why). */
+static bool open_tunnel(struct pump *p)
 {
 	struct tunnel *t = p->t;
 	char why[160];
 	SSL_CTX *ctx;
 
 	if (!connected(p)) {
-		return;
+		return false;
 	}
 	tunnel_set_state(t, TUNNEL_HANDSHAKE, 0);
 	ctx = tunnel_ctx(p->f, p->tf, t->rule, t->inbound, why, sizeof(why));
 	if (ctx == NULL) {
 		tunnel_report(t, "policy_error", why);
 		refuse(p, 0);
-		return;
+		return false;
 	}
 	if (!starttls_postgres(p) || !client_spoke(p)) {
-		return;
+		return false;
 	}
 	p->ssl = p->tf->SSL_new(ctx);
 	if (p->ssl == NULL || p->tf->SSL_set_fd(p->ssl, t->tcp) != 1) {
 		tunnel_report(t, "policy_error", "SSL_new failed");
 		refuse(p, 0);
-		return;
+		return false;
 	}
 	if (!handshake(p)) {
-		return;
+		return false;
 	}
 	tunnel_set_state(t, TUNNEL_OPEN, 0);
-	move_bytes(p);
+	return true;
 }
 
-/* The end of a pump, held (tunnel_hold): the connection closed. */
-static void finish(struct pump *p)
+/* The end of a pump, held (tunnel_hold): the connection closed. pump_thread:
+ * the pump's own thread ends (not a program's, whose libcrypto state is the
+ * program's). */
+static void finish(struct pump *p, bool pump_thread)
 {
 	struct tunnel *t = p->t;
 
@@ -441,7 +446,9 @@ static void finish(struct pump *p)
 	pthread_mutex_unlock(&t->lock);
 	/* libcrypto's per-thread state goes now, where fork waits for it, not
 	 * in a thread-exit destructor behind fork's back */
-	p->tf->OPENSSL_thread_stop();
+	if (pump_thread) {
+		p->tf->OPENSSL_thread_stop();
+	}
 	pthread_rwlock_unlock(&tunnel_work_lock);
 	free(p);
 	tunnel_unref(t); /* the pump's reference */
@@ -453,8 +460,13 @@ static void *pump_main(void *arg)
 
 	audit_in_tunnel = true;
 	tunnel_hold(p->t);
-	run(p);
-	finish(p);
+	if (p->stage == PUMP_NEW) {
+		p->stage = open_tunnel(p) ? PUMP_OPEN : PUMP_REFUSED;
+	}
+	if (p->stage == PUMP_OPEN) {
+		move_bytes(p);
+	}
+	finish(p, true);
 	return NULL;
 }
 
@@ -471,7 +483,7 @@ static void *resume_main(void *arg)
 	audit_in_tunnel = true;
 	tunnel_hold(r.p->t);
 	move_bytes(r.p);
-	finish(r.p);
+	finish(r.p, true);
 	atomic_fetch_sub_explicit(r.live, 1, memory_order_release);
 	(void)real()->syscall(SYS_futex, (long)r.live, (long)FUTEX_WAKE_PRIVATE, 1L, 0L, 0L, 0L);
 	return NULL;
@@ -518,13 +530,12 @@ int tunnel_pump_resume(struct tunnel *t, _Atomic int *live)
 	return 0;
 }
 
-int tunnel_pump_start(struct tunnel *t)
+static struct pump *pump_new(struct tunnel *t)
 {
 	struct pump *p = malloc(sizeof(*p));
-	int rc;
 
 	if (p == NULL) {
-		return -1;
+		return NULL;
 	}
 	/* all but the buffers: no 128 KiB of zeroes per connection */
 	memset(p, 0, offsetof(struct pump, tx));
@@ -533,17 +544,43 @@ int tunnel_pump_start(struct tunnel *t)
 	p->tf = tunnel_ssl_load(&p->f);
 	if (p->tf == NULL) {
 		free(p);
-		return -1;
+		return NULL;
 	}
 	t->pumped = true;
 	t->pump = p;
+	return p;
+}
+
+int tunnel_pump_start(struct tunnel *t, bool handshake_here)
+{
+	struct pump *p = pump_new(t);
+	bool audit_was;
+	int rc;
+
+	if (p == NULL) {
+		return -1;
+	}
+	if (handshake_here) {
+		audit_was = audit_in_tunnel;
+		audit_in_tunnel = true;
+		tunnel_hold(t);
+		p->stage = open_tunnel(p) ? PUMP_OPEN : PUMP_REFUSED;
+		tunnel_release(t);
+		audit_in_tunnel = audit_was;
+	}
 	rc = start_thread(pump_main, p);
-	if (rc != 0) {
-		t->pumped = false;
-		t->pump = NULL;
-		free(p);
+	if (rc == 0) {
+		return 0;
+	}
+	if (p->stage != PUMP_NEW) {
+		tunnel_hold(t);
+		finish(p, false); /* the caller refuses the tunnel */
 		errno = rc;
 		return -1;
 	}
-	return 0;
+	t->pumped = false;
+	t->pump = NULL;
+	free(p);
+	errno = rc;
+	return -1;
 }

@@ -14,8 +14,15 @@
 #define PUMP_BUF    65536 /* four full records: fewer wake-ups */
 #define PUMP_RECORD 16384
 
+enum pump_stage {
+	PUMP_NEW,     /* the handshake is still to be made */
+	PUMP_OPEN,    /* made: bytes move */
+	PUMP_REFUSED, /* refused: the pump only cleans up */
+};
+
 struct pump {
 	struct tunnel *t;
+	enum pump_stage stage;
 	const struct ssl_fns *f;
 	const struct tunnel_ssl_fns *tf;
 	SSL *ssl;
@@ -37,6 +44,9 @@ struct pump {
 	uint8_t rx[PUMP_BUF]; /* from SSL_read, for the program */
 };
 
+/* Whether the program's first bytes start a TLS record: TLS inside TLS,
+ * refused (reason tls_in_tls). */
+bool pump_tls_in_tls(const uint8_t *bytes, size_t len);
 /* Decrypts what libssl and the TCP socket hold into rx, as much as fits
  * (nothing while rx still holds bytes for the program). */
 void pump_from_peer(struct pump *p);

@@ -518,7 +518,7 @@ int tunnel_connect(int fd, const struct sockaddr *sa, socklen_t len, const struc
 		return -1;
 	}
 	tunnel_list_add(t);
-	if (tunnel_pump_start(t) < 0) {
+	if (tunnel_pump_start(t, fl >= 0 && (fl & O_NONBLOCK) == 0) < 0) {
 		tunnel_set_state(t, TUNNEL_REFUSED, TUNNEL_REFUSED_ERRNO_OUT);
 		errno = TUNNEL_REFUSED_ERRNO_OUT;
 		return -1;
@@ -559,7 +559,7 @@ int tunnel_accept(int fd, const struct policy_rule *rule)
 		goto fail;
 	}
 	tunnel_list_add(t);
-	if (tunnel_pump_start(t) < 0) {
+	if (tunnel_pump_start(t, false) < 0) {
 		tunnel_set_state(t, TUNNEL_REFUSED, TUNNEL_REFUSED_ERRNO_IN);
 	}
 	return 0;

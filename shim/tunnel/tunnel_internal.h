@@ -113,8 +113,11 @@ void tunnel_shared_free(struct tunnel_shared *sh, unsigned gen);
 void tunnel_shared_before_fork(void);
 void tunnel_shared_after_fork(bool child);
 
-/* pump.c: the thread; starts it (0) or -1. */
-int tunnel_pump_start(struct tunnel *t);
+/* pump.c: the thread; starts it (0) or -1. handshake_here: the calling
+ * thread (a program's blocking connect, which waits for the outcome anyway)
+ * makes the handshake itself first, with no hand-over to the pump and back
+ * on the way to the first byte; the thread then only moves bytes. */
+int tunnel_pump_start(struct tunnel *t, bool handshake_here);
 /* In the keeper: a new thread carries on t's pump where the exec'ing
  * process's stood (its state is in t->pump). live is decremented (and woken)
  * when it ends. 0 or -1. */
