@@ -400,6 +400,9 @@ static int sendmmsg_route(int fd, struct mmsghdr *msgs, unsigned int vlen, int f
 
 	for (i = 0; msgs != NULL && i < vlen; i++) {
 		addressed = addressed || msgs[i].msg_hdr.msg_name != NULL;
+		if (msgs[i].msg_hdr.msg_control != NULL && msgs[i].msg_hdr.msg_controllen > 0) {
+			note_passed_tunnels(&msgs[i].msg_hdr);
+		}
 	}
 	if (msgs == NULL || (!addressed && !fdt_governed(fd))) {
 		return real()->sendmmsg(fd, msgs, vlen, flags);

@@ -2,19 +2,21 @@
  * Tunnels: the shim speaks TLS for a program that speaks plaintext, outbound
  * (`action = "upgrade_tls"`) and inbound (`action = "terminate_tls"`).
  *
- * Design: a socket pair and a pump thread.
+ * Design: a socket pair and a pump thread, and a direct path beside them.
  *
  *   program fd N  <== AF_UNIX SOCK_STREAM pair ==>  pump end  [pump thread]
- *                                                      |  SSL (libssl)
- *                                                   TCP socket (hidden fd)
+ *        |                                              |
+ *        +---- direct path (the program's thread) ----> SSL (libssl)
+ *                                                       |
+ *                                                    TCP socket (hidden fd)
  *
  * The program's descriptor number N becomes one end of a socket pair (dup2'ed
  * over N, so the number, its O_NONBLOCK and FD_CLOEXEC stay what the program
  * made). The real TCP socket moves to a high, close-on-exec descriptor the
- * program never sees. One pump thread per tunnel (blocking poll on the pump end
- * and the TCP socket) encrypts what the program writes and writes what it
- * decrypts into the pair. Why this rather than an inline record layer with
- * emulated readiness:
+ * program never sees. One pump thread per tunnel (blocking poll on the pump
+ * end, the TCP socket and an eventfd) encrypts what the program writes into
+ * the pair and writes what it decrypts into the pair. Why this rather than
+ * an inline record layer with emulated readiness:
  *  - every I/O call of the program is a real call on a real stream socket:
  *    blocking and non-blocking I/O, poll/select/epoll (level and edge),
  *    partial reads, FIONREAD, SO_RCVTIMEO, sendfile/splice from a file,
@@ -23,7 +25,7 @@
  *    application bytes into the pair: a record without application data
  *    (a TLS 1.3 ticket, a key update, an alert) never makes the descriptor
  *    readable, so no reader spins on EAGAIN.
- *  - the TLS itself is the program's kind: the pump's SSL sits on the TCP
+ *  - the TLS itself is the program's kind: the tunnel's SSL sits on the TCP
  *    descriptor (SSL_set_fd) and is driven through the OpenSSL layer's own
  *    entry points (tls/openssl/call.h), its socket BIO's reads and writes go
  *    through the socket layer as a program's would (the first bytes must be
@@ -33,19 +35,32 @@
  *    which tls/openssl/apply.c governs like require_tls: one verifier, one
  *    outcome check, one verdict, the same audit reasons (event=upgrade).
  *    The tunnel's SSL is governed once, by that layer, on purpose.
- *  - the cost: one thread per open tunnel, one extra copy of each byte through
- *    the pair (a memcpy in the kernel each way), and the pump's wake-ups.
- *    For bulk transfer this is below the cost of the cipher; for 1-byte
- *    ping-pong it adds two thread wake-ups per round trip (in exchange for no
- *    emulated readiness, which would cost a wrapper on every poll call of
- *    every program).
+ *
+ * The direct path (direct.c) takes away the pair's cost where it can be
+ * taken away exactly: in the process whose pump serves the tunnel, a plain
+ * read/recv/write/send (and a one-buffer writev) runs SSL_read/SSL_write in
+ * the program's thread whenever that keeps the bytes in order (nothing of the
+ * program's waiting in the pair or the pump on the way out, nothing decrypted
+ * waiting there on the way in). The pump and the direct path take turns on
+ * the SSL under the tunnel's lock. A write the socket cannot take at once is
+ * handed to the pump; a blocking read waits in poll on the TCP socket and the
+ * pair (SO_RCVTIMEO, EINTR as read has it) while the pump leaves the socket
+ * to it; a read that takes less than a record spills the rest into the pair,
+ * where poll sees it. Every other call takes the pair. So for the calls
+ * programs make in their hot loops a tunnel costs what TLS in the program
+ * costs (make bench: bulk and 1-byte ping-pong against stunnel), and the
+ * kernel semantics stay exact for the rest.
+ *  - the cost: one thread per open tunnel, an eventfd, and for bytes that go
+ *    through the pair one extra copy (in the kernel) each way and the pump's
+ *    wake-ups.
  *
  * Connect (outbound). The shim makes the real connect on the TCP socket as the
  * program asked (a blocking connect blocks; a non-blocking one returns
  * EINPROGRESS), then swaps the descriptors and starts the pump, which waits
  * for the connection, sends the SSLRequest for starttls postgres, and
- * handshakes. A blocking connect returns only when the handshake is done:
- * 0, or -1 with the refusal's errno. A non-blocking connect returns EINPROGRESS
+ * handshakes. A blocking connect makes those steps itself, in the program's
+ * thread (it waits for them anyway), then starts the pump, and returns 0, or
+ * -1 with the refusal's errno. A non-blocking connect returns EINPROGRESS
  * and the pair is writable at once; what the program writes waits in the pair
  * until the handshake has passed, and is never read by the pump before then.
  * getsockopt(SO_ERROR) waits for the handshake's outcome (it is asked once
@@ -108,6 +123,10 @@
  *  - audit mode: the tunnel is made, a refusal is recorded, not enforced (TLS
  *    from the program too); mode off: no tunnel, the plaintext goes as it is.
  *  - one thread (256 KiB of stack) per open tunnel.
+ *  - a direct write can overtake bytes written into the pair where no
+ *    wrapper sees them and no sharing is known (a system call made without
+ *    libc); every other writer is counted or marks the pair shared
+ *    (direct.c).
  *
  * Who calls whom: sock/decide_connect.c -> tunnel.c (tunnel_connect,
  * tunnel_accept); sock/decide_{send,recv}.c, sock/opaque.c -> tunnel_io_check;
