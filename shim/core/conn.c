@@ -132,7 +132,11 @@ int fdt_set(int fd, struct conn *c)
 		atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
 	}
 	old = atomic_exchange_explicit(slot, c, memory_order_acq_rel);
-	atomic_store_explicit(&fdt_flags[fd], c != NULL, memory_order_release);
+	atomic_store_explicit(&fdt_flags[fd],
+	                      c == NULL           ? 0
+	                      : c->tunnel != NULL ? FDT_GOVERNED | FDT_TUNNEL
+	                                          : FDT_GOVERNED,
+	                      memory_order_release);
 	pthread_mutex_unlock(&table_lock);
 	conn_release(old);
 	return 0;

@@ -18,6 +18,8 @@ extern _Atomic(struct conn *) *_Atomic fdt_chunks[FDT_CHUNKS];
  * Never-touched pages are the kernel's shared zero page, so the map costs no
  * memory (and no copy at fork) beyond the pages of descriptors in use. */
 extern _Atomic unsigned char fdt_flags[FDT_MAX];
+#define FDT_GOVERNED 1
+#define FDT_TUNNEL   2 /* and the conn is a tunnel's program descriptor */
 /* Set once the first chunk exists: before that no descriptor was ever governed,
  * and nothing needs to walk the table. */
 extern atomic_bool fdt_in_use;
@@ -30,6 +32,16 @@ static inline bool fdt_governed(int fd)
 {
 	return atomic_load_explicit(&fdt_flags[(unsigned int)fd & (FDT_MAX - 1)],
 	                            memory_order_relaxed);
+}
+
+/* Whether fd is a tunnel's program descriptor, as a hint the same way: "yes"
+ * is checked on the conn (conn_acquire), "no" sends a call the ordinary way,
+ * which is right for a tunnel too (shim/tunnel/direct.c). */
+static inline bool fdt_tunnel(int fd)
+{
+	return (atomic_load_explicit(&fdt_flags[(unsigned int)fd & (FDT_MAX - 1)],
+	                             memory_order_relaxed) &
+	        FDT_TUNNEL) != 0;
 }
 
 /* The conn of fd without a reference (a lock-free read of the table): only to

@@ -50,9 +50,12 @@ refuse:
 	return -1;
 }
 
-/* A tunnel's descriptor: the bytes straight from the tunnel's SSL where that
- * keeps them in order (tunnel.h, the direct path). true: *n is the answer. */
-static bool read_direct(int fd, void *buf, size_t len, int flags, ssize_t *n)
+/* A tunnel's descriptor (fdt_tunnel, tested by the caller: a TLS
+ * connection's reads pay no call): the bytes straight from the tunnel's SSL
+ * where that keeps them in order (tunnel.h, the direct path). true: *n is
+ * the answer. */
+static __attribute__((noinline)) bool read_direct(int fd, void *buf, size_t len, int flags,
+                                                  ssize_t *n)
 {
 	struct conn *c;
 
@@ -81,7 +84,7 @@ static COLD ssize_t read_governed(int fd, void *buf, size_t len)
 	struct iovec iov = {buf, len};
 	ssize_t n;
 
-	if (read_direct(fd, buf, len, 0, &n)) {
+	if (fdt_tunnel(fd) && read_direct(fd, buf, len, 0, &n)) {
 		return n;
 	}
 	return recv_checked(fd, &iov, 1, real()->read(fd, buf, len), false);
@@ -101,7 +104,7 @@ static COLD ssize_t read_chk_governed(int fd, void *buf, size_t len, size_t bufl
 	struct iovec iov = {buf, len};
 	ssize_t n;
 
-	if (len <= buflen && read_direct(fd, buf, len, 0, &n)) {
+	if (fdt_tunnel(fd) && len <= buflen && read_direct(fd, buf, len, 0, &n)) {
 		return n;
 	}
 	return recv_checked(fd, &iov, 1, real()->read_chk(fd, buf, len, buflen), false);
@@ -137,7 +140,7 @@ static COLD ssize_t recv_governed(int fd, void *buf, size_t len, int flags)
 	struct iovec iov = {buf, len};
 	ssize_t n;
 
-	if (read_direct(fd, buf, len, flags, &n)) {
+	if (fdt_tunnel(fd) && read_direct(fd, buf, len, flags, &n)) {
 		return n;
 	}
 	return recv_checked(fd, &iov, 1, real()->recv(fd, buf, len, flags), peeking(flags));
@@ -156,7 +159,7 @@ static COLD ssize_t recv_chk_governed(int fd, void *buf, size_t len, size_t bufl
 	struct iovec iov = {buf, len};
 	ssize_t n;
 
-	if (len <= buflen && read_direct(fd, buf, len, flags, &n)) {
+	if (fdt_tunnel(fd) && len <= buflen && read_direct(fd, buf, len, flags, &n)) {
 		return n;
 	}
 	return recv_checked(fd, &iov, 1, real()->recv_chk(fd, buf, len, buflen, flags),

@@ -153,7 +153,8 @@ static __attribute__((noinline)) ssize_t guarded_send(int fd, const struct iovec
 		goto refuse;
 	}
 	if (c->tunnel != NULL && direct_kind(sc, iovcnt)) {
-		n = tunnel_direct_write(c->tunnel, iov[0].iov_base, iov[0].iov_len);
+		n = tunnel_direct_write(c->tunnel, fd, iov[0].iov_base, iov[0].iov_len,
+		                        sc->kind == SEND_SEND ? sc->flags : 0);
 		if (n != TUNNEL_DIRECT_PASS) {
 			conn_release(c);
 			return n;

@@ -114,15 +114,14 @@ static bool peer_bytes_queued(int fd, struct pump *p)
 	return false;
 }
 
-ssize_t tunnel_direct_write(struct tunnel *t, const void *buf, size_t len)
+/* One SSL_write of at most PUMP_BUF bytes: how many the tunnel took, or
+ * TUNNEL_DIRECT_PASS. */
+static ssize_t write_chunk(struct tunnel *t, const uint8_t *buf, size_t len)
 {
 	struct pump *p;
 	ssize_t n = TUNNEL_DIRECT_PASS;
 	int rc, chunk = len < PUMP_BUF ? (int)len : PUMP_BUF;
 
-	if (len == 0) {
-		return TUNNEL_DIRECT_PASS;
-	}
 	tunnel_hold(t);
 	p = open_pump(t);
 	/* the program's earlier bytes, in the pair or in the pump, go first;
@@ -149,6 +148,35 @@ ssize_t tunnel_direct_write(struct tunnel *t, const void *buf, size_t len)
 	n = chunk;
 out:
 	tunnel_release(t);
+	return n;
+}
+
+ssize_t tunnel_direct_write(struct tunnel *t, int fd, const void *buf, size_t len, int flags)
+{
+	const uint8_t *bytes = buf;
+	ssize_t n, more;
+
+	if (len == 0 || (n = write_chunk(t, bytes, len)) == TUNNEL_DIRECT_PASS) {
+		return TUNNEL_DIRECT_PASS;
+	}
+	if ((size_t)n == len || (flags & MSG_DONTWAIT) != 0 ||
+	    (real()->fcntl(fd, F_GETFL) & O_NONBLOCK) != 0) {
+		return n; /* a short write, as a non-blocking socket's may be */
+	}
+	/* A blocking write writes everything (programs count on it): the rest
+	 * directly while it can go, then through the pair, blocking there. */
+	while ((size_t)n < len) {
+		more = write_chunk(t, bytes + n, len - (size_t)n);
+		if (more == TUNNEL_DIRECT_PASS) {
+			tunnel_write_begin(t);
+			more = real()->send(fd, bytes + n, len - (size_t)n, flags & MSG_NOSIGNAL);
+			tunnel_write_end(t);
+		}
+		if (more <= 0) {
+			break; /* what went: the program learns of the error next time */
+		}
+		n += more;
+	}
 	return n;
 }
 

@@ -168,9 +168,11 @@ int tunnel_io_check(const struct conn *c);
  * descriptor fd (t: its conn's tunnel), done on the tunnel's SSL in the
  * caller's thread when that keeps the bytes in order. What read or write
  * returns (errno set), or TUNNEL_DIRECT_PASS: make the real call on the
- * pair. dontwait: MSG_DONTWAIT. */
+ * pair. flags: the send's (MSG_DONTWAIT, MSG_NOSIGNAL); dontwait:
+ * MSG_DONTWAIT. A blocking write returns only when all of it went (into the
+ * pair for the part the socket could not take at once), as on a socket. */
 #define TUNNEL_DIRECT_PASS ((ssize_t)-2)
-ssize_t tunnel_direct_write(struct tunnel *t, const void *buf, size_t len);
+ssize_t tunnel_direct_write(struct tunnel *t, int fd, const void *buf, size_t len, int flags);
 ssize_t tunnel_direct_read(struct tunnel *t, int fd, void *buf, size_t len, bool dontwait);
 
 /* A write of the program into the pair, around the real call (the direct
