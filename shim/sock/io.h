@@ -17,6 +17,9 @@
 /* write() on a descriptor that fdt_governed() says is governed. */
 ssize_t io_write_governed(int fd, const void *buf, size_t len);
 
+/* passed.c: each descriptor a message passes over SCM_RIGHTS, to each. */
+void io_each_passed_fd(const struct msghdr *msg, void (*each)(int fd));
+
 /* connect.c */
 int sock_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int sock_accept(int fd, struct sockaddr *addr, socklen_t *len);

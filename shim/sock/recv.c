@@ -201,32 +201,14 @@ static ssize_t recvfrom_chk_route(int fd, void *buf, size_t len, size_t buflen, 
 
 /* Descriptors that arrive over SCM_RIGHTS are decided before their first byte
  * moves: a governed socket stays governed in the process that receives it. So
- * recvmsg and recvmmsg look at every descriptor's messages, governed or not. */
-static void adopt_passed_fds(const struct msghdr *msg)
-{
-	struct cmsghdr *cm;
-	size_t i, count;
-	int fd;
-
-	for (cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm != NULL;
-	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
-			continue;
-		}
-		count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < count; i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			decide_adopt(fd);
-		}
-	}
-}
-
+ * recvmsg and recvmmsg look at every descriptor's messages, governed or not
+ * (io_each_passed_fd with decide_adopt). */
 static ssize_t recvmsg_route(int fd, struct msghdr *msg, int flags)
 {
 	ssize_t n = real()->recvmsg(fd, msg, flags);
 
 	if (n >= 0 && msg != NULL && msg->msg_controllen > 0) {
-		adopt_passed_fds(msg);
+		io_each_passed_fd(msg, decide_adopt);
 	}
 	if (!fdt_governed(fd) || msg == NULL) {
 		return n;
@@ -242,7 +224,7 @@ static int recvmmsg_route(int fd, struct mmsghdr *msgs, unsigned int vlen, int f
 
 	for (i = 0; i < n; i++) {
 		if (msgs[i].msg_hdr.msg_controllen > 0) {
-			adopt_passed_fds(&msgs[i].msg_hdr);
+			io_each_passed_fd(&msgs[i].msg_hdr, decide_adopt);
 		}
 		if (fdt_governed(fd) &&
 		    recv_checked(fd, msgs[i].msg_hdr.msg_iov, msgs[i].msg_hdr.msg_iovlen,

@@ -337,27 +337,14 @@ refuse:
 
 /* A tunnel's descriptor passed over SCM_RIGHTS is written where no count of
  * the shim's sees it (tunnel_mark_shared). */
-static void note_passed_tunnels(const struct msghdr *msg)
+static void note_passed_tunnel(int fd)
 {
-	struct cmsghdr *cm;
-	struct conn *c;
-	size_t i, count;
-	int passed;
+	struct conn *c = conn_acquire(fd);
 
-	for (cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm != NULL;
-	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
-			continue;
-		}
-		count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < count; i++) {
-			memcpy(&passed, CMSG_DATA(cm) + i * sizeof(int), sizeof(passed));
-			if ((c = conn_acquire(passed)) != NULL && c->tunnel != NULL) {
-				tunnel_mark_shared(c->tunnel);
-			}
-			conn_release(c);
-		}
+	if (c != NULL && c->tunnel != NULL) {
+		tunnel_mark_shared(c->tunnel);
 	}
+	conn_release(c);
 }
 
 static ssize_t sendmsg_route(int fd, const struct msghdr *msg, int flags)
@@ -368,7 +355,7 @@ static ssize_t sendmsg_route(int fd, const struct msghdr *msg, int flags)
 	socklen_t sslen;
 
 	if (msg != NULL && msg->msg_control != NULL && msg->msg_controllen > 0) {
-		note_passed_tunnels(msg);
+		io_each_passed_fd(msg, note_passed_tunnel);
 	}
 	if (msg == NULL || (msg->msg_name == NULL && !fdt_governed(fd))) {
 		return real()->sendmsg(fd, msg, flags);
@@ -402,7 +389,7 @@ static int sendmmsg_route(int fd, struct mmsghdr *msgs, unsigned int vlen, int f
 	for (i = 0; msgs != NULL && i < vlen; i++) {
 		addressed = addressed || msgs[i].msg_hdr.msg_name != NULL;
 		if (msgs[i].msg_hdr.msg_control != NULL && msgs[i].msg_hdr.msg_controllen > 0) {
-			note_passed_tunnels(&msgs[i].msg_hdr);
+			io_each_passed_fd(&msgs[i].msg_hdr, note_passed_tunnel);
 		}
 	}
 	if (msgs == NULL || (!addressed && !fdt_governed(fd))) {

@@ -266,7 +266,8 @@ static int wait_readable(struct tunnel *t, int fd, struct read_wait *w)
 	rc = poll(fds, 2, ms);
 	err = errno;
 	tunnel_hold(t);
-	if (--t->direct_readers == 0 && t->tcp_parked) {
+	/* (the pump forgets readers gone too long: never below 0) */
+	if (t->direct_readers > 0 && --t->direct_readers == 0 && t->tcp_parked) {
 		t->tcp_parked = false;
 		kick(t);
 	}

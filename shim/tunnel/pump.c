@@ -27,6 +27,7 @@
 #include "pump.h"
 
 #define PUMP_HANDSHAKE_MS    60000 /* a peer that never completes the handshake */
+#define PUMP_PARK_MS         200   /* the longest the pump leaves the socket to readers */
 #define POSTGRES_SSL_REQUEST "\x00\x00\x00\x08\x04\xd2\x16\x2f"
 
 /* poll one descriptor without the tunnel's lock; the timeout in ms. */
@@ -325,6 +326,7 @@ static void move_bytes(struct pump *p)
 	struct tunnel *t = p->t;
 	struct pollfd fds[3];
 	bool rx_pending, tcp_in;
+	int rc;
 
 	for (;;) {
 		p->want_tcp_in = p->want_tcp_out = false;
@@ -358,11 +360,18 @@ static void move_bytes(struct pump *p)
 		fds[2].fd = t->kick;
 		fds[2].events = POLLIN;
 		tunnel_release(t);
-		if (poll(fds, 3, -1) < 0 && errno != EINTR) {
+		rc = poll(fds, 3, t->tcp_parked ? PUMP_PARK_MS : -1);
+		if (rc < 0 && errno != EINTR) {
 			tunnel_hold(t);
 			return;
 		}
 		tunnel_hold(t);
+		if (rc == 0 && t->tcp_parked) {
+			/* a reader that never came back (a signal handler that
+			 * jumped out of its read): the socket is the pump's again */
+			t->direct_readers = 0;
+			t->tcp_parked = false;
+		}
 		if (((fds[0].revents | fds[1].revents | fds[2].revents) & POLLNVAL) != 0) {
 			return; /* a descriptor closed behind the shim (closefrom) */
 		}
