@@ -325,7 +325,7 @@ static void move_bytes(struct pump *p)
 {
 	struct tunnel *t = p->t;
 	struct pollfd fds[3];
-	bool rx_pending, tcp_in;
+	bool rx_pending, tcp_in, parked;
 	int rc;
 
 	for (;;) {
@@ -359,14 +359,15 @@ static void move_bytes(struct pump *p)
 		fds[1].fd = fds[1].events != 0 ? t->tcp : -1; /* no wake-up for a hang-up */
 		fds[2].fd = t->kick;
 		fds[2].events = POLLIN;
+		parked = t->tcp_parked;
 		tunnel_release(t);
-		rc = poll(fds, 3, t->tcp_parked ? PUMP_PARK_MS : -1);
+		rc = poll(fds, 3, parked ? PUMP_PARK_MS : -1);
 		if (rc < 0 && errno != EINTR) {
 			tunnel_hold(t);
 			return;
 		}
 		tunnel_hold(t);
-		if (rc == 0 && t->tcp_parked) {
+		if (rc == 0 && parked && t->tcp_parked) {
 			/* a reader that never came back (a signal handler that
 			 * jumped out of its read): the socket is the pump's again */
 			t->direct_readers = 0;
