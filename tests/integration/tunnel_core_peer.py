@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The TLS server at the other end of the tunnel suites (t_tunnel_core.sh).
+"""The TLS server at the other end of the tunnel suites (t_tunnel_core.sh,
+t_tunnel_direct.sh).
 
 Usage: tunnel_core_peer.py MODE CERT KEY PORT_FILE LOG
 Listens on an ephemeral 127.0.0.1 port (written to PORT_FILE), serves CERT
@@ -10,14 +11,24 @@ Listens on an ephemeral 127.0.0.1 port (written to PORT_FILE), serves CERT
   pg-S      postgres: reads the 8-byte SSLRequest, answers S, then TLS, collect
   pg-N      postgres: reads the SSLRequest, answers N, records what follows
   mtls      collect, with a client certificate required (CA: $CLIENT_CA)
+  bulk      sends 204800 bytes at once (byte i is i % 251), then as collect
+  drip      the same bytes in sends of 4096, 10 ms apart, then as collect
+  echo1     sends the first line it reads back, then as collect (the LOG and
+            the count have the line too)
+  late      sends "late\\n" 1 s after the handshake and "later\\n" 0.3 s after
+            that, then as collect
+  reset     reads up to a newline, then closes with SO_LINGER 0 (a TCP reset,
+            no close_notify)
 Every decrypted byte is appended to LOG (what crossed), plaintext that
 arrives after an N too: the suites check that nothing of the program did.
 """
 import os
 import socket
 import ssl
+import struct
 import sys
 import threading
+import time
 
 mode, cert, key, port_file, log = sys.argv[1:6]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -36,8 +47,7 @@ def record(data):
         out.write(data)
 
 
-def collect(s):
-    got = b""
+def collect(s, got=b""):
     notify = "no"
     while True:
         try:
@@ -55,6 +65,21 @@ def collect(s):
             lines[line.decode(errors="replace")] = lines.get(line.decode(errors="replace"), 0) + 1
     digest = ",".join("%s:%d" % kv for kv in sorted(lines.items()) if kv[1] < 5)
     s.sendall(("got=%d close_notify=%s lines=%s\n" % (len(got), notify, digest)).encode())
+
+
+BULK = bytes(i % 251 for i in range(204800))
+
+
+def reset(s):
+    got = b""
+    while b"\n" not in got:
+        data = s.recv(4096)
+        if not data:
+            break
+        got += data
+    record(got)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
 
 
 def serve(conn):
@@ -75,6 +100,31 @@ def serve(conn):
         with ctx.wrap_socket(conn, server_side=True) as s:
             if mode == "greet":
                 s.sendall(b"220 greeting\n")
+            elif mode == "bulk":
+                s.sendall(BULK)
+            elif mode == "drip":
+                for i in range(0, len(BULK), 4096):
+                    s.sendall(BULK[i:i + 4096])
+                    time.sleep(0.01)
+            elif mode == "echo1":
+                first = b""
+                while b"\n" not in first:
+                    data = s.recv(4096)
+                    if not data:
+                        break
+                    record(data)
+                    first += data
+                s.sendall(first[:first.find(b"\n") + 1])
+                collect(s, first)
+                return
+            elif mode == "late":
+                time.sleep(1.0)
+                s.sendall(b"late\n")
+                time.sleep(0.3)
+                s.sendall(b"later\n")
+            elif mode == "reset":
+                reset(s)
+                return
             collect(s)
             try:
                 s.unwrap()
