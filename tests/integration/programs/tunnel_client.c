@@ -31,7 +31,8 @@
  *             1 iovec, write, send, send MSG_MORE, sendmsg, sendto), and
  *             every 100 lines a 150000-byte write()
  *   orderstdio fdopen(fd, "w"): fprintf + fflush, then write(), 500 times
- *   orderfork 50 times: a child writes a line and exits, then the parent
+ *   orderfork 50 times: a child writes a line and 30000 bytes with one write()
+ *             and exits, then the parent writes a line
  *   smallreads reads ARG bytes (byte i is i % 251) with read() of 1..100
  *             bytes; after a read made when nothing was ready, poll(POLLIN,
  *             5 s) before the next, which must not time out: prints how many
@@ -647,19 +648,26 @@ static int mode_orderstdio(const char *port, const char *path)
 
 static int mode_orderfork(const char *port, const char *path)
 {
+	static char block[30000];
 	int fd = connect_blocking(port), i, status;
 	FILE *sent = open_sent(path);
 	char line[64];
+	size_t k, len;
 	pid_t pid;
 
 	first_exchange(fd, sent);
 	for (i = 0; i < 50; i++) {
-		snprintf(line, sizeof(line), "%02d child\n", i);
-		fputs(line, sent);
+		/* the child's line, and a block the pump is still busy with
+		 * when the parent writes */
+		len = (size_t)snprintf(block, sizeof(block), "%02d child\n", i);
+		for (k = len; k < sizeof(block); k++) {
+			block[k] = k % 60 == 59 ? '\n' : (char)('A' + i % 26);
+		}
+		fwrite(block, 1, sizeof(block), sent);
 		fflush(sent);
 		pid = fork();
 		if (pid == 0) {
-			_exit(write(fd, line, strlen(line)) == (ssize_t)strlen(line) ? 0 : 1);
+			_exit(write(fd, block, sizeof(block)) == (ssize_t)sizeof(block) ? 0 : 1);
 		}
 		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 		    WEXITSTATUS(status) != 0) {
