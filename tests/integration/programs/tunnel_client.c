@@ -40,6 +40,8 @@
  *   rcvtimeo  SO_RCVTIMEO 300 ms, one read: prints its result and duration
  *   eintr     SIGALRM handler without SA_RESTART, alarm in 300 ms, one read
  *   restart   the same with SA_RESTART: the read waits for the peer's line
+ *   jumpout   the same, but the handler siglongjmps out of the blocking read;
+ *             then poll (3 s) and read must still get the peer's later line
  *   etlate    non-blocking, edge-triggered epoll: reads to EAGAIN, then waits
  *             for the lines the peer sends later
  *   peek      read(2), recv(MSG_PEEK), read: prints the three
@@ -61,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -778,6 +781,50 @@ static int mode_eintr(const char *port)
 	return 0;
 }
 
+static sigjmp_buf jump_back;
+
+static void on_alarm_jump(int sig)
+{
+	(void)sig;
+	alarms++;
+	siglongjmp(jump_back, 1);
+}
+
+/* An old-style read timeout: the handler jumps out of the read, which never
+ * returns. The connection must still work as a plain socket would. */
+static int mode_jumpout(const char *port)
+{
+	int fd = connect_blocking(port);
+	struct sigaction sa = {.sa_handler = on_alarm_jump, .sa_flags = SA_RESTART};
+	struct itimerval it = {{0, 0}, {0, 300000}};
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char buf[64];
+	ssize_t n;
+	int rc;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	if (sigsetjmp(jump_back, 1) == 0) {
+		setitimer(ITIMER_REAL, &it, NULL);
+		n = read(fd, buf, sizeof(buf));
+		printf("jumpout: the read returned %zd before the alarm\n", n);
+		return 1;
+	}
+	rc = poll(&p, 1, 3000);
+	if (rc != 1) {
+		printf("jumpout: poll=%d alarms=%d\n", rc, (int)alarms);
+		return 1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		printf("jumpout: read=%zd %s\n", n, n < 0 ? ename(errno) : "");
+		return 1;
+	}
+	buf[n] = '\0';
+	printf("jumpout: got=[%s] alarms=%d\n", strtok(buf, "\n") ? buf : "", (int)alarms);
+	return 0;
+}
+
 static int mode_restart(const char *port)
 {
 	int fd = connect_blocking(port);
@@ -1026,6 +1073,8 @@ int main(int argc, char **argv)
 		return mode_eintr(port);
 	if (strcmp(mode, "restart") == 0)
 		return mode_restart(port);
+	if (strcmp(mode, "jumpout") == 0)
+		return mode_jumpout(port);
 	if (strcmp(mode, "etlate") == 0)
 		return mode_etlate(port);
 	if (strcmp(mode, "peek") == 0)
