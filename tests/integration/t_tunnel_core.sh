@@ -6,23 +6,7 @@
 # calls, shutdown, close, sendfile, fork, exec, many small writes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
-
-CLIENT="$TOP/$BUILD/tests/integration/programs/tunnel_client"
-PEER="$(dirname "$0")/tunnel_core_peer.py"
-make_certs || { not_ok "certificates" "certs.sh failed"; exit 1; }
-start_audit_sink
-
-# peer NAME MODE CERT: a tunnel_core_peer.py in MODE serving CERT; its port in
-# ${PORTS[NAME]}, the bytes it received in $T/NAME.log.
-declare -A PORTS
-peer() {
-	local chain=$CERTS/$3.pem
-	: >"$T/$1.log"
-	CLIENT_CA="$CERTS/client-ca.pem" run_bg "$PY" "$PEER" "$2" "$chain" "$CERTS/$3.key" \
-		"$T/$1.port" "$T/$1.log"
-	wait_file "$T/$1.port" || not_ok "peer $1" "did not start"
-	PORTS[$1]=$(cat "$T/$1.port")
-}
+. "$(dirname "$0")/lib_tunnel.sh"
 
 peer good collect valid
 peer untrusted collect untrusted

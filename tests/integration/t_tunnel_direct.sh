@@ -9,21 +9,7 @@
 # and a plaintext server (terminate_tls) doing request/response.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
-
-CLIENT="$TOP/$BUILD/tests/integration/programs/tunnel_client"
-PEER="$(dirname "$0")/tunnel_core_peer.py"
-make_certs || { not_ok "certificates" "certs.sh failed"; exit 1; }
-start_audit_sink
-
-# peer NAME MODE: a tunnel_core_peer.py in MODE serving the valid certificate;
-# its port in ${PORTS[NAME]}, the bytes it received in $T/NAME.log.
-declare -A PORTS
-peer() {
-	: >"$T/$1.log"
-	run_bg "$PY" "$PEER" "$2" "$CERTS/valid.pem" "$CERTS/valid.key" "$T/$1.port" "$T/$1.log"
-	wait_file "$T/$1.port" || { not_ok "peer $1" "did not start"; exit 1; }
-	PORTS[$1]=$(cat "$T/$1.port")
-}
+. "$(dirname "$0")/lib_tunnel.sh"
 
 peer orderout echo1
 peer orderstdio echo1
