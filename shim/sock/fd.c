@@ -173,6 +173,16 @@ refuse:
 	return -1;
 }
 
+static int shutdown_route(int fd, int how)
+{
+	int rc;
+
+	if (fdt_governed(fd) && tunnel_shutdown(fd, how, &rc)) {
+		return rc;
+	}
+	return real()->shutdown(fd, how);
+}
+
 SHIM_EXPORT int socket(int domain, int type, int protocol)
 {
 	return born(real_hot()->socket(domain, type, protocol));
@@ -241,6 +251,11 @@ SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *value, sockl
 	return setsockopt_route(fd, level, name, value, len);
 }
 
+SHIM_EXPORT int shutdown(int fd, int how)
+{
+	return shutdown_route(fd, how);
+}
+
 /* glibc's exported aliases meet the same wrappers (tlsguard.8). */
 SHIM_EXPORT int __socket(int domain, int type, int protocol) __THROW
     __attribute__((alias("socket")));
@@ -264,5 +279,6 @@ int sock_dup3(int from, int to, int flags) __THROW __attribute__((alias("dup3"))
 int sock_pidfd_getfd(int pidfd, int targetfd, unsigned int flags) __THROW
     __attribute__((alias("pidfd_getfd")));
 int sock_fcntl(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+int sock_shutdown(int fd, int how) __THROW __attribute__((alias("shutdown")));
 int sock_setsockopt(int fd, int level, int name, const void *value, socklen_t len) __THROW
     __attribute__((alias("setsockopt")));

@@ -35,6 +35,7 @@ int sock_dup3(int from, int to, int flags);
 int sock_pidfd_getfd(int pidfd, int targetfd, unsigned int flags);
 int sock_fcntl(int fd, int cmd, ...);
 int sock_setsockopt(int fd, int level, int name, const void *value, socklen_t len);
+int sock_shutdown(int fd, int how);
 /* send.c */
 ssize_t sock_write(int fd, const void *buf, size_t len);
 ssize_t sock_writev(int fd, const struct iovec *iov, int iovcnt);

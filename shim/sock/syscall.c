@@ -157,6 +157,9 @@ static enum syscall_route routed(long nr, const long a[6], long *rc)
 		*rc = sock_setsockopt((int)a[0], (int)a[1], (int)a[2], (const void *)a[3],
 		                      (socklen_t)a[4]);
 		break;
+	case SYS_shutdown:
+		*rc = sock_shutdown((int)a[0], (int)a[1]);
+		break;
 	case SYS_write:
 		*rc = sock_write((int)a[0], (const void *)a[1], (size_t)a[2]);
 		break;

@@ -4,7 +4,8 @@
  * when the tunnel was made; getsockopt and setsockopt split between the TCP
  * socket (TCP and IP levels, SO_KEEPALIVE, SO_LINGER, ...) and the pair (the
  * buffering and timeout options of the descriptor the program reads and
- * writes); SO_ERROR, SO_DOMAIN, SO_PROTOCOL answered. An untracked descriptor
+ * writes); SO_ERROR, SO_DOMAIN, SO_PROTOCOL answered; shutdown made on the
+ * pair, the direct path ended. An untracked descriptor
  * costs a load and a branch before the real call.
  */
 #include <errno.h>
@@ -139,6 +140,19 @@ int tunnel_setsockopt(int fd, int level, int name, const void *value, socklen_t 
 		*rc = real()->setsockopt(t->tcp >= 0 ? t->tcp : fd, level, name, value, len);
 		pthread_mutex_unlock(&t->lock);
 	}
+	tunnel_unref(t);
+	return 1;
+}
+
+int tunnel_shutdown(int fd, int how, int *rc)
+{
+	struct tunnel *t = tunnel_of_fd(fd);
+
+	if (t == NULL) {
+		return 0;
+	}
+	atomic_store_explicit(&t->sh->pair_only, true, memory_order_seq_cst);
+	*rc = real()->shutdown(fd, how);
 	tunnel_unref(t);
 	return 1;
 }

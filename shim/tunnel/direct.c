@@ -42,7 +42,8 @@ static struct pump *open_pump(struct tunnel *t)
 
 	if (!atomic_load_explicit(&t->pumped, memory_order_relaxed) || p == NULL ||
 	    p->ssl == NULL ||
-	    atomic_load_explicit(&t->sh->state, memory_order_acquire) != TUNNEL_OPEN) {
+	    atomic_load_explicit(&t->sh->state, memory_order_acquire) != TUNNEL_OPEN ||
+	    atomic_load_explicit(&t->sh->pair_only, memory_order_relaxed)) {
 		return NULL;
 	}
 	return p;

@@ -89,8 +89,9 @@
  * and IP levels, SO_KEEPALIVE, SO_LINGER, ... go to the TCP socket; the
  * buffering and timeout options of SOL_SOCKET to the pair, where the program's
  * reads and writes happen; SO_ERROR, SO_DOMAIN, SO_PROTOCOL are answered).
- * shutdown needs no redirect: SHUT_WR on the pair end makes the pump read EOF,
- * send close_notify and shut the TCP write side once the pair is drained.
+ * shutdown is made on the pair end: SHUT_WR there makes the pump read EOF,
+ * send close_notify and shut the TCP write side once the pair is drained; it
+ * also ends the direct path, so that the kernel answers what follows.
  * close flushes the same way: the pump drains what is left in the pair first.
  *
  * fork: the pair end is shared by parent and child; the pump thread lives in
@@ -194,6 +195,9 @@ void tunnel_close_flush(int fd);
  * is a tunnel's program descriptor and the call was answered, 0 otherwise. */
 int tunnel_getsockopt(int fd, int level, int name, void *value, socklen_t *len, int *rc);
 int tunnel_setsockopt(int fd, int level, int name, const void *value, socklen_t len, int *rc);
+/* shutdown of the pair end: the pump reads EOF there and sends close_notify
+ * (SHUT_WR); the direct path stops, so that the kernel answers what follows. */
+int tunnel_shutdown(int fd, int how, int *rc);
 
 /* exec (shim/exec/). TLSGUARD_TUNNEL names the tunnels' program descriptors
  * a new image inherits, by socket (as TLSGUARD_FDS does), with the addresses

@@ -32,6 +32,10 @@ struct tunnel_shared {
 	 * process, sendfile, AIO): the direct path's order (direct.c). */
 	_Atomic unsigned writes_begun, writes_done;
 	_Atomic bool pair_shared;
+	/* The program shut the descriptor down (either way): from then on the
+	 * pair carries every byte, and the kernel answers a write after SHUT_WR
+	 * (EPIPE) and a read after SHUT_RD as it would on the socket. */
+	_Atomic bool pair_only;
 	struct sockaddr_storage peer, local;
 	socklen_t peer_len, local_len;
 };

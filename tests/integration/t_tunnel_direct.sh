@@ -5,7 +5,8 @@
 # must not notice: the order of its bytes when it mixes the two (writev, sendmsg,
 # MSG_MORE, stdio, a forked child), poll() seeing bytes a short read left in
 # libssl, SO_RCVTIMEO, EINTR and SA_RESTART, edge-triggered epoll, MSG_PEEK,
-# a peer's reset without SIGPIPE, a blocking write that writes everything,
+# a peer's reset without SIGPIPE, a write after shutdown(SHUT_WR) (EPIPE), a
+# blocking write that writes everything,
 # and a plaintext server (terminate_tls) doing request/response.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
@@ -15,6 +16,7 @@ peer orderout echo1
 peer orderstdio echo1
 peer orderfork echo1
 peer big echo1
+peer aftershut echo1
 peer silent collect
 peer bulk bulk
 peer drip drip
@@ -124,6 +126,11 @@ rc=$?
 expect "a peer's reset: the program is not killed by SIGPIPE" 0 "$rc"
 expect_match "a peer's reset: send(MSG_NOSIGNAL) fails with EPIPE or ECONNRESET" \
 	"send failed errno=(EPIPE|ECONNRESET|ECONNREFUSED)" "$out"
+
+out=$(shimmed "$CLIENT" aftershut "${PORTS[aftershut]}" 2>&1)
+expect_match "a write after shutdown(SHUT_WR) fails with EPIPE" "after_shut=EPIPE" "$out"
+expect_match "shutdown(SHUT_WR): the peer got what came before, then close_notify, nothing after" \
+	"got=13 close_notify=yes lines=before:1,first:1$" "$out"
 
 # ---- inbound: a plaintext server's request/response ----
 

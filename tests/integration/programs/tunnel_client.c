@@ -46,6 +46,8 @@
  *             for the lines the peer sends later
  *   peek      read(2), recv(MSG_PEEK), read: prints the three
  *   sigpipe   SIGPIPE at its default: send(MSG_NOSIGNAL) until it fails (2 s)
+ *   aftershut writes "before\n", shutdown(SHUT_WR), then send(MSG_NOSIGNAL)
+ *             of "after\n": prints its errno (after_shut=EPIPE), then the reply
  *   bigwrite  one blocking write() of ARG bytes (after the first line came
  *             back): prints what it returned
  *   serve     a plaintext server: listens on 127.0.0.1:PORT, writes PORT to
@@ -946,6 +948,26 @@ static int mode_sigpipe(const char *port)
 	return 1;
 }
 
+/* A write after shutdown(SHUT_WR) fails with EPIPE, as on the socket, and
+ * its bytes never reach the peer. */
+static int mode_aftershut(const char *port)
+{
+	int fd = connect_blocking(port);
+
+	first_exchange(fd, NULL);
+	write_all(fd, "before\n", 7);
+	if (shutdown(fd, SHUT_WR) < 0) {
+		printf("shutdown: %s\n", ename(errno));
+		return 1;
+	}
+	if (send(fd, "after\n", 6, MSG_NOSIGNAL) < 0) {
+		printf("after_shut=%s\n", ename(errno));
+	} else {
+		printf("after_shut=sent\n");
+	}
+	return read_reply(fd);
+}
+
 /* One write() of ARG bytes on a blocking descriptor: it writes them all,
  * as write(2) on a blocking stream socket does. */
 static int mode_bigwrite(const char *port, const char *size)
@@ -1033,6 +1055,8 @@ int main(int argc, char **argv)
 		return mode_epoll(port);
 	if (strcmp(mode, "poll") == 0)
 		return mode_poll(port);
+	if (strcmp(mode, "aftershut") == 0)
+		return mode_aftershut(port);
 	if (strcmp(mode, "sockopt") == 0)
 		return mode_sockopt(port);
 	if (strcmp(mode, "shutdown") == 0)
