@@ -58,6 +58,7 @@ static void load(void)
 	BIND(SSL_set_fd);
 	BIND(SSL_get_error);
 	BIND(SSL_pending);
+	BIND(SSL_has_pending);
 	BIND(SSL_CTX_use_certificate_chain_file);
 	BIND(SSL_CTX_use_PrivateKey_file);
 	BIND(SSL_CTX_check_private_key);

@@ -19,6 +19,7 @@ struct tunnel_ssl_fns {
 	int (*SSL_set_fd)(SSL *, int);
 	int (*SSL_get_error)(const SSL *, int);
 	int (*SSL_pending)(const SSL *);
+	int (*SSL_has_pending)(const SSL *);
 	int (*SSL_CTX_use_certificate_chain_file)(SSL_CTX *, const char *);
 	int (*SSL_CTX_use_PrivateKey_file)(SSL_CTX *, const char *, int);
 	int (*SSL_CTX_check_private_key)(const SSL_CTX *);

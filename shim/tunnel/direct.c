@@ -181,11 +181,12 @@ ssize_t tunnel_direct_write(struct tunnel *t, int fd, const void *buf, size_t le
 	return n;
 }
 
-/* Decrypted bytes left in libssl by a read that took less than a record: the
+/* Bytes left in libssl by a read that filled the caller's buffer (the rest
+ * of a record, or whole records libssl read ahead from the socket): the
  * pump's way into the pair, so that poll on the descriptor sees them. */
 static void spill(struct tunnel *t, struct pump *p)
 {
-	if (p->tf->SSL_pending(p->ssl) <= 0) {
+	if (p->tf->SSL_has_pending(p->ssl) == 0) {
 		return;
 	}
 	pump_from_peer(p);
@@ -193,6 +194,47 @@ static void spill(struct tunnel *t, struct pump *p)
 	if (p->rxoff < p->rxlen) {
 		kick(t); /* the pair is full: the pump waits for room */
 	}
+}
+
+/* A direct SSL_read that gave no byte, with SSL_get_error's err: libssl
+ * waits for the peer (nothing to do), or must write first (the pump, which
+ * waits for the socket, does), or the peer's end came (the pump's way: the
+ * program reads end of file from the pair, after what came before). */
+static void not_readable(struct tunnel *t, struct pump *p, int err)
+{
+	if (err == SSL_ERROR_WANT_READ) {
+		return;
+	}
+	if (err != SSL_ERROR_WANT_WRITE) {
+		p->peer_eof = true;
+		(void)pump_to_program(p);
+	}
+	kick(t);
+}
+
+/* After a read that returned got bytes into buf (len): libssl reads ahead,
+ * so whole records may wait in it where no poll sees them. The read takes
+ * them while they fit, as a read on the socket takes all it holds; what
+ * does not fit goes into the pair (spill). A record libssl holds only part
+ * of waits for the rest on the TCP socket, which the pump watches. What the
+ * read returns. */
+static ssize_t take_read_ahead(struct tunnel *t, struct pump *p, uint8_t *buf, size_t got,
+                               size_t len)
+{
+	int rc;
+
+	while (got < len && p->tf->SSL_has_pending(p->ssl) != 0) {
+		rc = ossl_call_io(p->ssl, OSSL_IO_READ, buf + got,
+		                  len - got < INT_MAX ? (int)(len - got) : INT_MAX);
+		if (rc <= 0) {
+			/* a partial record, or the peer's end after these bytes */
+			not_readable(t, p, p->tf->SSL_get_error(p->ssl, rc));
+			return (ssize_t)got;
+		}
+		got += (size_t)rc;
+	}
+	spill(t, p);
+	return (ssize_t)got;
 }
 
 /* Whether a signal handler that interrupts calls is installed: poll has no
@@ -302,8 +344,7 @@ ssize_t tunnel_direct_read(struct tunnel *t, int fd, void *buf, size_t len, bool
 		p->tf->ERR_clear_error();
 		rc = ossl_call_io(p->ssl, OSSL_IO_READ, buf, len < INT_MAX ? (int)len : INT_MAX);
 		if (rc > 0) {
-			spill(t, p);
-			n = rc;
+			n = take_read_ahead(t, p, buf, (size_t)rc, len);
 			break;
 		}
 		err = p->tf->SSL_get_error(p->ssl, rc);
@@ -319,13 +360,7 @@ ssize_t tunnel_direct_read(struct tunnel *t, int fd, void *buf, size_t len, bool
 			}
 			continue;
 		}
-		/* libssl must write first (the pump waits for the socket), or the
-		 * peer's end came: the pump's way, the program reads the pair */
-		if (err != SSL_ERROR_WANT_WRITE) {
-			p->peer_eof = true;
-			(void)pump_to_program(p);
-		}
-		kick(t);
+		not_readable(t, p, err);
 		break;
 	}
 	tunnel_release(t);

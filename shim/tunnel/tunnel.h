@@ -45,8 +45,9 @@
  * the SSL under the tunnel's lock. A write the socket cannot take at once is
  * handed to the pump; a blocking read waits in poll on the TCP socket and the
  * pair (SO_RCVTIMEO, EINTR as read has it) while the pump leaves the socket
- * to it; a read that takes less than a record spills the rest into the pair,
- * where poll sees it. Every other call takes the pair. So for the calls
+ * to it; a read takes the whole records libssl read ahead while they fit,
+ * and spills what does not into the pair, where poll sees it. Every other
+ * call takes the pair. So for the calls
  * programs make in their hot loops a tunnel costs what TLS in the program
  * costs (make bench: bulk and 1-byte ping-pong against stunnel), and the
  * kernel semantics stay exact for the rest.

@@ -17,6 +17,7 @@ peer orderstdio echo1
 peer orderfork echo1
 peer big echo1
 peer aftershut echo1
+peer burst burst
 peer silent collect
 peer bulk bulk
 peer drip drip
@@ -126,6 +127,10 @@ rc=$?
 expect "a peer's reset: the program is not killed by SIGPIPE" 0 "$rc"
 expect_match "a peer's reset: send(MSG_NOSIGNAL) fails with EPIPE or ECONNRESET" \
 	"send failed errno=(EPIPE|ECONNRESET|ECONNREFUSED)" "$out"
+
+out=$(shimmed "$CLIENT" burst "${PORTS[burst]}" 2>&1)
+expect_match "records read ahead with the one a read returned: poll sees them at once" \
+	"burst: lines=20 timeouts=0" "$out"
 
 out=$(shimmed "$CLIENT" aftershut "${PORTS[aftershut]}" 2>&1)
 expect_match "a write after shutdown(SHUT_WR) fails with EPIPE" "after_shut=EPIPE" "$out"

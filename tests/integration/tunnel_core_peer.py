@@ -17,6 +17,8 @@ Listens on an ephemeral 127.0.0.1 port (written to PORT_FILE), serves CERT
             the count have the line too)
   late      sends "late\\n" 1 s after the handshake and "later\\n" 0.3 s after
             that, then as collect
+  burst     echo1's echo, then 0.5 s later 20 records of one line each
+            ("burst00\\n"...), corked into one TCP segment, then as collect
   reset     reads up to a newline, then closes with SO_LINGER 0 (a TCP reset,
             no close_notify)
 Every decrypted byte is appended to LOG (what crossed), plaintext that
@@ -117,6 +119,19 @@ def serve(conn):
                 s.sendall(first[:first.find(b"\n") + 1])
                 collect(s, first)
                 return
+            elif mode == "burst":
+                first = b""
+                while b"\n" not in first:
+                    data = s.recv(4096)
+                    if not data:
+                        break
+                    first += data
+                s.sendall(first[:first.find(b"\n") + 1])
+                time.sleep(0.5)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                for i in range(20):
+                    s.sendall(b"burst%02d\n" % i)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
             elif mode == "late":
                 time.sleep(1.0)
                 s.sendall(b"late\n")

@@ -46,6 +46,9 @@
  *             for the lines the peer sends later
  *   peek      read(2), recv(MSG_PEEK), read: prints the three
  *   sigpipe   SIGPIPE at its default: send(MSG_NOSIGNAL) until it fails (2 s)
+ *   burst     after the first exchange, a blocking read(), then poll(POLLIN,
+ *             3 s) and read() until 20 lines came: prints burst: lines=N
+ *             timeouts=K (records libssl read ahead must make fd readable)
  *   aftershut writes "before\n", shutdown(SHUT_WR), then send(MSG_NOSIGNAL)
  *             of "after\n": prints its errno (after_shut=EPIPE), then the reply
  *   bigwrite  one blocking write() of ARG bytes (after the first line came
@@ -948,6 +951,32 @@ static int mode_sigpipe(const char *port)
 	return 1;
 }
 
+/* The peer's 20 one-line records arrive in one TCP segment while a blocking
+ * read waits: it returns the first; poll must see the rest. */
+static int mode_burst(const char *port)
+{
+	int fd = connect_blocking(port), lines = 0, timeouts = 0;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char buf[65536];
+	ssize_t n, k;
+
+	first_exchange(fd, NULL);
+	while (lines < 20 && timeouts < 2) {
+		if (lines > 0 && poll(&pfd, 1, 3000) == 0) {
+			timeouts++;
+			continue;
+		}
+		if ((n = read(fd, buf, sizeof(buf))) <= 0) {
+			break;
+		}
+		for (k = 0; k < n; k++) {
+			lines += buf[k] == '\n';
+		}
+	}
+	printf("burst: lines=%d timeouts=%d\n", lines, timeouts);
+	return lines == 20 && timeouts == 0 ? 0 : 1;
+}
+
 /* A write after shutdown(SHUT_WR) fails with EPIPE, as on the socket, and
  * its bytes never reach the peer. */
 static int mode_aftershut(const char *port)
@@ -1055,6 +1084,8 @@ int main(int argc, char **argv)
 		return mode_epoll(port);
 	if (strcmp(mode, "poll") == 0)
 		return mode_poll(port);
+	if (strcmp(mode, "burst") == 0)
+		return mode_burst(port);
 	if (strcmp(mode, "aftershut") == 0)
 		return mode_aftershut(port);
 	if (strcmp(mode, "sockopt") == 0)
