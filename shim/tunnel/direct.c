@@ -181,21 +181,6 @@ ssize_t tunnel_direct_write(struct tunnel *t, int fd, const void *buf, size_t le
 	return n;
 }
 
-/* Bytes left in libssl by a read that filled the caller's buffer (the rest
- * of a record, or whole records libssl read ahead from the socket): the
- * pump's way into the pair, so that poll on the descriptor sees them. */
-static void spill(struct tunnel *t, struct pump *p)
-{
-	if (p->tf->SSL_has_pending(p->ssl) == 0) {
-		return;
-	}
-	pump_from_peer(p);
-	(void)pump_to_program(p);
-	if (p->rxoff < p->rxlen) {
-		kick(t); /* the pair is full: the pump waits for room */
-	}
-}
-
 /* A direct SSL_read that gave no byte, with SSL_get_error's err: libssl
  * waits for the peer (nothing to do), or must write first (the pump, which
  * waits for the socket, does), or the peer's end came (the pump's way: the
@@ -210,6 +195,33 @@ static void not_readable(struct tunnel *t, struct pump *p, int err)
 		(void)pump_to_program(p);
 	}
 	kick(t);
+}
+
+/* Bytes left in libssl by a read that filled the caller's buffer (the rest
+ * of a record, or whole records libssl read ahead from the socket): the
+ * pump's way into the pair, so that poll on the descriptor sees them. A
+ * record libssl holds only part of stays: the rest comes on the TCP socket,
+ * which the pump watches (a peek tells the two apart). */
+static void spill(struct tunnel *t, struct pump *p)
+{
+	uint8_t peeked;
+	int rc;
+
+	if (p->tf->SSL_pending(p->ssl) <= 0) {
+		if (p->tf->SSL_has_pending(p->ssl) == 0) {
+			return;
+		}
+		rc = ossl_call_io(p->ssl, OSSL_IO_PEEK, &peeked, 1);
+		if (rc <= 0) {
+			not_readable(t, p, p->tf->SSL_get_error(p->ssl, rc));
+			return;
+		}
+	}
+	pump_from_peer(p);
+	(void)pump_to_program(p);
+	if (p->rxoff < p->rxlen) {
+		kick(t); /* the pair is full: the pump waits for room */
+	}
 }
 
 /* After a read that returned got bytes into buf (len): libssl reads ahead,

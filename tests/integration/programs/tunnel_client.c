@@ -47,8 +47,9 @@
  *   peek      read(2), recv(MSG_PEEK), read: prints the three
  *   sigpipe   SIGPIPE at its default: send(MSG_NOSIGNAL) until it fails (2 s)
  *   burst     after the first exchange, a blocking read(), then poll(POLLIN,
- *             3 s) and read() until 20 lines came: prints burst: lines=N
- *             timeouts=K (records libssl read ahead must make fd readable)
+ *             3 s) and read() (of 8 bytes, one record, and of 64 KiB in
+ *             turn) until 20 lines came: prints burst: lines=N timeouts=K
+ *             (records libssl read ahead must make fd readable)
  *   aftershut writes "before\n", shutdown(SHUT_WR), then send(MSG_NOSIGNAL)
  *             of "after\n": prints its errno (after_shut=EPIPE), then the reply
  *   bigwrite  one blocking write() of ARG bytes (after the first line came
@@ -966,7 +967,9 @@ static int mode_burst(const char *port)
 			timeouts++;
 			continue;
 		}
-		if ((n = read(fd, buf, sizeof(buf))) <= 0) {
+		/* a record's worth ("burstNN\n"), or all there is: both ways
+		 * leave whole records in libssl */
+		if ((n = read(fd, buf, lines % 2 == 0 ? 8 : sizeof(buf))) <= 0) {
 			break;
 		}
 		for (k = 0; k < n; k++) {
