@@ -14,7 +14,7 @@
 #include "shim.h"
 #include "tunnel/tunnel.h"
 
-static enum policy_proto proto_of(int fd, bool *is_socket)
+static inline __attribute__((always_inline)) enum policy_proto proto_of(int fd, bool *is_socket)
 {
 	int type = 0;
 	socklen_t len = sizeof(type);
@@ -150,32 +150,31 @@ static __attribute__((noinline)) int outbound_decide(int fd, const struct policy
 /* Every connect to an IP address passes here, so the common case is decided
  * without outbound_decide(): a policy in force, an address the program
  * resolved no name for (or no host rules), and an allow rule with nothing to
- * record. Anything else takes the full decision. Inlined into both callers, so
- * that connect() decides and connects in one frame. */
-static inline __attribute__((always_inline)) int outbound(int fd, const struct sockaddr *sa,
-                                                          socklen_t len, struct tunnel_req *req)
+ * record. 0: the call goes ahead untouched; 1: outbound_decide() must decide,
+ * on *addr, *port and *proto. Inlined into both callers, so that connect()
+ * decides and connects in one small frame. */
+static inline __attribute__((always_inline)) int
+outbound_quick(int fd, const struct sockaddr *sa, socklen_t len, struct policy_addr *addr,
+               uint16_t *port, enum policy_proto *proto)
 {
 	const struct policy_rule *rule;
-	struct policy_addr addr;
-	enum policy_proto proto;
-	uint16_t port;
 	bool is_socket;
 
 	if (sa == NULL || len < sizeof(struct sockaddr_in) ||
-	    policy_addr_from_sockaddr(&addr, sa, &port) < 0) {
+	    policy_addr_from_sockaddr(addr, sa, port) < 0) {
 		return 0; /* Unix, netlink, AF_UNSPEC: never touched */
 	}
-	proto = proto_of(fd, &is_socket);
+	*proto = proto_of(fd, &is_socket);
 	if (!is_socket) {
 		return 0;
 	}
 	shim_policy();
-	if (!shim_loaded.quiet_allow || (shim_loaded.host_rules && names_known(&addr))) {
-		return outbound_decide(fd, &addr, port, proto, req);
+	if (!shim_loaded.quiet_allow || (shim_loaded.host_rules && names_known(addr))) {
+		return 1;
 	}
-	rule = match_cache_out(shim_loaded.policy, &addr, port, proto, NULL);
+	rule = match_cache_out(shim_loaded.policy, addr, *port, *proto, NULL);
 	if (rule->action != POLICY_ACTION_ALLOW) {
-		return outbound_decide(fd, &addr, port, proto, req);
+		return 1;
 	}
 	if (fdt_governed(fd)) {
 		fdt_clear(fd); /* a governed socket reconnected: its old state goes */
@@ -185,25 +184,42 @@ static inline __attribute__((always_inline)) int outbound(int fd, const struct s
 
 int decide_outbound(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	return outbound(fd, sa, len, NULL);
+	struct policy_addr addr;
+	enum policy_proto proto;
+	uint16_t port;
+
+	if (outbound_quick(fd, sa, len, &addr, &port, &proto) == 0) {
+		return 0;
+	}
+	return outbound_decide(fd, &addr, port, proto, NULL);
 }
 
-static __attribute__((noinline)) int connect_tunnel(int fd, const struct sockaddr *sa,
-                                                    socklen_t len, const struct tunnel_req *req)
-{
-	return tunnel_connect(fd, sa, len, req->rule, req->host);
-}
-
-int decide_connect(int fd, const struct sockaddr *sa, socklen_t len)
+/* connect() past the quick decision: the full one, then the real connect or
+ * the tunnel's (the tunnel's request stays off the common case's frame). */
+static __attribute__((noinline)) int connect_decided(int fd, const struct sockaddr *sa,
+                                                     socklen_t len, const struct policy_addr *addr,
+                                                     uint16_t port, enum policy_proto proto)
 {
 	struct tunnel_req req;
-	int rc = outbound(fd, sa, len, &req);
+	int rc = outbound_decide(fd, addr, port, proto, &req);
 
 	if (rc < 0) {
 		return -1;
 	}
-	if (__builtin_expect(rc > 0, 0)) {
-		return connect_tunnel(fd, sa, len, &req);
+	if (rc > 0) {
+		return tunnel_connect(fd, sa, len, req.rule, req.host);
+	}
+	return real()->connect(fd, sa, len);
+}
+
+int decide_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct policy_addr addr;
+	enum policy_proto proto;
+	uint16_t port;
+
+	if (__builtin_expect(outbound_quick(fd, sa, len, &addr, &port, &proto) != 0, 0)) {
+		return connect_decided(fd, sa, len, &addr, port, proto);
 	}
 	return real_hot()->connect(fd, sa, len);
 }
