@@ -185,14 +185,24 @@ static gnutls_x509_trust_list_t app_list(const struct gnutls_fns *f, gnutls_sess
 static bool ends_at_root(const struct gnutls_fns *f, gnutls_x509_trust_list_t list,
                          const struct chain *ch)
 {
-	gnutls_x509_crt_t cur = ch->crt[0], found[CHAIN_MAX];
-	unsigned nfound = 0, steps, i;
+	gnutls_x509_crt_t cur = ch->crt[0], issuer, copies[CHAIN_MAX];
+	unsigned ncopies = 0, steps, i;
 	bool ok = false;
+	int rc;
 
 	for (steps = 0; steps < CHAIN_MAX && !ok; steps++) {
-		if (f->gnutls_x509_trust_list_get_issuer(list, cur, &found[nfound],
-		                                         GNUTLS_TL_GET_COPY) == 0) {
-			cur = found[nfound++];
+		/* The list's own certificate, read in place (the list does not
+		 * change once loaded: store.c); a PKCS#11 trust module answers
+		 * only with a copy (gnutls_x509_trust_list_get_issuer(3)). */
+		rc = f->gnutls_x509_trust_list_get_issuer(list, cur, &issuer, 0);
+		if (rc == GNUTLS_E_INVALID_REQUEST &&
+		    f->gnutls_x509_trust_list_get_issuer(list, cur, &issuer, GNUTLS_TL_GET_COPY) ==
+		        0) {
+			copies[ncopies++] = issuer;
+			rc = 0;
+		}
+		if (rc == 0) {
+			cur = issuer;
 			ok = f->gnutls_x509_crt_check_issuer(cur, cur) == 1;
 			continue;
 		}
@@ -207,8 +217,8 @@ static bool ends_at_root(const struct gnutls_fns *f, gnutls_x509_trust_list_t li
 		}
 		cur = ch->crt[i];
 	}
-	while (nfound > 0) {
-		f->gnutls_x509_crt_deinit(found[--nfound]);
+	while (ncopies > 0) {
+		f->gnutls_x509_crt_deinit(copies[--ncopies]);
 	}
 	return ok;
 }
