@@ -10,7 +10,10 @@
  *
  * The pump and the direct path take turns on the SSL under the tunnel's lock
  * (tunnel_hold): the pump holds it whenever it is not in poll, a direct call
- * for the few SSL calls it makes, never while it waits.
+ * for the few SSL calls it makes, never while it waits. A read that finds
+ * the pump at work does not wait for it either: the pump is decrypting into
+ * the pair, where the read goes. (A write waits: handing it to the pair
+ * would send every later write the same way until the pump caught up.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -343,10 +346,9 @@ ssize_t tunnel_direct_read(struct tunnel *t, int fd, void *buf, size_t len, bool
 	ssize_t n = TUNNEL_DIRECT_PASS;
 	int rc, err;
 
-	if (len == 0) {
+	if (len == 0 || !tunnel_try_hold(t)) {
 		return TUNNEL_DIRECT_PASS;
 	}
-	tunnel_hold(t);
 	for (;;) {
 		p = open_pump(t);
 		/* what the pump decrypted already is older: it goes first */

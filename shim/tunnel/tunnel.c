@@ -249,6 +249,18 @@ void tunnel_hold(struct tunnel *t)
 	pthread_mutex_lock(&t->lock);
 }
 
+bool tunnel_try_hold(struct tunnel *t)
+{
+	if (pthread_rwlock_tryrdlock(&tunnel_work_lock) != 0) {
+		return false;
+	}
+	if (pthread_mutex_trylock(&t->lock) != 0) {
+		pthread_rwlock_unlock(&tunnel_work_lock);
+		return false;
+	}
+	return true;
+}
+
 void tunnel_release(struct tunnel *t)
 {
 	pthread_mutex_unlock(&t->lock);

@@ -100,6 +100,10 @@ extern pthread_rwlock_t tunnel_work_lock;
 /* The pump takes and gives back its right to work. */
 void tunnel_hold(struct tunnel *t);
 void tunnel_release(struct tunnel *t);
+/* tunnel_hold when nobody works on t (or waits to fork): false at once
+ * otherwise. A direct read's way in: when the pump is busy, the pair
+ * carries the read, and neither waits for the other. */
+bool tunnel_try_hold(struct tunnel *t);
 
 /* Set while the exec keeper is forked: its child keeps the descriptors. */
 extern bool tunnel_forking_keeper;
