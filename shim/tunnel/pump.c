@@ -272,7 +272,9 @@ void pump_from_peer(struct pump *p)
 		return;
 	}
 	p->rxlen = p->rxoff = 0;
-	/* as many records as fit, in one go to the program */
+	/* as many records as fit, in one go to the program; libssl reads
+	 * ahead, so whole records may be left in it when rx is full */
+	p->peer_drained = false;
 	while ((rc = ossl_call_io(p->ssl, OSSL_IO_READ, p->rx + p->rxlen,
 	                          (int)(sizeof(p->rx) - p->rxlen))) > 0) {
 		p->rxlen += (size_t)rc;
@@ -282,10 +284,12 @@ void pump_from_peer(struct pump *p)
 	}
 	err = p->tf->SSL_get_error(p->ssl, rc);
 	if (err == SSL_ERROR_WANT_READ) {
+		p->peer_drained = true;
 		p->want_tcp_in = true;
 		return;
 	}
 	if (err == SSL_ERROR_WANT_WRITE) {
+		p->peer_drained = true; /* nothing to read before the socket takes a write */
 		p->want_tcp_out = true;
 		return;
 	}
@@ -346,8 +350,8 @@ static void move_bytes(struct pump *p)
 			return; /* both directions are done */
 		}
 		if (t->direct_readers == 0 && !rx_pending && !p->peer_eof &&
-		    p->tf->SSL_pending(p->ssl) > 0) {
-			continue; /* decrypted bytes wait inside libssl */
+		    (!p->peer_drained || p->tf->SSL_pending(p->ssl) > 0)) {
+			continue; /* records wait inside libssl, where no poll sees them */
 		}
 		tcp_in = p->want_tcp_in || (!rx_pending && !p->peer_eof);
 		t->tcp_parked = tcp_in && t->direct_readers > 0;

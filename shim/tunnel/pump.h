@@ -31,6 +31,8 @@ struct pump {
 	bool first;          /* the program's first bytes are still to come */
 	bool prog_eof;       /* the program shut its write side (or closed) */
 	bool peer_eof;       /* close_notify or EOF from the peer */
+	bool peer_drained;   /* libssl holds no whole record of the peer's (its
+	                      * last read wanted the socket) */
 	bool pair_shut;      /* the program was given EOF */
 	bool want_tcp_in, want_tcp_out;
 	/* The direct path's bookkeeping (direct.c): how often the pump wrote

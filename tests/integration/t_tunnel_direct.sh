@@ -18,6 +18,7 @@ peer orderfork echo1
 peer big echo1
 peer aftershut echo1
 peer burst burst
+peer pollburst smallburst
 peer silent collect
 peer bulk bulk
 peer drip drip
@@ -131,6 +132,10 @@ expect_match "a peer's reset: send(MSG_NOSIGNAL) fails with EPIPE or ECONNRESET"
 out=$(shimmed "$CLIENT" burst "${PORTS[burst]}" 2>&1)
 expect_match "records read ahead with the one a read returned: poll sees them at once" \
 	"burst: lines=20 timeouts=0" "$out"
+
+out=$(shimmed "$CLIENT" pollburst "${PORTS[pollburst]}" 2>&1)
+expect_match "520 small records at once, the program in poll: the pump decrypts them all" \
+	"pollburst: lines=520 timeouts=0" "$out"
 
 out=$(shimmed "$CLIENT" aftershut "${PORTS[aftershut]}" 2>&1)
 expect_match "a write after shutdown(SHUT_WR) fails with EPIPE" "after_shut=EPIPE" "$out"

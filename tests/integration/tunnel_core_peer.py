@@ -19,6 +19,9 @@ Listens on an ephemeral 127.0.0.1 port (written to PORT_FILE), serves CERT
             that, then as collect
   burst     echo1's echo, then 0.5 s later 20 records of one line each
             ("burst00\\n"...), corked into one TCP segment, then as collect
+  smallburst echo1's echo, then 0.5 s later 520 records of 100 bytes each
+            (99 "s" and a newline), corked into one segment (more than the
+            pump decrypts in one go, less than it reads), then as collect
   reset     reads up to a newline, then closes with SO_LINGER 0 (a TCP reset,
             no close_notify)
 Every decrypted byte is appended to LOG (what crossed), plaintext that
@@ -131,6 +134,19 @@ def serve(conn):
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
                 for i in range(20):
                     s.sendall(b"burst%02d\n" % i)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+            elif mode == "smallburst":
+                first = b""
+                while b"\n" not in first:
+                    data = s.recv(4096)
+                    if not data:
+                        break
+                    first += data
+                s.sendall(first[:first.find(b"\n") + 1])
+                time.sleep(0.5)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                for i in range(520):
+                    s.sendall(b"s" * 99 + b"\n")
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
             elif mode == "late":
                 time.sleep(1.0)

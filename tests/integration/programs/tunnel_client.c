@@ -50,6 +50,9 @@
  *             3 s) and read() (of 8 bytes, one record, and of 64 KiB in
  *             turn) until 20 lines came: prints burst: lines=N timeouts=K
  *             (records libssl read ahead must make fd readable)
+ *   pollburst after the first exchange, poll(POLLIN, 3 s) before every read()
+ *             of 64 KiB until 520 lines came: prints pollburst: lines=N
+ *             timeouts=K (the pump decrypts them all: none stays in libssl)
  *   aftershut writes "before\n", shutdown(SHUT_WR), then send(MSG_NOSIGNAL)
  *             of "after\n": prints its errno (after_shut=EPIPE), then the reply
  *   bigwrite  one blocking write() of ARG bytes (after the first line came
@@ -980,6 +983,33 @@ static int mode_burst(const char *port)
 	return lines == 20 && timeouts == 0 ? 0 : 1;
 }
 
+/* The peer's 520 small records arrive at once while the program waits in
+ * poll: the pump decrypts them into the pair, more than its buffer holds at
+ * a time. */
+static int mode_pollburst(const char *port)
+{
+	int fd = connect_blocking(port), lines = 0, timeouts = 0;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	static char buf[65536];
+	ssize_t n, k;
+
+	first_exchange(fd, NULL);
+	while (lines < 520 && timeouts < 2) {
+		if (poll(&pfd, 1, 3000) == 0) {
+			timeouts++;
+			continue;
+		}
+		if ((n = read(fd, buf, sizeof(buf))) <= 0) {
+			break;
+		}
+		for (k = 0; k < n; k++) {
+			lines += buf[k] == '\n';
+		}
+	}
+	printf("pollburst: lines=%d timeouts=%d\n", lines, timeouts);
+	return lines == 520 && timeouts == 0 ? 0 : 1;
+}
+
 /* A write after shutdown(SHUT_WR) fails with EPIPE, as on the socket, and
  * its bytes never reach the peer. */
 static int mode_aftershut(const char *port)
@@ -1089,6 +1119,8 @@ int main(int argc, char **argv)
 		return mode_poll(port);
 	if (strcmp(mode, "burst") == 0)
 		return mode_burst(port);
+	if (strcmp(mode, "pollburst") == 0)
+		return mode_pollburst(port);
 	if (strcmp(mode, "aftershut") == 0)
 		return mode_aftershut(port);
 	if (strcmp(mode, "sockopt") == 0)
