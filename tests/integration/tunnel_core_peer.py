@@ -73,6 +73,24 @@ def collect(s, got=b""):
 
 
 BULK = bytes(i % 251 for i in range(204800))
+BURSTS = {
+    "burst": [b"burst%02d\n" % i for i in range(20)],
+    "smallburst": [b"s" * 99 + b"\n"] * 520,
+}
+
+
+def echo_first_line(s, keep):
+    """Reads up to the first newline (each piece passed to keep), sends that
+    line back; returns what it read."""
+    first = b""
+    while b"\n" not in first:
+        data = s.recv(4096)
+        if not data:
+            break
+        keep(data)
+        first += data
+    s.sendall(first[:first.find(b"\n") + 1])
+    return first
 
 
 def reset(s):
@@ -112,41 +130,14 @@ def serve(conn):
                     s.sendall(BULK[i:i + 4096])
                     time.sleep(0.01)
             elif mode == "echo1":
-                first = b""
-                while b"\n" not in first:
-                    data = s.recv(4096)
-                    if not data:
-                        break
-                    record(data)
-                    first += data
-                s.sendall(first[:first.find(b"\n") + 1])
-                collect(s, first)
+                collect(s, echo_first_line(s, record))
                 return
-            elif mode == "burst":
-                first = b""
-                while b"\n" not in first:
-                    data = s.recv(4096)
-                    if not data:
-                        break
-                    first += data
-                s.sendall(first[:first.find(b"\n") + 1])
+            elif mode in BURSTS:
+                echo_first_line(s, lambda data: None)
                 time.sleep(0.5)
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-                for i in range(20):
-                    s.sendall(b"burst%02d\n" % i)
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
-            elif mode == "smallburst":
-                first = b""
-                while b"\n" not in first:
-                    data = s.recv(4096)
-                    if not data:
-                        break
-                    first += data
-                s.sendall(first[:first.find(b"\n") + 1])
-                time.sleep(0.5)
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-                for i in range(520):
-                    s.sendall(b"s" * 99 + b"\n")
+                for rec in BURSTS[mode]:
+                    s.sendall(rec)  # one record each
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
             elif mode == "late":
                 time.sleep(1.0)

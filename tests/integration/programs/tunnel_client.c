@@ -955,38 +955,13 @@ static int mode_sigpipe(const char *port)
 	return 1;
 }
 
-/* The peer's 20 one-line records arrive in one TCP segment while a blocking
- * read waits: it returns the first; poll must see the rest. */
-static int mode_burst(const char *port)
-{
-	int fd = connect_blocking(port), lines = 0, timeouts = 0;
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	char buf[65536];
-	ssize_t n, k;
-
-	first_exchange(fd, NULL);
-	while (lines < 20 && timeouts < 2) {
-		if (lines > 0 && poll(&pfd, 1, 3000) == 0) {
-			timeouts++;
-			continue;
-		}
-		/* a record's worth ("burstNN\n"), or all there is: both ways
-		 * leave whole records in libssl */
-		if ((n = read(fd, buf, lines % 2 == 0 ? 8 : sizeof(buf))) <= 0) {
-			break;
-		}
-		for (k = 0; k < n; k++) {
-			lines += buf[k] == '\n';
-		}
-	}
-	printf("burst: lines=%d timeouts=%d\n", lines, timeouts);
-	return lines == 20 && timeouts == 0 ? 0 : 1;
-}
-
-/* The peer's 520 small records arrive at once while the program waits in
- * poll: the pump decrypts them into the pair, more than its buffer holds at
- * a time. */
-static int mode_pollburst(const char *port)
+/* Reads the peer's burst of want one-line records, which arrive at once,
+ * counting lines: poll(POLLIN, 3 s) before every read (poll_first) or every
+ * read but the first (a blocking read waits for the burst, returns its
+ * first record, and poll must see the rest); reads of small bytes and of 64
+ * KiB in turn (small: a record's worth), or always of 64 KiB (small 0).
+ * Whole records left in libssl must make fd readable. */
+static int read_burst(const char *port, const char *name, int want, bool poll_first, size_t small)
 {
 	int fd = connect_blocking(port), lines = 0, timeouts = 0;
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -994,20 +969,20 @@ static int mode_pollburst(const char *port)
 	ssize_t n, k;
 
 	first_exchange(fd, NULL);
-	while (lines < 520 && timeouts < 2) {
-		if (poll(&pfd, 1, 3000) == 0) {
+	while (lines < want && timeouts < 2) {
+		if ((poll_first || lines > 0) && poll(&pfd, 1, 3000) == 0) {
 			timeouts++;
 			continue;
 		}
-		if ((n = read(fd, buf, sizeof(buf))) <= 0) {
+		if ((n = read(fd, buf, small != 0 && lines % 2 == 0 ? small : sizeof(buf))) <= 0) {
 			break;
 		}
 		for (k = 0; k < n; k++) {
 			lines += buf[k] == '\n';
 		}
 	}
-	printf("pollburst: lines=%d timeouts=%d\n", lines, timeouts);
-	return lines == 520 && timeouts == 0 ? 0 : 1;
+	printf("%s: lines=%d timeouts=%d\n", name, lines, timeouts);
+	return lines == want && timeouts == 0 ? 0 : 1;
 }
 
 /* A write after shutdown(SHUT_WR) fails with EPIPE, as on the socket, and
@@ -1118,9 +1093,9 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "poll") == 0)
 		return mode_poll(port);
 	if (strcmp(mode, "burst") == 0)
-		return mode_burst(port);
+		return read_burst(port, "burst", 20, false, 8);
 	if (strcmp(mode, "pollburst") == 0)
-		return mode_pollburst(port);
+		return read_burst(port, "pollburst", 520, true, 0);
 	if (strcmp(mode, "aftershut") == 0)
 		return mode_aftershut(port);
 	if (strcmp(mode, "sockopt") == 0)
