@@ -204,26 +204,17 @@ static void not_readable(struct tunnel *t, struct pump *p, int err)
  * of a record, or whole records libssl read ahead from the socket): the
  * pump's way into the pair, so that poll on the descriptor sees them. A
  * record libssl holds only part of stays: the rest comes on the TCP socket,
- * which the pump watches (a peek tells the two apart). */
+ * which the pump watches. The pump is woken when it has more to do: bytes
+ * the pair could not take, a write libssl wants first, the peer's end. */
 static void spill(struct tunnel *t, struct pump *p)
 {
-	uint8_t peeked;
-	int rc;
-
-	if (p->tf->SSL_pending(p->ssl) <= 0) {
-		if (p->tf->SSL_has_pending(p->ssl) == 0) {
-			return;
-		}
-		rc = ossl_call_io(p->ssl, OSSL_IO_PEEK, &peeked, 1);
-		if (rc <= 0) {
-			not_readable(t, p, p->tf->SSL_get_error(p->ssl, rc));
-			return;
-		}
+	if (p->tf->SSL_has_pending(p->ssl) == 0) {
+		return;
 	}
 	pump_from_peer(p);
 	(void)pump_to_program(p);
-	if (p->rxoff < p->rxlen) {
-		kick(t); /* the pair is full: the pump waits for room */
+	if (p->rxoff < p->rxlen || p->want_tcp_out || p->peer_eof) {
+		kick(t);
 	}
 }
 
